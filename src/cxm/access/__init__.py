@@ -1,0 +1,1 @@
+"""Machine access: API keys and their roles."""

@@ -1,0 +1,55 @@
+"""The FastAPI application: API routers, pages and error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
+
+import cxm.tables  # noqa: F401  (every table is known before the first request)
+from cxm import __version__
+from cxm.access import service as access_service
+from cxm.config import Settings
+from cxm.core.api import install_error_handlers
+from cxm.core.db import make_engine, make_sessionmaker
+from cxm.customers.routes import router as customers_router
+from cxm.interactions.routes import router as interactions_router
+from cxm.web.routes import router as web_router
+
+
+def api_router() -> APIRouter:
+    """Every /api/v1 route."""
+    router = APIRouter(prefix="/api/v1")
+    router.include_router(customers_router)
+    router.include_router(interactions_router)
+    return router
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the app for a database (from settings, or an engine the caller owns)."""
+    settings = settings or Settings()
+    own_engine = engine is None
+    bound = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            bound.dispose()
+
+    app = FastAPI(
+        title="cxm",
+        version=__version__,
+        lifespan=lifespan,
+        description="Customer hub API: every interaction from every channel on one profile.",
+    )
+    app.state.settings = settings
+    app.state.engine = bound
+    app.state.sessionmaker = make_sessionmaker(bound)
+    app.state.authenticate = access_service.authenticate
+    install_error_handlers(app)
+    app.include_router(api_router())
+    app.include_router(web_router)
+    return app

@@ -1,0 +1,209 @@
+"""The `cxm` command line: thin commands that call services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from cxm.config import Settings
+from cxm.core.errors import CxmError
+from cxm.hub import Hub
+
+T = TypeVar("T")
+app = typer.Typer(help="cxm: one customer hub for every channel.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.")
+apikey_app = typer.Typer(help="API keys for machines.")
+app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
+console = Console(stderr=True)
+out = Console()
+state: dict[str, Any] = {}
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option("--database-url", envvar="CXM_DATABASE_URL", help="Default: sqlite:///cxm.db")
+]
+
+
+class ImportKind(StrEnum):
+    """What an import file holds."""
+
+    customers = "customers"
+    interactions = "interactions"
+    orders = "orders"
+
+
+@app.callback()
+def main_options(database_url: DatabaseUrl = None) -> None:
+    """Options shared by every command."""
+    state["settings"] = Settings(database_url=database_url) if database_url else Settings()
+
+
+def settings() -> Settings:
+    """The settings of this invocation."""
+    return state.get("settings") or Settings()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A hub session for one command, committed at the end."""
+    hub = Hub(settings().database_url)
+    try:
+        with hub.session() as session:
+            yield session
+    finally:
+        hub.close()
+
+
+def progress_bar() -> Progress:
+    """The progress bar long commands show."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the schema to the newest migration."""
+    Hub(settings().database_url).close()
+    console.print(f"schema up to date: {settings().database_url}")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key")],
+    role: Annotated[str, typer.Option(help="admin | analyst | agent | viewer")] = "analyst",
+) -> None:
+    """Create an API key and print it once."""
+    from cxm.access import service as access_service
+
+    with unit_of_work() as session:
+        key = access_service.create_api_key(session, name=name, role=role)
+    console.print(f"API key {key.id} '{key.name}' ({key.role}); store it now, it is not shown again:")
+    out.print(key.secret, highlight=False)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List API keys (never their secrets)."""
+    from cxm.access import service as access_service
+
+    with unit_of_work() as session:
+        keys = access_service.list_api_keys(session)
+    table = Table("id", "name", "role", "prefix", "created", "revoked")
+    for key in keys:
+        table.add_row(
+            str(key.id),
+            key.name,
+            key.role,
+            key.prefix + "…",
+            f"{key.created_at:%Y-%m-%d}",
+            f"{key.revoked_at:%Y-%m-%d}" if key.revoked_at else "",
+        )
+    out.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: int) -> None:
+    """Revoke an API key."""
+    from cxm.access import service as access_service
+
+    with unit_of_work() as session:
+        access_service.revoke_api_key(session, key_id=key_id)
+    console.print(f"API key {key_id} revoked")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Serve the API and pages for an existing database."""
+    import uvicorn
+
+    from cxm.app import create_app
+
+    Hub(settings().database_url).close()
+    console.print(f"cxm on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning")
+
+
+@app.command("import")
+def import_command(
+    kind: ImportKind,
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="csv | jsonl | parquet (default: extension)")
+    ] = None,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help="field=column, repeatable")] = None,
+    rejected: Annotated[Path | None, typer.Option(help="Where to write rejected rows (CSV)")] = None,
+) -> None:
+    """Import customers, interactions or orders from CSV, JSON Lines or Parquet."""
+    from cxm.interactions import importers
+
+    fields = importers.parse_mapping(mapping or [])
+    with progress_bar() as bar, unit_of_work() as session:
+        task = bar.add_task(f"importing {kind}", total=None)
+        summary = importers.import_file(
+            session,
+            kind.value,
+            path,
+            file_format=file_format,
+            mapping=fields,
+            rejected_path=rejected,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            actor="cli:import",
+        )
+    out.print(summary.describe(), highlight=False)
+
+
+@app.command("demo")
+def demo(
+    customers: Annotated[int, typer.Option(help="How many customers")] = 5000,
+    interactions: Annotated[int, typer.Option(help="How many interactions")] = 100_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same company)")] = 42,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards")] = True,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Generate a realistic demo company, print an API key, then serve it."""
+    from cxm import demo as demo_data
+
+    with progress_bar() as bar, unit_of_work() as session:
+        task = bar.add_task("generating demo company", total=None)
+        summary = demo_data.generate(
+            session,
+            customers=customers,
+            interactions=interactions,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    out.print(summary.describe(), highlight=False)
+    if serve_after:
+        serve(host=host, port=port)
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning expected errors into a one-line reason and exit 1."""
+    try:
+        app(standalone_mode=True)
+    except CxmError as error:
+        console.print(f"error: {error.message}", highlight=False, markup=False)
+        raise SystemExit(1) from None
+
+
+def run_guarded(action: Callable[[], T]) -> T:
+    """Run an action, exiting with a one-line reason on an expected error."""
+    try:
+        return action()
+    except CxmError as error:
+        console.print(f"error: {error.message}", highlight=False, markup=False)
+        raise typer.Exit(1) from None

@@ -1,0 +1,1 @@
+"""Shared kernel: database, errors, schemas, auth plumbing. Imports no domain."""

@@ -1,0 +1,1 @@
+"""Customer profiles, identities, identity resolution, merges, consent and privacy."""

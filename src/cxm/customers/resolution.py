@@ -1,0 +1,186 @@
+"""Identity resolution in bulk: attach records to the customer owning their identities."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy.orm import Session
+
+from cxm.core.db import utcnow
+from cxm.core.errors import InvalidInput, NotFound
+from cxm.customers.identities import Key
+from cxm.customers.merging import current_customer, merge_customers
+from cxm.customers.models import Customer, Identity
+
+CHUNK = 2000
+# Serialises identity resolution across PostgreSQL sessions, so two batches cannot both create
+# a profile for the same new e-mail. SQLite serialises writers already (BEGIN IMMEDIATE).
+RESOLUTION_LOCK = 72_002_100
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What one incoming record says about whom it concerns."""
+
+    keys: tuple[Key, ...]
+    customer_id: int | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+
+
+class _Components:
+    """Union-find over identity keys and existing customer ids."""
+
+    def __init__(self) -> None:
+        self.parent: dict[object, object] = {}
+
+    def find(self, node: object) -> object:
+        root = self.parent.setdefault(node, node)
+        while root != self.parent[root]:
+            root = self.parent[root]
+        while node != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def union(self, nodes: Iterable[object]) -> object:
+        roots = [self.find(node) for node in nodes]
+        for other in roots[1:]:
+            self.parent[other] = roots[0]
+        return roots[0]
+
+
+def owners(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
+    """The customer that owns each of `keys` now."""
+    found: dict[Key, int] = {}
+    pending = list(set(keys))
+    for start in range(0, len(pending), CHUNK):
+        chunk = pending[start : start + CHUNK]
+        rows = session.execute(
+            select(Identity.kind, Identity.value, Identity.customer_id).where(
+                tuple_(Identity.kind, Identity.value).in_(chunk)
+            )
+        )
+        found.update({(kind, value): owner for kind, value, owner in rows})
+    return found
+
+
+def lock_resolution(session: Session) -> None:
+    """Serialise identity resolution with other writers until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESOLUTION_LOCK})
+
+
+def _explicit_owner(session: Session, claim: Claim, index: int) -> int | None:
+    if claim.customer_id is None:
+        return None
+    try:
+        return current_customer(session, claim.customer_id).id
+    except NotFound:
+        raise InvalidInput(
+            f"item {index}: no customer {claim.customer_id}",
+            details=[{"index": index, "field": "customer_id", "message": "unknown customer"}],
+        ) from None
+
+
+def _group(session: Session, claims: Sequence[Claim], existing: dict[Key, int]) -> tuple[_Components, list[object]]:
+    components = _Components()
+    for key, owner in existing.items():
+        components.union([key, ("customer", owner)])
+    roots = []
+    for index, claim in enumerate(claims):
+        explicit = _explicit_owner(session, claim, index)
+        nodes: list[object] = [*claim.keys] + ([("customer", explicit)] if explicit is not None else [])
+        if not nodes:
+            raise InvalidInput(
+                f"item {index}: needs identities or a customer_id",
+                details=[{"index": index, "field": "identities", "message": "no identity given"}],
+            )
+        roots.append(components.union(nodes))
+    return components, [components.find(root) for root in roots]
+
+
+def _members(components: _Components, roots: Iterable[object]) -> dict[object, list[int]]:
+    wanted = set(roots)
+    members: dict[object, list[int]] = {root: [] for root in wanted}
+    for node in list(components.parent):
+        if isinstance(node, tuple) and node[0] == "customer":
+            root = components.find(node)
+            if root in wanted:
+                members[root].append(int(node[1]))
+    return members
+
+
+def _merge_group(session: Session, ids: list[int], keys: list[Key], actor: str, now: datetime) -> int:
+    survivor, *others = sorted(set(ids))
+    shown = ", ".join(f"{kind}:{value}" for kind, value in sorted(keys)[:6])
+    for other in others:
+        reason = f"identity resolution: identities {shown} link customers {survivor} and {other}"
+        merge_customers(session, survivor_id=survivor, merged_id=other, actor=actor, reason=reason, now=now)
+    return survivor
+
+
+def _new_customers(session: Session, traits: list[dict[str, Any]], now: datetime) -> list[int]:
+    if not traits:
+        return []
+    rows = [
+        {
+            "name": None,
+            "language": None,
+            "country": None,
+            "segment": None,
+            "attributes": {},
+            **t,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for t in traits
+    ]
+    result = session.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
+def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datetime | None = None) -> list[int]:
+    """Customer id for each claim: found by identity, created, or merged when it links profiles."""
+    now = now or utcnow()
+    lock_resolution(session)
+    existing = owners(session, (key for claim in claims for key in claim.keys))
+    components, roots = _group(session, claims, existing)
+    members = _members(components, roots)
+    survivor_of: dict[object, int] = {}
+    new_roots: list[object] = []
+    first_traits: dict[object, dict[str, Any]] = {}
+    for root, claim in zip(roots, claims, strict=True):
+        first_traits.setdefault(root, claim.traits)
+    for root, ids in members.items():
+        keys = [k for k in existing if components.find(k) == root] if len(set(ids)) > 1 else []
+        if ids:
+            survivor_of[root] = _merge_group(session, ids, keys, actor, now) if len(set(ids)) > 1 else ids[0]
+        else:
+            new_roots.append(root)
+    created = _new_customers(session, [first_traits[root] for root in new_roots], now)
+    survivor_of.update(zip(new_roots, created, strict=True))
+    _add_identities(session, claims, roots, survivor_of, existing, now)
+    return [survivor_of[root] for root in roots]
+
+
+def _add_identities(
+    session: Session,
+    claims: Sequence[Claim],
+    roots: list[object],
+    survivor_of: dict[object, int],
+    existing: dict[Key, int],
+    now: datetime,
+) -> None:
+    fresh: dict[Key, int] = {}
+    for root, claim in zip(roots, claims, strict=True):
+        for key in claim.keys:
+            if key not in existing:
+                fresh.setdefault(key, survivor_of[root])
+    if fresh:
+        session.execute(
+            insert(Identity),
+            [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()],
+        )

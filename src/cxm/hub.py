@@ -1,0 +1,124 @@
+"""The Python library: the hub's operations for notebooks and scripts, returning DataFrames."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
+
+import cxm.tables  # noqa: F401  (every table is known)
+from cxm.config import Settings
+from cxm.core.db import make_engine, make_sessionmaker
+from cxm.core.errors import InvalidInput
+from cxm.core.migrate import upgrade
+from cxm.customers import service as customers_service
+from cxm.customers.schemas import CustomerRead, CustomerUpsert
+from cxm.interactions import service as interactions_service
+from cxm.interactions.schemas import InteractionIn, OrderIn
+
+T = TypeVar("T")
+ACTOR = "library"
+
+
+def validate_items(schema: type[T], items: Sequence[dict[str, Any]]) -> list[T]:
+    """Validate a list of plain dicts, reporting every bad item by index."""
+    try:
+        return TypeAdapter(list[schema]).validate_python(list(items))  # type: ignore[valid-type]
+    except ValidationError as error:
+        details: list[dict[str, Any]] = [
+            {"index": e["loc"][0], "field": ".".join(map(str, e["loc"][1:])) or None, "message": e["msg"]}
+            for e in error.errors()
+        ]
+        indexes = sorted({int(d["index"]) for d in details})
+        raise InvalidInput(f"invalid item(s) {indexes[:20]}; nothing was stored", details=details) from None
+
+
+class Hub:
+    """One customer hub database, opened from Python."""
+
+    def __init__(self, database_url: str | None = None, *, migrate: bool = True) -> None:
+        self.database_url = database_url or Settings().database_url
+        self.engine = make_engine(self.database_url)
+        if migrate:
+            upgrade(self.engine)
+        self.sessionmaker = make_sessionmaker(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on error."""
+        with self.sessionmaker() as session, session.begin():
+            yield session
+
+    def _run(self, action: Callable[[Session], T]) -> T:
+        with self.session() as session:
+            return action(session)
+
+    def ingest_interactions(self, items: Sequence[dict[str, Any]]) -> interactions_service.IngestResult:
+        """Store interactions (all or nothing), resolving identities to customers."""
+        valid = validate_items(InteractionIn, items)
+        return self._run(lambda s: interactions_service.ingest_interactions(s, valid, actor=ACTOR))
+
+    def ingest_orders(self, items: Sequence[dict[str, Any]]) -> interactions_service.IngestResult:
+        """Store orders (all or nothing), resolving identities to customers."""
+        valid = validate_items(OrderIn, items)
+        return self._run(lambda s: interactions_service.ingest_orders(s, valid, actor=ACTOR))
+
+    def upsert_customers(self, items: Sequence[dict[str, Any]]) -> list[int]:
+        """Create or update customers by identity; returns their ids."""
+        valid = validate_items(CustomerUpsert, items)
+        return self._run(lambda s: customers_service.upsert_customers(s, valid, actor=ACTOR))
+
+    def customer(self, ref: int | str) -> CustomerRead:
+        """A customer by id or by identity (`email:ann@example.com`)."""
+
+        def read(session: Session) -> CustomerRead:
+            found = ref if isinstance(ref, int) else customers_service.find_by_identity(session, ref).id
+            return customers_service.read_customer(session, found)
+
+        return self._run(read)
+
+    def search(self, q: str | None = None, *, limit: int = 100, offset: int = 0) -> pd.DataFrame:
+        """Customers whose name or identity contains `q`, as a DataFrame."""
+        page = self._run(lambda s: customers_service.search_customers(s, q=q, limit=limit, offset=offset))
+        return pd.DataFrame([item.model_dump() for item in page.items])
+
+    def timeline(self, customer_id: int, *, limit: int = 1000) -> pd.DataFrame:
+        """Everything that happened to a customer, newest first, as a DataFrame."""
+        entries = self._run(lambda s: customers_service.timeline(s, customer_id, limit=limit, offset=0))
+        columns = ["occurred_at", "kind", "id", "channel", "summary", "data"]
+        return pd.DataFrame([{c: getattr(e, c) for c in columns} for e in entries], columns=columns)
+
+    def merge(self, survivor_id: int, merged_id: int, *, reason: str = "manual merge") -> int:
+        """Merge one profile into another; returns the merge id (for undo)."""
+        return self._run(
+            lambda s: (
+                customers_service.merge_customers(
+                    s, survivor_id=survivor_id, merged_id=merged_id, actor=ACTOR, reason=reason
+                ).id
+            )
+        )
+
+    def undo_merge(self, merge_id: int) -> None:
+        """Undo a recorded merge."""
+        self._run(lambda s: customers_service.undo_merge(s, merge_id=merge_id, actor=ACTOR))
+
+    def export(self, customer_id: int) -> dict[str, Any]:
+        """Everything held about a person."""
+        return self._run(lambda s: customers_service.export_person(s, customer_id))
+
+    def erase(self, customer_id: int) -> list[int]:
+        """Erase a person's personal data everywhere."""
+        return self._run(lambda s: customers_service.erase_person(s, customer_id, actor=ACTOR))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def connect(database_url: str | None = None, *, migrate: bool = True) -> Hub:
+    """Open a hub (default: `CXM_DATABASE_URL` or `sqlite:///cxm.db`), upgrading its schema."""
+    return Hub(database_url, migrate=migrate)

@@ -1,0 +1,1 @@
+"""Touchpoints from every channel, orders, and the importers that bring them in."""

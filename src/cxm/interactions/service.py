@@ -1,0 +1,167 @@
+"""Interactions and orders: the API, CLI, importers and library all come through here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxm.core.errors import NotFound
+from cxm.core.timeline import TimelineEntry, register_source
+from cxm.interactions.ingest import Incoming, IngestResult, store_interactions, store_orders
+from cxm.interactions.models import Interaction, Order, OrderItem
+from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead
+
+__all__ = [
+    "Incoming",
+    "IngestResult",
+    "counts_by_channel_and_stage",
+    "find_interaction",
+    "find_order",
+    "get_interaction",
+    "get_order",
+    "ingest_interactions",
+    "ingest_orders",
+    "store_interactions",
+    "store_orders",
+    "totals",
+]
+
+
+def interaction_record(item: InteractionIn) -> Incoming:
+    """The stored form of a validated interaction."""
+    values = item.model_dump(exclude={"identities", "customer_id"})
+    return Incoming(
+        values=values,
+        keys=tuple(sorted(item.identities.items())),
+        customer_id=item.customer_id,
+        client_id=item.event_id,
+    )
+
+
+def order_record(item: OrderIn) -> Incoming:
+    """The stored form of a validated order."""
+    values = item.model_dump(exclude={"identities", "customer_id", "items"})
+    children = [child.model_dump() for child in item.items]
+    return Incoming(
+        values=values,
+        keys=tuple(sorted(item.identities.items())),
+        customer_id=item.customer_id,
+        client_id=item.order_id,
+        children=children,
+    )
+
+
+def ingest_interactions(
+    session: Session, items: Sequence[InteractionIn], *, actor: str, now: datetime | None = None
+) -> IngestResult:
+    """Store validated interactions, resolving each to its customer."""
+    return store_interactions(session, [interaction_record(i) for i in items], actor=actor, now=now)
+
+
+def ingest_orders(
+    session: Session, items: Sequence[OrderIn], *, actor: str, now: datetime | None = None
+) -> IngestResult:
+    """Store validated orders, resolving each to its customer."""
+    return store_orders(session, [order_record(i) for i in items], actor=actor, now=now)
+
+
+def find_interaction(session: Session, *, event_id: str) -> Interaction | None:
+    """The interaction stored under a client event id, if any."""
+    return session.scalar(select(Interaction).where(Interaction.event_id == event_id))
+
+
+def find_order(session: Session, *, order_id: str) -> Order | None:
+    """The order stored under a client order id, if any."""
+    return session.scalar(select(Order).where(Order.order_id == order_id))
+
+
+def get_interaction(session: Session, interaction_id: int) -> Interaction:
+    """One interaction by id."""
+    found = session.get(Interaction, interaction_id)
+    if found is None:
+        raise NotFound(f"no interaction {interaction_id}")
+    return found
+
+
+def get_order(session: Session, order_ref: int) -> OrderRead:
+    """One order by id, with its items."""
+    order = session.get(Order, order_ref)
+    if order is None:
+        raise NotFound(f"no order {order_ref}")
+    items = session.scalars(select(OrderItem).where(OrderItem.order_ref == order.id).order_by(OrderItem.id))
+    return OrderRead.model_validate({**_columns(order), "items": [_columns(i) for i in items]})
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def counts_by_channel_and_stage(session: Session) -> list[tuple[str, str | None, int]]:
+    """How many interactions each channel and journey stage holds."""
+    query = (
+        select(Interaction.channel, Interaction.journey_stage, func.count())
+        .group_by(Interaction.channel, Interaction.journey_stage)
+        .order_by(Interaction.channel, Interaction.journey_stage)
+    )
+    return [(channel, stage, count) for channel, stage, count in session.execute(query)]
+
+
+def totals(session: Session) -> dict[str, int]:
+    """Row counts of interactions and orders."""
+    return {
+        "interactions": session.scalar(select(func.count()).select_from(Interaction)) or 0,
+        "orders": session.scalar(select(func.count()).select_from(Order)) or 0,
+    }
+
+
+def _interaction_entries(session: Session, customer_ids: Sequence[int], limit: int) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(Interaction)
+        .where(Interaction.customer_id.in_(customer_ids))
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineEntry(
+            kind="interaction",
+            id=row.id,
+            occurred_at=row.occurred_at,
+            channel=row.channel,
+            summary=f"{row.direction} {row.type}" + (f" ({row.journey_stage})" if row.journey_stage else ""),
+            data={k: v for k, v in _columns(row).items() if k not in {"id", "occurred_at", "channel"}},
+        )
+        for row in rows
+    ]
+
+
+def _order_entries(session: Session, customer_ids: Sequence[int], limit: int) -> list[TimelineEntry]:
+    rows = session.scalars(
+        select(Order)
+        .where(Order.customer_id.in_(customer_ids))
+        .order_by(Order.occurred_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return [
+        TimelineEntry(
+            kind="order",
+            id=row.id,
+            occurred_at=row.occurred_at,
+            channel=row.channel,
+            summary=f"order {row.order_id}: {row.amount} {row.currency}",
+            data={
+                "order_id": row.order_id,
+                "amount": str(row.amount),
+                "currency": row.currency,
+                "customer_id": row.customer_id,
+            },
+        )
+        for row in rows
+    ]
+
+
+register_source("interactions", _interaction_entries)
+register_source("orders", _order_entries)
