@@ -29,3 +29,9 @@ class BatchResult(BaseModel):
 
     accepted: int
     duplicates: int
+
+
+class ReadModel(BaseModel):
+    """Base for response bodies: built from rows, ignoring columns it does not show."""
+
+    model_config = ConfigDict(from_attributes=True)

@@ -103,7 +103,7 @@ def _group(session: Session, claims: Sequence[Claim], existing: dict[Key, int]) 
 
 
 def _members(components: _Components, roots: Iterable[object]) -> dict[object, list[int]]:
-    wanted = set(roots)
+    wanted = dict.fromkeys(roots)  # first-seen order: new profiles are numbered as they arrived
     members: dict[object, list[int]] = {root: [] for root in wanted}
     for node in list(components.parent):
         if isinstance(node, tuple) and node[0] == "customer":

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from cxm.core.errors import CxmError
-from cxm.core.schemas import Schema
+from cxm.core.schemas import ReadModel, Schema
 from cxm.customers.identities import normalise_all
 from cxm.customers.privacy import Purpose
 
@@ -64,14 +64,14 @@ class CustomerBatch(Schema):
     customers: list[CustomerUpsert] = Field(min_length=1, max_length=10_000)
 
 
-class IdentityRead(Schema):
+class IdentityRead(ReadModel):
     """One identity of a customer."""
 
     kind: str
     value: str
 
 
-class ConsentRead(Schema):
+class ConsentRead(ReadModel):
     """The decision in force for one purpose."""
 
     purpose: str
@@ -80,7 +80,7 @@ class ConsentRead(Schema):
     recorded_at: datetime
 
 
-class MergeRead(Schema):
+class MergeRead(ReadModel):
     """A recorded merge."""
 
     id: int
@@ -93,7 +93,7 @@ class MergeRead(Schema):
     undone_by: str | None
 
 
-class CustomerSummary(Schema):
+class CustomerSummary(ReadModel):
     """A customer in a list."""
 
     id: int
@@ -116,7 +116,7 @@ class CustomerRead(CustomerSummary):
     erased_at: datetime | None
 
 
-class CustomerUpserted(Schema):
+class CustomerUpserted(ReadModel):
     """The profile an upsert landed on."""
 
     id: int
@@ -133,7 +133,7 @@ class ConsentChange(ConsentIn):
     """A consent decision for a known customer."""
 
 
-class TimelineEntryRead(Schema):
+class TimelineEntryRead(ReadModel):
     """One entry of a customer's timeline."""
 
     kind: str

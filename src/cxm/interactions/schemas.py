@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from cxm.core.schemas import Schema
+from cxm.core.schemas import ReadModel, Schema
 from cxm.customers.schemas import normalised_identities
 from cxm.interactions.models import Channel, Direction, JourneyStage
 
@@ -57,7 +57,7 @@ class InteractionBatch(Schema):
     interactions: list[InteractionIn] = Field(min_length=1, max_length=10_000)
 
 
-class InteractionRead(Schema):
+class InteractionRead(ReadModel):
     """A stored interaction."""
 
     id: int
@@ -75,7 +75,7 @@ class InteractionRead(Schema):
     attributes: dict[str, Any]
 
 
-class Stored(Schema):
+class Stored(ReadModel):
     """Where a single ingested record landed; `duplicate` when it had been sent before."""
 
     id: int
@@ -114,7 +114,15 @@ class OrderBatch(Schema):
     orders: list[OrderIn] = Field(min_length=1, max_length=10_000)
 
 
-class OrderRead(Schema):
+class OrderItemRead(ReadModel):
+    """A stored product line."""
+
+    product_id: str
+    quantity: int
+    unit_price: Decimal | None
+
+
+class OrderRead(ReadModel):
     """A stored order with its items."""
 
     id: int
@@ -124,5 +132,5 @@ class OrderRead(Schema):
     amount: Decimal
     currency: str
     channel: str | None
-    items: list[OrderItemIn]
+    items: list[OrderItemRead]
     attributes: dict[str, Any]
