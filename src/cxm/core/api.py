@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from cxm.core.errors import CxmError
 
+logger = logging.getLogger("cxm.api")
 LIST_FIELDS = {"interactions", "orders", "customers"}
 
 
@@ -39,7 +41,14 @@ async def _cxm_error(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(status_code=error.status_code, content=error.to_dict())
 
 
+async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=error)
+    body = {"error": {"code": "internal_error", "message": "internal error; see the server log", "details": None}}
+    return JSONResponse(status_code=500, content=body)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error the same JSON shape."""
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(CxmError, _cxm_error)
+    app.add_exception_handler(Exception, _unexpected)
