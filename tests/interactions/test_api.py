@@ -102,8 +102,10 @@ def test_timeline_mixes_channels_and_orders_in_time_order(client: TestClient, ad
     ]
     second = client.get(
         f"/api/v1/customers/{customer_id}/timeline", params={"limit": 2, "offset": 2}, headers=admin_headers
-    ).json()["items"]
-    assert [e["channel"] for e in second] == ["web", "social"]
+    ).json()
+    assert [e["channel"] for e in second["items"]] == ["web", "social"] and not second["has_more"]
+    first = client.get(f"/api/v1/customers/{customer_id}/timeline", params={"limit": 3}, headers=admin_headers)
+    assert first.json()["has_more"]
 
 
 def test_unknown_ids_answer_404_json(client: TestClient, admin_headers: dict[str, str]) -> None:

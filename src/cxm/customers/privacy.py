@@ -85,7 +85,8 @@ def export_person(session: Session, customer_id: int) -> dict[str, Any]:
 
 
 def _blank(table: Any, where: Any, session: Session) -> None:
-    values: dict[str, Any] = {column.name: ({} if column.name == "attributes" else None) for column in personal_columns(table)}
+    columns = personal_columns(table)
+    values: dict[str, Any] = {column.name: ({} if column.name == "attributes" else None) for column in columns}
     if values:
         session.execute(update(table).where(where).values(**values))
 

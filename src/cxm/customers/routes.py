@@ -18,6 +18,7 @@ from cxm.customers.schemas import (
     MergeRead,
     MergeRequest,
     TimelineEntryRead,
+    TimelinePage,
 )
 
 router = APIRouter(tags=["customers"])
@@ -69,18 +70,18 @@ def get_customer(customer_id: int, session: SessionDep, _: Reader) -> CustomerRe
     return service.read_customer(session, customer_id)
 
 
-@router.get("/customers/{customer_id}/timeline", response_model=Page[TimelineEntryRead])
+@router.get("/customers/{customer_id}/timeline", response_model=TimelinePage)
 def customer_timeline(
     customer_id: int,
     session: SessionDep,
     _: Reader,
     limit: Limit = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> Page[Any]:
+) -> TimelinePage:
     """Everything that happened to this customer in every channel, newest first."""
-    entries = service.timeline(session, customer_id, limit=limit, offset=offset)
-    items = [TimelineEntryRead.model_validate(entry, from_attributes=True) for entry in entries]
-    return Page[Any](items=items, total=offset + len(items), limit=limit, offset=offset)
+    entries = service.timeline(session, customer_id, limit=limit + 1, offset=offset)
+    items = [TimelineEntryRead.model_validate(entry, from_attributes=True) for entry in entries[:limit]]
+    return TimelinePage(items=items, limit=limit, offset=offset, has_more=len(entries) > limit)
 
 
 @router.post("/customers/{customer_id}/merge", response_model=MergeRead)

@@ -142,3 +142,12 @@ class TimelineEntryRead(ReadModel):
     channel: str | None
     summary: str
     data: dict[str, Any]
+
+
+class TimelinePage(ReadModel):
+    """One page of a timeline, newest first; `has_more` when older entries follow."""
+
+    items: list[TimelineEntryRead]
+    limit: int
+    offset: int
+    has_more: bool
