@@ -6,17 +6,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from cxm.config import Settings
 from cxm.core.errors import CxmError
-from cxm.hub import Hub
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from cxm.hub import Hub
 
 T = TypeVar("T")
 app = typer.Typer(help="cxm: one customer hub for every channel.", no_args_is_help=True)
@@ -52,10 +55,17 @@ def settings() -> Settings:
     return state.get("settings") or Settings()
 
 
+def open_hub() -> Hub:
+    """The hub of this invocation's database, migrated (imported on use so `--help` answers at once)."""
+    from cxm.hub import Hub
+
+    return Hub(settings().database_url)
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
     """A hub session for one command, committed at the end."""
-    hub = Hub(settings().database_url)
+    hub = open_hub()
     try:
         with hub.session() as session:
             yield session
@@ -73,7 +83,7 @@ def progress_bar() -> Progress:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the schema to the newest migration."""
-    Hub(settings().database_url).close()
+    open_hub().close()
     console.print(f"schema up to date: {settings().database_url}")
 
 
@@ -131,7 +141,7 @@ def serve(
 
     from cxm.app import create_app
 
-    Hub(settings().database_url).close()
+    open_hub().close()
     console.print(f"cxm on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning")
 
@@ -177,16 +187,20 @@ def demo(
     """Generate a realistic demo company, print an API key, then serve it."""
     from cxm import demo as demo_data
 
-    with progress_bar() as bar, unit_of_work() as session:
-        task = bar.add_task("generating demo company", total=None)
-        summary = demo_data.generate(
-            session,
-            customers=customers,
-            interactions=interactions,
-            seed=seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
-    out.print(summary.describe(), highlight=False)
+    with unit_of_work() as session:
+        if demo_data.has_data(session):
+            summary = demo_data.reuse(session)
+        else:
+            with progress_bar() as bar:
+                task = bar.add_task("generating demo company", total=None)
+                summary = demo_data.generate(
+                    session,
+                    customers=customers,
+                    interactions=interactions,
+                    seed=seed,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+    out.print(summary.describe(f"http://{host}:{port}"), highlight=False, markup=False, soft_wrap=True)
     if serve_after:
         serve(host=host, port=port)
 

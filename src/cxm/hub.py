@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,12 @@ from cxm.core.errors import InvalidInput
 from cxm.core.migrate import upgrade
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerRead, CustomerUpsert
+from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn, OrderIn
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 ACTOR = "library"
@@ -72,6 +76,23 @@ class Hub:
         valid = validate_items(CustomerUpsert, items)
         return self._run(lambda s: customers_service.upsert_customers(s, valid, actor=ACTOR))
 
+    def import_file(
+        self,
+        kind: str,
+        path: str | Path,
+        *,
+        file_format: str | None = None,
+        mapping: dict[str, str] | None = None,
+        rejected_path: str | Path | None = None,
+    ) -> importers.ImportSummary:
+        """Import customers, interactions or orders from a CSV, JSON Lines or Parquet file (one transaction)."""
+        rejected = Path(rejected_path) if rejected_path is not None else None
+        return self._run(
+            lambda s: importers.import_file(
+                s, kind, Path(path), file_format=file_format, mapping=mapping, rejected_path=rejected, actor=ACTOR
+            )
+        )
+
     def customer(self, ref: int | str) -> CustomerRead:
         """A customer by id or by identity (`email:ann@example.com`)."""
 
@@ -84,12 +105,16 @@ class Hub:
     def search(self, q: str | None = None, *, limit: int = 100, offset: int = 0) -> pd.DataFrame:
         """Customers whose name or identity contains `q`, as a DataFrame."""
         page = self._run(lambda s: customers_service.search_customers(s, q=q, limit=limit, offset=offset))
+        import pandas as pd  # imported on use: pandas alone takes seconds to load in the CLI
+
         return pd.DataFrame([item.model_dump() for item in page.items])
 
     def timeline(self, customer_id: int, *, limit: int = 1000) -> pd.DataFrame:
         """Everything that happened to a customer, newest first, as a DataFrame."""
         entries = self._run(lambda s: customers_service.timeline(s, customer_id, limit=limit, offset=0))
         columns = ["occurred_at", "kind", "id", "channel", "summary", "data"]
+        import pandas as pd
+
         return pd.DataFrame([{c: getattr(e, c) for c in columns} for e in entries], columns=columns)
 
     def merge(self, survivor_id: int, merged_id: int, *, reason: str = "manual merge") -> int:

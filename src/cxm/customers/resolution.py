@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text, tuple_
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.orm import Session
 
+from cxm.core.bulk import insert_rows, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
@@ -20,6 +21,9 @@ CHUNK = 2000
 # Serialises identity resolution across PostgreSQL sessions, so two batches cannot both create
 # a profile for the same new e-mail. SQLite serialises writers already (BEGIN IMMEDIATE).
 RESOLUTION_LOCK = 72_002_100
+OWNED = select(Identity.value, Identity.customer_id).where(
+    Identity.kind == bindparam("kind"), Identity.value.in_(bindparam("values", expanding=True))
+)
 
 
 @dataclass(frozen=True)
@@ -55,15 +59,14 @@ class _Components:
 def owners(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
     """The customer that owns each of `keys` now."""
     found: dict[Key, int] = {}
-    pending = list(set(keys))
-    for start in range(0, len(pending), CHUNK):
-        chunk = pending[start : start + CHUNK]
-        rows = session.execute(
-            select(Identity.kind, Identity.value, Identity.customer_id).where(
-                tuple_(Identity.kind, Identity.value).in_(chunk)
-            )
-        )
-        found.update({(kind, value): owner for kind, value, owner in rows})
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in set(keys):
+        by_kind.setdefault(kind, []).append(value)
+    # One kind at a time: a plain `value IN (...)` uses the index, where (kind, value) row values were slow.
+    for kind, values in by_kind.items():
+        for start in range(0, len(values), CHUNK):
+            rows = session.execute(OWNED, {"kind": kind, "values": values[start : start + CHUNK]})
+            found.update({(kind, value): owner for value, owner in rows})
     return found
 
 
@@ -138,8 +141,7 @@ def _new_customers(session: Session, traits: list[dict[str, Any]], now: datetime
         }
         for t in traits
     ]
-    result = session.execute(insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows)
-    return [row[0] for row in result]
+    return insert_rows(session, table_of(Customer), rows)
 
 
 def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datetime | None = None) -> list[int]:
@@ -147,9 +149,33 @@ def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datet
     now = now or utcnow()
     lock_resolution(session)
     existing = owners(session, (key for claim in claims for key in claim.keys))
+    known = [_single_owner(claim, existing) for claim in claims]
+    rest = [index for index, owner in enumerate(known) if owner is None]
+    found, survivors = _resolve_linked(session, [claims[i] for i in rest], existing, actor, now)
+    for index, owner in zip(rest, found, strict=True):
+        known[index] = owner
+    return [survivors.get(owner, owner) for owner in known if owner is not None]
+
+
+def _single_owner(claim: Claim, existing: dict[Key, int]) -> int | None:
+    """The owner when every key of the claim is known and owned by one customer (the common case)."""
+    if claim.customer_id is not None or not claim.keys:
+        return None
+    owner = existing.get(claim.keys[0])
+    for key in claim.keys:
+        if existing.get(key) != owner:
+            return None
+    return owner
+
+
+def _resolve_linked(
+    session: Session, claims: Sequence[Claim], existing: dict[Key, int], actor: str, now: datetime
+) -> tuple[list[int], dict[int, int]]:
+    """Owners of claims that bring new keys, explicit ids or links; and where merged-away customers went."""
     components, roots = _group(session, claims, existing)
     members = _members(components, roots)
     survivor_of: dict[object, int] = {}
+    survivors: dict[int, int] = {}
     new_roots: list[object] = []
     first_traits: dict[object, dict[str, Any]] = {}
     for root, claim in zip(roots, claims, strict=True):
@@ -158,12 +184,13 @@ def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datet
         keys = [k for k in existing if components.find(k) == root] if len(set(ids)) > 1 else []
         if ids:
             survivor_of[root] = _merge_group(session, ids, keys, actor, now) if len(set(ids)) > 1 else ids[0]
+            survivors.update(dict.fromkeys(ids, survivor_of[root]))
         else:
             new_roots.append(root)
     created = _new_customers(session, [first_traits[root] for root in new_roots], now)
     survivor_of.update(zip(new_roots, created, strict=True))
     _add_identities(session, claims, roots, survivor_of, existing, now)
-    return [survivor_of[root] for root in roots]
+    return [survivor_of[root] for root in roots], survivors
 
 
 def _add_identities(

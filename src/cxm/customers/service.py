@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cxm.core.db import utcnow
@@ -15,7 +15,7 @@ from cxm.core.schemas import Page
 from cxm.core.timeline import TimelineEntry, customer_timeline, register_source
 from cxm.customers.identities import Key, normalise, normalise_all, parse_reference
 from cxm.customers.merging import current_customer, merge_customers, merge_history, undo_merge
-from cxm.customers.models import Customer, Identity, Merge
+from cxm.customers.models import Consent, Customer, Identity, Merge
 from cxm.customers.privacy import (
     Purpose,
     cluster,
@@ -70,20 +70,37 @@ def upsert_customers(
     now = now or utcnow()
     claims = [Claim(keys=tuple(sorted(item.identities.items())), traits=item.traits()) for item in items]
     ids = resolve(session, claims, actor=actor, now=now)
-    loaded = {c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(set(ids))))}
+    loaded = _load(session, ids)
     for item, customer_id in zip(items, ids, strict=True):
         _apply_traits(loaded[customer_id], item.traits())
-        for consent in item.consents:
-            record_consent(
-                session,
-                customer_id=customer_id,
-                purpose=consent.purpose,
-                granted=consent.granted,
-                source=consent.source,
-                at=consent.at or now,
-            )
+    _add_consents(session, items, ids, now)
     session.flush()
     return ids
+
+
+def _load(session: Session, ids: Sequence[int]) -> dict[int, Customer]:
+    wanted = sorted(set(ids))
+    loaded: dict[int, Customer] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        loaded.update({c.id: c for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))})
+    return loaded
+
+
+def _add_consents(session: Session, items: Sequence[CustomerUpsert], ids: Sequence[int], now: datetime) -> None:
+    rows = [
+        {
+            "customer_id": customer_id,
+            "purpose": c.purpose.value,
+            "granted": c.granted,
+            "source": c.source,
+            "recorded_at": c.at or now,
+        }
+        for item, customer_id in zip(items, ids, strict=True)
+        for c in item.consents
+    ]
+    if rows:
+        session.execute(insert(Consent), rows)
 
 
 def find_by_identity(session: Session, reference: str) -> Customer:

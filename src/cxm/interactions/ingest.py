@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from cxm.core.bulk import insert_rows, table_of
 from cxm.core.db import utcnow
 from cxm.customers import service as customers_service
 from cxm.interactions.models import Interaction, Order, OrderItem
@@ -78,10 +79,7 @@ def _store(
 
 
 def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    if not rows:
-        return []
-    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return [row[0] for row in session.execute(statement, rows)]
+    return insert_rows(session, table_of(model), rows)
 
 
 def store_interactions(
@@ -99,5 +97,5 @@ def store_orders(
     fresh, result = _store(session, Order, Order.order_id, records, actor, now or utcnow())
     items = [{**item, "order_ref": result.ids[i]} for i in fresh for item in records[i].children]
     if items:
-        session.execute(insert(OrderItem), items)
+        session.execute(insert(table_of(OrderItem)), items)
     return result

@@ -28,6 +28,7 @@ def landing(request: Request, session: SessionDep) -> HTMLResponse:
         "channels": channels,
         "stages": stages,
         "grid": grid,
+        "stage_totals": {stage: sum(grid.get((channel, stage), 0) for channel in channels) for stage in stages},
     }
     return templates.TemplateResponse(request, "landing.html", context)
 

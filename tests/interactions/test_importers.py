@@ -1,0 +1,228 @@
+"""File imports (CSV, JSON Lines, Parquet) on SQLite and PostgreSQL, and `cxm import` end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cxm.core.errors import InvalidInput
+from cxm.customers import service as customers_service
+from cxm.customers.models import Customer
+from cxm.interactions import service as interactions_service
+from cxm.interactions.importers import import_file, parse_mapping
+from cxm.interactions.models import Interaction, Order, OrderItem
+
+CXM = str(Path(sys.executable).with_name("cxm"))
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """Write rows (same keys) as a CSV file with a header."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(dict.fromkeys(k for row in rows for k in row)))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def visit(email: str, **extra: Any) -> dict[str, Any]:
+    """A CSV row of a web visit."""
+    return {"email": email, "channel": "web", "type": "visit", "occurred_at": "2026-03-01T10:00:00+01:00", **extra}
+
+
+def count(session: Session, model: Any) -> int:
+    """Rows in a table."""
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_csv_rows_land_on_customers_with_attributes(session: Session, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "events.csv",
+        [visit("Ann@Example.com", **{"attr.page": "/home"}), visit("ann@example.com", **{"attr.page": ""})],
+    )
+    summary = import_file(session, "interactions", path, actor="test")
+    assert (summary.imported, summary.duplicates, summary.rejected) == (2, 0, 0)
+    ann = customers_service.find_by_identity(session, "email:ann@example.com")
+    stored = session.scalars(select(Interaction).order_by(Interaction.id)).all()
+    assert [s.customer_id for s in stored] == [ann.id, ann.id]
+    assert [s.attributes for s in stored] == [{"page": "/home"}, {}]
+    assert stored[0].occurred_at.isoformat() == "2026-03-01T09:00:00+00:00"
+    assert not (tmp_path / "events.csv.rejected.csv").exists()
+
+
+def test_jsonl_nested_identities_and_attributes(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    line = {
+        "event_id": "e-1",
+        "identities": {"email": "bob@example.com", "phone": "+420 777 123 456"},
+        "channel": "phone",
+        "type": "question",
+        "direction": "inbound",
+        "occurred_at": "2026-03-01T10:00:00Z",
+        "responded_at": "2026-03-01T10:05:00Z",
+        "attributes": {"queue": "billing"},
+    }
+    path.write_text(json.dumps(line) + "\n")
+    assert import_file(session, "interactions", path, actor="test").imported == 1
+    stored = interactions_service.find_interaction(session, event_id="e-1")
+    assert stored is not None and stored.attributes == {"queue": "billing"}
+    owner = customers_service.find_by_identity(session, "phone:+420777123456")
+    assert owner.id == stored.customer_id
+
+
+def test_parquet_typed_columns_and_naive_timestamps_rejected(session: Session, tmp_path: Path) -> None:
+    aware = pa.array([1_772_355_600_000_000] * 2, pa.timestamp("us", tz="UTC"))
+    table = pa.table({"external_id": ["00123", "00124"], "channel": ["store", "store"], "type": ["purchase"] * 2})
+    pq.write_table(table.append_column("occurred_at", aware), tmp_path / "ok.parquet")
+    pq.write_table(table.append_column("occurred_at", aware.cast(pa.timestamp("us"))), tmp_path / "naive.parquet")
+    assert import_file(session, "interactions", tmp_path / "ok.parquet", actor="test").imported == 2
+    assert customers_service.find_by_identity(session, "external_id:00123")
+    naive = import_file(session, "interactions", tmp_path / "naive.parquet", actor="test")
+    assert (naive.imported, naive.rejected) == (0, 2)
+    assert "no time zone" in (tmp_path / "naive.parquet.rejected.csv").read_text()
+
+
+def test_mapping_fills_fields_from_other_columns(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "export.csv", [{"mail": "cy@example.com", "when": "2026-01-02T03:04:05Z", "kind": "x"}])
+    mapping = parse_mapping(["email=mail", "occurred_at=when", "type=kind", "channel=kind"])
+    with pytest.raises(InvalidInput, match="nowhere"):
+        import_file(session, "interactions", path, mapping={"channel": "nowhere"}, actor="test")
+    summary = import_file(session, "interactions", path, mapping=mapping, actor="test")
+    assert summary.rejected == 1  # channel 'x' is not a channel: proves the mapped column was read
+    fixed = write_csv(
+        tmp_path / "fixed.csv", [{"mail": "cy@example.com", "when": "2026-01-02T03:04:05Z", "kind": "chat"}]
+    )
+    assert import_file(session, "interactions", fixed, mapping=mapping, actor="test").imported == 1
+    assert session.scalars(select(Interaction.type)).all() == ["chat"]
+
+
+def test_parse_mapping_rejects_a_pair_without_equals() -> None:
+    assert parse_mapping([" email = mail "]) == {"email": "mail"}
+    with pytest.raises(InvalidInput, match="field=column"):
+        parse_mapping(["email"])
+
+
+def test_bad_rows_are_listed_and_not_stored(session: Session, tmp_path: Path) -> None:
+    rows = [
+        visit("ok@example.com"),
+        visit("not-an-email"),
+        visit("late@example.com", occurred_at="2026-03-01 10:00:00"),
+        visit("fax@example.com", channel="fax"),
+        visit("", type="visit"),
+        visit("ok2@example.com"),
+    ]
+    rejected = tmp_path / "bad.csv"
+    summary = import_file(
+        session, "interactions", write_csv(tmp_path / "in.csv", rows), rejected_path=rejected, actor="t"
+    )
+    assert (summary.imported, summary.rejected, summary.rejected_path) == (2, 4, rejected)
+    listed = list(csv.DictReader(rejected.open()))
+    assert [r["row"] for r in listed] == ["2", "3", "4", "5"]
+    assert "e-mail" in listed[0]["reason"] and "time zone" in listed[1]["reason"]
+    assert "fax" in listed[2]["reason"] and "no identity" in listed[3]["reason"]
+    assert listed[2]["email"] == "fax@example.com"
+    assert count(session, Interaction) == 2 and count(session, Customer) == 2
+
+
+def test_importing_the_same_file_twice_stores_nothing_new(session: Session, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "events.csv", [visit("a@example.com"), visit("b@example.com", text="hi")])
+    first = import_file(session, "interactions", path, actor="test")
+    again = import_file(session, "interactions", path, actor="test")
+    assert (first.imported, first.duplicates) == (2, 0)
+    assert (again.imported, again.duplicates) == (0, 2)
+    assert count(session, Interaction) == 2
+    assert "0 interactions imported, 2 duplicates" in again.describe()
+
+
+def test_orders_with_items(session: Session, tmp_path: Path) -> None:
+    items = json.dumps(
+        [{"product_id": "sku-1", "quantity": 2, "unit_price": "9.90"}, {"product_id": "sku-2", "quantity": 1}]
+    )
+    rows = [
+        {
+            "order_id": "o-1",
+            "email": "d@example.com",
+            "occurred_at": "2026-02-01T12:00:00Z",
+            "amount": "29.80",
+            "currency": "eur",
+            "items": items,
+        },
+        {
+            "order_id": "o-2",
+            "email": "d@example.com",
+            "occurred_at": "2026-02-01T12:00:00Z",
+            "amount": "1.234",
+            "currency": "EUR",
+            "items": "",
+        },
+    ]
+    path = write_csv(tmp_path / "orders.csv", rows)
+    summary = import_file(session, "orders", path, actor="test")
+    assert (summary.imported, summary.rejected) == (1, 1)
+    order = session.scalars(select(Order)).one()
+    assert (order.amount, order.currency) == (Decimal("29.80"), "EUR")
+    read = interactions_service.get_order(session, order.id)
+    assert [(i.product_id, i.quantity) for i in read.items] == [("sku-1", 2), ("sku-2", 1)]
+    assert import_file(session, "orders", path, actor="test").duplicates == 1
+    assert count(session, OrderItem) == 2
+
+
+def test_customers_file_upserts_by_identity(session: Session, tmp_path: Path) -> None:
+    first = [{"email": "eva@example.com", "phone": "777 123 456", "name": "Eva", "country": "cz", "attr.tier": "gold"}]
+    import_file(session, "customers", write_csv(tmp_path / "c1.csv", first), actor="test")
+    second = [{"phone": "+420777123456", "name": "Eva Nová", "country": "", "attr.tier": ""}]
+    summary = import_file(session, "customers", write_csv(tmp_path / "c2.csv", second), actor="test")
+    assert summary.imported == 1 and "customers upserted" in summary.describe()
+    eva = customers_service.find_by_identity(session, "email:eva@example.com")
+    assert (eva.name, eva.country, eva.attributes) == ("Eva Nová", "CZ", {"tier": "gold"})
+    assert customers_service.count_customers(session) == 1
+
+
+def test_unknown_format_and_kind_are_refused(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "events.xlsx"
+    path.write_text("x")
+    with pytest.raises(InvalidInput, match="unknown file format"):
+        import_file(session, "interactions", path, actor="test")
+    with pytest.raises(InvalidInput, match="unknown import kind"):
+        import_file(session, "surveys", path, file_format="csv", actor="test")
+
+
+def cxm(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the `cxm` command line."""
+    return subprocess.run([CXM, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_cli_imports_a_file_and_reports(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "events.csv", [visit("f@example.com"), visit("bad")])
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    done = cxm("--database-url", url, "import", "interactions", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "1 interactions imported" in done.stdout and "1 rejected" in done.stdout
+    again = cxm("--database-url", url, "import", "interactions", str(path), cwd=tmp_path)
+    assert "0 interactions imported, 1 duplicates skipped" in again.stdout
+
+
+def test_cli_refuses_unknown_format_and_missing_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    odd = tmp_path / "events.txt"
+    odd.write_text("email\n")
+    done = cxm("--database-url", url, "import", "interactions", str(odd), cwd=tmp_path)
+    assert done.returncode == 1
+    # the console wraps long lines: compare the text after the progress bar with line breaks undone
+    reason = done.stderr[done.stderr.index("error:") :].replace("\n", "").strip()
+    assert reason == f"error: unknown file format '.txt' for events.txt: {USE_FORMAT}"
+    missing = cxm("--database-url", url, "import", "interactions", str(tmp_path / "nope.csv"), cwd=tmp_path)
+    assert missing.returncode != 0 and "does not exist" in missing.stderr
+
+
+USE_FORMAT = "use --format csv, jsonl or parquet"

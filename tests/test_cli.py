@@ -1,0 +1,153 @@
+"""The `cxm` command as a user runs it: a real process on a throw-away SQLite file."""
+
+from __future__ import annotations
+
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cxm import demo
+from cxm.hub import Hub
+
+CXM = str(Path(sys.executable).parent / "cxm")
+KEY = re.compile(r"cxm_[A-Za-z0-9_-]{20,}")
+
+
+def cxm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `cxm` on the test's database, from a folder with no .env of its own."""
+    url = f"sqlite:///{tmp_path / 'cxm.db'}"
+    command = [CXM, "--database-url", url, *args]
+    return subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+
+
+def key_in(output: str) -> str:
+    """The one API key printed in `output`."""
+    found = set(KEY.findall(output))
+    assert len(found) == 1, output
+    return found.pop()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """`cxm serve` running on a free port; yields its base URL."""
+    port = free_port()
+    url = f"sqlite:///{tmp_path / 'cxm.db'}"
+    command = [CXM, "--database-url", url, "serve", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            process.kill()
+            pytest.fail(f"cxm serve did not come up: {process.communicate()[0]}")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_demo_prints_a_key_and_keeps_an_existing_company(tmp_path: Path) -> None:
+    first = cxm(tmp_path, "demo", "--no-serve", "--customers", "60", "--interactions", "600")
+    assert first.returncode == 0, first.stderr
+    key = key_in(first.stdout)
+    assert "600 interactions" in first.stdout and "/docs" in first.stdout
+    assert f'curl -H "Authorization: Bearer {key}"' in first.stdout
+
+    again = cxm(tmp_path, "demo", "--no-serve", "--customers", "60", "--interactions", "600")
+    assert again.returncode == 0, again.stderr
+    assert "already has data" in again.stdout and key_in(again.stdout) != key
+    with sqlite3.connect(tmp_path / "cxm.db") as db:
+        assert db.execute("SELECT count(*) FROM interactions").fetchone() == (600,)
+        assert db.execute("SELECT count(*) FROM api_keys WHERE name = 'demo'").fetchone() == (2,)
+
+
+def company(path: Path) -> list[tuple[str, str | None]]:
+    """Event ids with their customer's name, the fingerprint of a demo company."""
+    with sqlite3.connect(path) as db:
+        query = "SELECT i.event_id, c.name FROM interactions i JOIN customers c ON c.id = i.customer_id ORDER BY 1"
+        return list(db.execute(query))
+
+
+def test_demo_is_the_same_in_another_process(tmp_path: Path) -> None:
+    # Another process has another hash seed: the company must not depend on set or dict order.
+    done = cxm(tmp_path, "demo", "--no-serve", "--customers", "40", "--interactions", "300", "--seed", "5")
+    assert done.returncode == 0, done.stderr
+    hub = Hub(f"sqlite:///{tmp_path / 'here.db'}")
+    try:
+        with hub.session() as session:
+            demo.generate(session, customers=40, interactions=300, seed=5)
+    finally:
+        hub.close()
+    assert company(tmp_path / "cxm.db") == company(tmp_path / "here.db")
+
+
+def test_apikey_create_prints_a_working_key(tmp_path: Path, server: str) -> None:
+    created = cxm(tmp_path, "apikey", "create", "--name", "x", "--role", "viewer")
+    assert created.returncode == 0, created.stderr
+    headers = {"Authorization": f"Bearer {key_in(created.stdout)}"}
+    assert httpx.get(f"{server}/api/v1/customers", headers=headers).status_code == 200
+    body = {
+        "identities": {"email": "a@example.com"},
+        "channel": "web",
+        "type": "visit",
+        "occurred_at": "2026-01-01T00:00:00Z",
+    }
+    assert httpx.post(f"{server}/api/v1/interactions", json=body, headers=headers).status_code == 403
+    assert httpx.get(f"{server}/api/v1/customers", headers={"Authorization": "Bearer cxm_wrong"}).status_code == 401
+
+
+def test_unknown_role_is_one_line_error(tmp_path: Path) -> None:
+    refused = cxm(tmp_path, "apikey", "create", "--name", "x", "--role", "wizard")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: unknown role 'wizard'"
+    assert "Traceback" not in refused.stdout + refused.stderr
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    upgraded = cxm(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    with sqlite3.connect(tmp_path / "cxm.db") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"customers", "identities", "interactions", "orders", "api_keys"} <= tables
+
+
+def test_serve_answers_pages_and_api(tmp_path: Path, server: str) -> None:
+    created = cxm(tmp_path, "apikey", "create", "--name", "ops", "--role", "admin")
+    headers = {"Authorization": f"Bearer {key_in(created.stdout)}"}
+    body = {
+        "identities": {"email": "ann@example.com"},
+        "channel": "store",
+        "type": "purchase",
+        "occurred_at": "2026-01-01T00:00:00Z",
+    }
+    assert httpx.post(f"{server}/api/v1/interactions", json=body, headers=headers).status_code == 201
+    landing = httpx.get(server)
+    assert landing.status_code == 200 and '<th scope="row">store</th>' in landing.text
+    found = httpx.get(f"{server}/api/v1/customers", params={"q": "ann@"}, headers=headers)
+    assert found.status_code == 200 and found.json()["total"] == 1
+    assert httpx.get(f"{server}/docs").status_code == 200
