@@ -224,15 +224,18 @@ def compare(label: str, rows: int, fresh_url: Callable[[], AbstractContextManage
 
 
 def http_ingest(table: pa.Table, batches: int, workdir: Path) -> None:
-    """Post batches of 10,000 events to `cxm serve` with 1 and 2 concurrent clients; print events/s."""
+    """Post batches of 10,000 events to `cxm serve` (1 and 2 processes) with 1-2 clients; print events/s."""
     bodies = _http_bodies(table, batches)
-    for clients in (1, 2):
-        url = f"sqlite:///{workdir / f'http-{clients}.db'}"
-        with served(url) as (base, key):
+    for workers, clients in ((1, 1), (1, 2), (2, 2)):
+        url = f"sqlite:///{workdir / f'http-{workers}-{clients}.db'}"
+        with served(url, workers) as (base, key):
             headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
             seconds = _post_all(base, headers, bodies, clients)
         events = 10_000 * len(bodies)
-        print(f"HTTP batch ingest, {clients} client(s): {events / seconds:,.0f} events/s ({events:,} events)")
+        print(
+            f"HTTP batch ingest, serve --workers {workers}, {clients} client(s): "
+            f"{events / seconds:,.0f} events/s ({events:,} events)"
+        )
 
 
 def _http_bodies(table: pa.Table, batches: int) -> list[bytes]:
@@ -263,7 +266,7 @@ def _post_all(base: str, headers: dict[str, str], bodies: list[bytes], clients: 
 
 
 @contextmanager
-def served(url: str) -> Iterator[tuple[str, str]]:
+def served(url: str, workers: int = 1) -> Iterator[tuple[str, str]]:
     """`cxm serve` on a fresh database, with an admin API key."""
     env = {**os.environ, "CXM_DATABASE_URL": url}
     created = subprocess.run(
@@ -271,7 +274,8 @@ def served(url: str) -> Iterator[tuple[str, str]]:
     )
     key = created.stdout.strip().splitlines()[-1]
     port = _free_port()
-    server = subprocess.Popen([CXM, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    command = [CXM, "serve", "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base)
@@ -305,6 +309,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--http-batches", type=int, default=20, help="batches of 10,000 events to post")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP batch figures")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -332,8 +337,9 @@ def run_all(args: argparse.Namespace, workdir: Path) -> None:
     def fresh_sqlite() -> Iterator[str]:
         yield f"sqlite:///{workdir / f'bench-{next(counter)}.db'}"
 
-    compare("SQLite", args.rows, fresh_sqlite, "raw-sqlite", path)
-    if not args.skip_postgres:
+    if not args.http_only:
+        compare("SQLite", args.rows, fresh_sqlite, "raw-sqlite", path)
+    if not args.skip_postgres and not args.http_only:
         compare("PostgreSQL", args.rows, postgres_database, "raw-postgres", path)
     if args.http_batches:
         http_ingest(table, args.http_batches, workdir)

@@ -1,7 +1,7 @@
 """cxm: a self-hosted Customer Experience Management platform.
 
-    import cxm
-    hub = cxm.connect("sqlite:///cxm.db")
+import cxm
+hub = cxm.connect("sqlite:///cxm.db")
 """
 
 from __future__ import annotations

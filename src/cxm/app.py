@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,7 @@ from cxm import __version__
 from cxm.access import service as access_service
 from cxm.config import Settings
 from cxm.core.api import install_error_handlers
-from cxm.core.db import make_engine, make_sessionmaker
+from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything loaded so far lives as long as the server: keep the collector from rescanning it
+        # on every large batch (a tenth of a 10,000-event batch went to full collections).
+        gc.freeze()
         yield
         if own_engine:
             bound.dispose()
@@ -48,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = bound
     app.state.sessionmaker = make_sessionmaker(bound)
+    app.state.reader = make_sessionmaker(read_only(bound))
     app.state.authenticate = access_service.authenticate
     install_error_handlers(app)
     app.include_router(api_router())

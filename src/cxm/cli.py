@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -135,6 +136,7 @@ def apikey_revoke(key_id: int) -> None:
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes (more use more cores)")] = 1,
 ) -> None:
     """Serve the API and pages for an existing database."""
     import uvicorn
@@ -143,7 +145,12 @@ def serve(
 
     open_hub().close()
     console.print(f"cxm on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings()), host=host, port=port, log_level="warning")
+        return
+    # Worker processes build their own app from the environment.
+    os.environ["CXM_DATABASE_URL"] = settings().database_url
+    uvicorn.run("cxm.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
 
 @app.command("import")

@@ -60,7 +60,8 @@ class Authenticator(Protocol):
 
 def db_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: committed when the route returns, rolled back on error."""
-    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    reading = request.method in {"GET", "HEAD"}
+    factory: sessionmaker[Session] = request.app.state.reader if reading else request.app.state.sessionmaker
     with factory() as session, session.begin():
         yield session
 
@@ -81,7 +82,7 @@ def require(permission: Permission) -> Callable[..., Principal]:
 
     def check(request: Request) -> Principal:
         authenticate: Authenticator = request.app.state.authenticate
-        factory: sessionmaker[Session] = request.app.state.sessionmaker
+        factory: sessionmaker[Session] = request.app.state.reader
         with factory() as session:
             principal = authenticate(session, _bearer(request))
         if principal is None:

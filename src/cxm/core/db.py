@@ -82,7 +82,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _begin_immediate(connection: Any) -> None:
     # Take the write lock up front: a deferred transaction that reads and then writes fails at
     # once (SQLITE_BUSY) when another process wrote meanwhile, instead of waiting its turn.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Readers (see `read_only`) begin deferred, so they never queue behind a writer.
+    read = connection.get_execution_options().get("cxm_read_only", False)
+    connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database for transactions that only read (on SQLite they take no write lock)."""
+    return engine.execution_options(cxm_read_only=True)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from cxm.core.errors import InvalidInput
 
@@ -30,9 +30,28 @@ def check_kind(kind: str) -> str:
     )
 
 
+# The everyday address (ASCII letters, digits, . _ + - and a letter TLD) that email-validator would accept
+# unchanged; checking it here is ~50x faster. Anything else goes to email-validator.
+PLAIN_EMAIL = re.compile(
+    r"^(?=.{1,254}$)(?=[^@]{1,64}@)[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63})$"
+)
+SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def plain_email(value: str) -> str | None:
+    """The lower-cased address when it is an everyday one email-validator accepts as is, else None."""
+    lowered = value.strip().lower()
+    match = PLAIN_EMAIL.match(lowered)
+    return lowered if match and match.group(1) not in SPECIAL_USE else None
+
+
 @lru_cache(maxsize=200_000)
 def normal_email(value: str) -> str:
     """A syntactically valid e-mail address, lower-cased."""
+    plain = plain_email(value)
+    if plain is not None:
+        return plain
     try:
         checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as error:

