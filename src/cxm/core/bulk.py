@@ -79,9 +79,10 @@ def _bound(session: Session, table: Table, name: str, values: list[Any]) -> list
         return values
     memo: dict[Any, Any] = {}  # timestamps and the ingest time recur within a batch
     bound = []
+    empty: dict[type, Any] = {}  # most free attributes are {}
     for value in values:
         if type(value) in UNHASHABLE:
-            bound.append(process(value))
+            bound.append(empty.setdefault(type(value), process(value)) if not value else process(value))
         elif value in memo:
             bound.append(memo[value])
         else:

@@ -92,7 +92,16 @@ def normalise(kind: str, value: str, *, region: str | None = None) -> Key:
 
 def normalise_all(identities: dict[str, str], *, region: str | None = None) -> tuple[Key, ...]:
     """Normalise a `{kind: value}` mapping into sorted unique keys."""
-    return tuple(sorted({normalise(kind, value, region=region) for kind, value in identities.items()}))
+    try:
+        return _normalised(tuple(identities.items()), region)
+    except TypeError:  # an unhashable value: let `normalise` say what is wrong with it
+        return tuple(sorted({normalise(kind, value, region=region) for kind, value in identities.items()}))
+
+
+@lru_cache(maxsize=200_000)
+def _normalised(items: tuple[tuple[str, str], ...], region: str | None) -> tuple[Key, ...]:
+    # Cached as a whole: a batch mostly repeats the identity sets of the same customers.
+    return tuple(sorted({normalise(kind, value, region=region) for kind, value in items}))
 
 
 def parse_reference(reference: str) -> Key:

@@ -56,7 +56,9 @@ class Interaction(Base):
     journey_stage: Mapped[str | None] = mapped_column(String(20))
     direction: Mapped[str] = mapped_column(String(10))
     type: Mapped[str] = mapped_column(String(100))
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # No index of its own: time-range reads are the analytics store's job; the timeline uses
+    # (customer_id, occurred_at), and every extra index slows bulk ingest.
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     text: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     agent: Mapped[str | None] = mapped_column(String(200))
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))

@@ -117,7 +117,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("interactions", schema=None) as batch_op:
         batch_op.create_index("ix_interactions_customer_time", ["customer_id", "occurred_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_interactions_occurred_at"), ["occurred_at"], unique=False)
 
     op.create_table(
         "merges",
@@ -192,7 +191,6 @@ def downgrade() -> None:
 
     op.drop_table("merges")
     with op.batch_alter_table("interactions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_interactions_occurred_at"))
         batch_op.drop_index("ix_interactions_customer_time")
 
     op.drop_table("interactions")
