@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -28,8 +28,8 @@ db_app = typer.Typer(help="Database schema.")
 apikey_app = typer.Typer(help="API keys for machines.")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 state: dict[str, Any] = {}
 
 DatabaseUrl = Annotated[
@@ -156,7 +156,7 @@ def serve(
 @app.command("import")
 def import_command(
     kind: ImportKind,
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    path: Annotated[Path, typer.Argument(help="CSV, JSON Lines or Parquet file")],
     file_format: Annotated[
         str | None, typer.Option("--format", help="csv | jsonl | parquet (default: extension)")
     ] = None,
@@ -166,6 +166,8 @@ def import_command(
     """Import customers, interactions or orders from CSV, JSON Lines or Parquet."""
     from cxm.interactions import importers
 
+    if not path.is_file():
+        raise CxmError(f"no such file: {path}")
     fields = importers.parse_mapping(mapping or [])
     with progress_bar() as bar, unit_of_work() as session:
         task = bar.add_task(f"importing {kind}", total=None)
@@ -220,11 +222,3 @@ def main() -> None:
         console.print(f"error: {error.message}", highlight=False, markup=False)
         raise SystemExit(1) from None
 
-
-def run_guarded(action: Callable[[], T]) -> T:
-    """Run an action, exiting with a one-line reason on an expected error."""
-    try:
-        return action()
-    except CxmError as error:
-        console.print(f"error: {error.message}", highlight=False, markup=False)
-        raise typer.Exit(1) from None

@@ -218,11 +218,25 @@ def test_cli_refuses_unknown_format_and_missing_file(tmp_path: Path) -> None:
     odd.write_text("email\n")
     done = cxm("--database-url", url, "import", "interactions", str(odd), cwd=tmp_path)
     assert done.returncode == 1
-    # the console wraps long lines: compare the text after the progress bar with line breaks undone
-    reason = done.stderr[done.stderr.index("error:") :].replace("\n", "").strip()
+    reason = done.stderr[done.stderr.index("error:") :].strip()
     assert reason == f"error: unknown file format '.txt' for events.txt: {USE_FORMAT}"
     missing = cxm("--database-url", url, "import", "interactions", str(tmp_path / "nope.csv"), cwd=tmp_path)
-    assert missing.returncode != 0 and "does not exist" in missing.stderr
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"error: no such file: {tmp_path / 'nope.csv'}"
 
 
 USE_FORMAT = "use --format csv, jsonl or parquet"
+
+
+def test_rows_naming_an_unknown_customer_are_rejected_not_fatal(session: Session, tmp_path: Path) -> None:
+    known = import_file(session, "interactions", write_csv(tmp_path / "a.csv", [visit("ann@example.com")]), actor="t")
+    assert known.imported == 1
+    ann = customers_service.find_by_identity(session, "email:ann@example.com")
+    rows = [
+        {"customer_id": ann.id, "channel": "store", "type": "visit", "occurred_at": "2026-03-02T10:00:00Z"},
+        {"customer_id": ann.id + 1000, "channel": "store", "type": "visit", "occurred_at": "2026-03-02T11:00:00Z"},
+    ]
+    summary = import_file(session, "interactions", write_csv(tmp_path / "b.csv", rows), actor="t")
+    assert (summary.imported, summary.rejected) == (1, 1)
+    rejected = (tmp_path / "b.csv.rejected.csv").read_text(encoding="utf-8")
+    assert f"no customer {ann.id + 1000}" in rejected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,7 @@ __all__ = [
     "current_customer",
     "customer_timeline",
     "erase_person",
+    "existing_customer_ids",
     "export_person",
     "find_by_identity",
     "has_consent",
@@ -205,3 +206,12 @@ def count_customers(session: Session) -> int:
         .where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None))
     )
     return session.scalar(query) or 0
+
+
+def existing_customer_ids(session: Session, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` are customers (live, merged-away or erased)."""
+    wanted = sorted(set(ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 5000):
+        found.update(session.scalars(select(Customer.id).where(Customer.id.in_(wanted[start : start + 5000]))))
+    return found

@@ -161,11 +161,22 @@ def _import_batch(
         summary.imported += len(valid)
     else:
         records = _interaction_records(rows) if kind == "interactions" else _order_records(rows)
+        _reject_unknown_customers(session, rows, records)
         store = store_interactions if kind == "interactions" else store_orders
         result = store(session, [r for r in records if r is not None], actor=actor)
         summary.imported += result.accepted
         summary.duplicates += result.duplicates
     _write_rejected(rows, batch, rejected, offset)
+
+
+def _reject_unknown_customers(session: Session, rows: col.Rows, records: list[Incoming | None]) -> None:
+    """Reject (rather than fail the import on) rows naming a customer id that does not exist."""
+    named = {r.customer_id for r in records if r is not None and r.customer_id is not None}
+    known = customers_service.existing_customer_ids(session, named)
+    for index, record in enumerate(records):
+        if record is not None and record.customer_id is not None and record.customer_id not in known:
+            rows.reject_row(index, f"customer_id: no customer {record.customer_id}")
+            records[index] = None
 
 
 def _write_rejected(rows: col.Rows, batch: pa.RecordBatch, rejected: RejectedRows, offset: int) -> None:
