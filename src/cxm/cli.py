@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from cxm.hub import Hub
 
-T = TypeVar("T")
 app = typer.Typer(help="cxm: one customer hub for every channel.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.")
 apikey_app = typer.Typer(help="API keys for machines.")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -43,6 +44,21 @@ class UTCDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime: a timezone is required")
         converted = value.astimezone(UTC)
         return converted.replace(tzinfo=None) if dialect.name == "sqlite" else converted
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, convert straight to SQLAlchemy's stored text form (the bulk ingest's hottest path)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def to_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime: a timezone is required")
+            # The same text SQLAlchemy's SQLite DATETIME writes, so stored values compare as before.
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return to_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         """Return aware UTC datetimes."""
@@ -94,8 +110,14 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(cxm_read_only=True)
 
 
+def _json_text(value: Any) -> str:
+    # orjson: several times faster than json.dumps for the free attributes of bulk ingest.
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL mode, foreign keys, a busy timeout and immediate transactions."""
+    kwargs.setdefault("json_serializer", _json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -103,7 +125,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No server-side prepared statements: after five runs PostgreSQL may switch a prepared statement to a
+    # generic plan, and for the identity and event-id look-ups of a growing table that plan degraded
+    # ingest from ~8,000 to ~1,500 rows/s within one import.
+    connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

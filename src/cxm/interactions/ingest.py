@@ -43,7 +43,7 @@ def _known(session: Session, column: Any, client_ids: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(client_ids), CHUNK):
         chunk = client_ids[start : start + CHUNK]
-        found.update(session.scalars(select(column).where(column.in_(chunk))))
+        found.update(session.connection().scalars(select(column).where(column.in_(chunk))))
     return found
 
 
