@@ -151,3 +151,23 @@ def test_serve_answers_pages_and_api(tmp_path: Path, server: str) -> None:
     found = httpx.get(f"{server}/api/v1/customers", params={"q": "ann@"}, headers=headers)
     assert found.status_code == 200 and found.json()["total"] == 1
     assert httpx.get(f"{server}/docs").status_code == 200
+
+
+def test_customer_show_export_and_erase(tmp_path: Path) -> None:
+    hub = Hub(f"sqlite:///{tmp_path / 'cxm.db'}")
+    hub.upsert_customers([{"identities": {"email": "mirela.pop@example.ro"}, "name": "Mirela Pop", "language": "ro"}])
+    hub.close()
+    shown = cxm(tmp_path, "customer", "show", "email:mirela.pop@example.ro")
+    assert shown.returncode == 0 and '"name": "Mirela Pop"' in shown.stdout
+    exported = cxm(tmp_path, "customer", "export", "1", "--output", str(tmp_path / "held.json"))
+    assert exported.returncode == 0 and "Mirela Pop" in (tmp_path / "held.json").read_text(encoding="utf-8")
+    refused = cxm(tmp_path, "customer", "erase", "1")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: erasure cannot be undone: repeat with --yes to confirm"
+    assert cxm(tmp_path, "customer", "erase", "1", "--yes").returncode == 0
+    gone = cxm(tmp_path, "customer", "show", "email:mirela.pop@example.ro")
+    assert (
+        gone.returncode == 1 and gone.stderr.strip() == "error: no customer with identity email:mirela.pop@example.ro"
+    )
+    with sqlite3.connect(tmp_path / "cxm.db") as connection:
+        assert connection.execute("SELECT name FROM customers").fetchall() == [(None,)]

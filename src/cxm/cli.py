@@ -27,6 +27,10 @@ db_app = typer.Typer(help="Database schema.")
 apikey_app = typer.Typer(help="API keys for machines.")
 app.add_typer(db_app, name="db")
 app.add_typer(apikey_app, name="apikey")
+customer_app = typer.Typer(
+    help="Look up, export or erase one customer (by id or identity, e.g. email:ann@example.com)."
+)
+app.add_typer(customer_app, name="customer")
 console = Console(stderr=True, soft_wrap=True)
 out = Console(soft_wrap=True)
 state: dict[str, Any] = {}
@@ -131,6 +135,56 @@ def apikey_revoke(key_id: int) -> None:
     console.print(f"API key {key_id} revoked")
 
 
+def _customer_id(session: Session, ref: str) -> int:
+    """A customer id from an id or an identity reference."""
+    from cxm.customers import service as customers_service
+
+    return int(ref) if ref.isdigit() else customers_service.find_by_identity(session, ref).id
+
+
+@customer_app.command("show")
+def customer_show(ref: str) -> None:
+    """Print a customer's profile (traits, identities, consent, merges) as JSON."""
+    from cxm.customers import service as customers_service
+
+    with unit_of_work() as session:
+        profile = customers_service.read_customer(session, _customer_id(session, ref))
+    out.print_json(profile.model_dump_json())
+
+
+@customer_app.command("export")
+def customer_export(
+    ref: str, output: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None
+) -> None:
+    """Everything held about a person, as JSON (subject access request)."""
+    import orjson
+
+    from cxm.customers import service as customers_service
+
+    with unit_of_work() as session:
+        held = customers_service.export_person(session, _customer_id(session, ref))
+    data = orjson.dumps(held, default=str, option=orjson.OPT_INDENT_2)
+    if output is None:
+        out.print(data.decode(), highlight=False, markup=False)
+    else:
+        output.write_bytes(data)
+        console.print(f"exported to {output}")
+
+
+@customer_app.command("erase")
+def customer_erase(
+    ref: str, yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone")] = False
+) -> None:
+    """Erase a person's personal data everywhere (identities, traits, texts), leaving a tombstone."""
+    from cxm.customers import service as customers_service
+
+    if not yes:
+        raise CxmError("erasure cannot be undone: repeat with --yes to confirm")
+    with unit_of_work() as session:
+        erased = customers_service.erase_person(session, _customer_id(session, ref), actor="cli")
+    console.print(f"erased profile(s) {', '.join(map(str, erased))}")
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -220,4 +274,3 @@ def main() -> None:
     except CxmError as error:
         console.print(f"error: {error.message}", highlight=False, markup=False)
         raise SystemExit(1) from None
-

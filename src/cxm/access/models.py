@@ -22,4 +22,3 @@ class ApiKey(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -80,7 +80,7 @@ def export_person(session: Session, customer_id: int) -> dict[str, Any]:
         key = table.c.id if table.name == "customers" else table.c.get("customer_id")
         where = key.in_(ids) if key is not None else or_(table.c.survivor_id.in_(ids), table.c.merged_id.in_(ids))
         rows = session.execute(select(table).where(where).order_by(table.c.id)).mappings()
-        held[table.name] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        held[str(table.name)] = [{k: _plain(v) for k, v in row.items()} for row in rows]
     return held
 
 

@@ -1,7 +1,7 @@
 """customer hub
 
 Revision ID: 0001
-Revises:
+Revises: (none)
 Create Date: 2026-11-24 22:43:41.446314
 """
 
@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("created_at", cxm.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", cxm.core.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", cxm.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("digest", name=op.f("uq_api_keys_digest")),
     )
