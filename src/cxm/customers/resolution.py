@@ -7,23 +7,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_rows, table_of
+from cxm.core.bulk import insert_rows, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
 from cxm.customers.merging import current_customer, merge_customers
 from cxm.customers.models import Customer, Identity
 
-CHUNK = 2000
 # Serialises identity resolution across PostgreSQL sessions, so two batches cannot both create
 # a profile for the same new e-mail. SQLite serialises writers already (BEGIN IMMEDIATE).
 RESOLUTION_LOCK = 72_002_100
-OWNED = select(Identity.value, Identity.customer_id).where(
-    Identity.kind == bindparam("kind"), Identity.value.in_(bindparam("values", expanding=True))
-)
 
 
 @dataclass(frozen=True)
@@ -64,10 +60,8 @@ def owners(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
         by_kind.setdefault(kind, []).append(value)
     # One kind at a time: a plain `value IN (...)` uses the index, where (kind, value) row values were slow.
     for kind, values in by_kind.items():
-        for start in range(0, len(values), CHUNK):
-            # Core, not ORM, execution: the ORM's row handling cost more than the query itself.
-            rows = session.connection().execute(OWNED, {"kind": kind, "values": values[start : start + CHUNK]})
-            found.update({(kind, value): owner for value, owner in rows})
+        rows = rows_matching(session, table_of(Identity), ["value", "customer_id"], "value", values, kind=kind)
+        found.update({(kind, value): owner for value, owner in rows})
     return found
 
 
@@ -91,8 +85,8 @@ def _explicit_owner(session: Session, claim: Claim, index: int) -> int | None:
 
 def _group(session: Session, claims: Sequence[Claim], existing: dict[Key, int]) -> tuple[_Components, list[object]]:
     components = _Components()
-    for key, owner in existing.items():
-        components.union([key, ("customer", owner)])
+    for key in {key for claim in claims for key in claim.keys if key in existing}:
+        components.union([key, ("customer", existing[key])])
     roots = []
     for index, claim in enumerate(claims):
         explicit = _explicit_owner(session, claim, index)

@@ -7,18 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_rows, table_of
+from cxm.core.bulk import insert_rows, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.customers import service as customers_service
 from cxm.interactions.models import Interaction, Order, OrderItem
 
-CHUNK = 2000
 
-
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     """One record to store: its column values, who it concerns, and its idempotency key."""
 
@@ -40,11 +38,7 @@ class IngestResult:
 
 
 def _known(session: Session, column: Any, client_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(client_ids), CHUNK):
-        chunk = client_ids[start : start + CHUNK]
-        found.update(session.connection().scalars(select(column).where(column.in_(chunk))))
-    return found
+    return {row[0] for row in rows_matching(session, column.table, [column.name], column.name, client_ids)}
 
 
 def _fresh(session: Session, column: Any, records: Sequence[Incoming]) -> list[int]:
