@@ -187,8 +187,8 @@ def customer_erase(
 
 @app.command("serve")
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(envvar="CXM_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CXM_PORT")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes (more use more cores)")] = 1,
 ) -> None:
     """Serve the API and pages for an existing database."""
@@ -243,8 +243,8 @@ def demo(
     interactions: Annotated[int, typer.Option(help="How many interactions")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same company)")] = 42,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards")] = True,
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(envvar="CXM_HOST")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="CXM_PORT")] = 8000,
 ) -> None:
     """Generate a realistic demo company, print an API key, then serve it."""
     from cxm import demo as demo_data

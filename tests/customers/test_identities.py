@@ -75,3 +75,23 @@ def test_fast_email_path_agrees_with_email_validator() -> None:
             accepted += 1
             assert fast == email_validator_says(sample), sample
     assert accepted > 100
+
+
+def test_default_phone_region_reads_national_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cxm.config import default_phone_region
+    from cxm.customers import identities
+
+    def forget() -> None:
+        for cached in (default_phone_region, identities.normal_phone, identities._normalised):
+            cached.cache_clear()
+
+    monkeypatch.setenv("CXM_DEFAULT_PHONE_REGION", "PL")
+    forget()
+    try:
+        assert normalise("phone", "601 234 567") == ("phone", "+48601234567")
+        assert normalise("phone", "777 123 456", region="CZ") == ("phone", "+420777123456")
+    finally:
+        monkeypatch.delenv("CXM_DEFAULT_PHONE_REGION")
+        forget()
+    with pytest.raises(InvalidInput):
+        normalise("phone", "601 234 567")

@@ -8,6 +8,7 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from cxm.config import default_phone_region
 from cxm.core.errors import InvalidInput
 
 PLAIN_KINDS = frozenset({"email", "phone", "external_id", "loyalty_card", "web_cookie"})
@@ -82,7 +83,7 @@ def normalise(kind: str, value: str, *, region: str | None = None) -> Key:
     if kind == "email":
         return kind, normal_email(value)
     if kind == "phone":
-        return kind, normal_phone(value, region)
+        return kind, normal_phone(value, region or default_phone_region())
     if kind.startswith("social:"):
         return kind, value.strip().lstrip("@").lower()
     if kind == "loyalty_card":
