@@ -98,3 +98,15 @@ def test_consent_latest_decision_wins(session: Session) -> None:
     assert not service.has_consent(session, ann, "marketing_email")
     with pytest.raises(InvalidInput):
         service.record_consent(session, customer_id=ann, purpose="telepathy", granted=True, source="x")
+
+
+def test_erased_profiles_take_no_merges_and_no_new_events(session: Session) -> None:
+    ann = customer(session, "Ann", email="ann@example.com")
+    bob = customer(session, "Bob", email="bob@example.com")
+    service.erase_person(session, ann, actor="dpo")
+    with pytest.raises(Conflict, match="erased"):
+        service.merge_customers(session, survivor_id=bob, merged_id=ann, actor="t", reason="r")
+    with pytest.raises(InvalidInput, match="erased"):
+        visit(session, "late", ann)
+    [again] = service.upsert_customers(session, [CustomerUpsert(identities={"email": "ann@example.com"})], actor="t")
+    assert again not in (ann, bob)

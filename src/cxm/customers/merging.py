@@ -53,6 +53,8 @@ def merge_customers(
     merged = current_customer(session, merged_id)
     if survivor.id == merged.id:
         raise InvalidInput(f"customers {survivor_id} and {merged_id} are already one profile")
+    if survivor.erased_at is not None or merged.erased_at is not None:
+        raise Conflict("an erased profile cannot be merged")
     before = {trait: getattr(survivor, trait) for trait in TRAITS}
     session.flush()
     moved = _move_rows(session, merged.id, survivor.id)

@@ -75,12 +75,16 @@ def _explicit_owner(session: Session, claim: Claim, index: int) -> int | None:
     if claim.customer_id is None:
         return None
     try:
-        return current_customer(session, claim.customer_id).id
+        found = current_customer(session, claim.customer_id)
     except NotFound:
+        found = None
+    if found is None or found.erased_at is not None:
+        problem = "unknown customer" if found is None else "customer was erased"
         raise InvalidInput(
-            f"item {index}: no customer {claim.customer_id}",
-            details=[{"index": index, "field": "customer_id", "message": "unknown customer"}],
-        ) from None
+            f"item {index}: {problem} {claim.customer_id}",
+            details=[{"index": index, "field": "customer_id", "message": problem}],
+        )
+    return found.id
 
 
 def _group(session: Session, claims: Sequence[Claim], existing: dict[Key, int]) -> tuple[_Components, list[object]]:

@@ -38,7 +38,6 @@ __all__ = [
     "current_customer",
     "customer_timeline",
     "erase_person",
-    "existing_customer_ids",
     "export_person",
     "find_by_identity",
     "has_consent",
@@ -53,6 +52,7 @@ __all__ = [
     "search_customers",
     "undo_merge",
     "upsert_customers",
+    "usable_customer_ids",
 ]
 
 
@@ -208,10 +208,14 @@ def count_customers(session: Session) -> int:
     return session.scalar(query) or 0
 
 
-def existing_customer_ids(session: Session, ids: Iterable[int]) -> set[int]:
-    """Which of `ids` are customers (live, merged-away or erased)."""
+def usable_customer_ids(session: Session, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` are customers that can take new records (live or merged-away, not erased)."""
     wanted = sorted(set(ids))
     found: set[int] = set()
     for start in range(0, len(wanted), 5000):
-        found.update(session.scalars(select(Customer.id).where(Customer.id.in_(wanted[start : start + 5000]))))
+        found.update(
+            session.scalars(
+                select(Customer.id).where(Customer.id.in_(wanted[start : start + 5000]), Customer.erased_at.is_(None))
+            )
+        )
     return found

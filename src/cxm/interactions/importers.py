@@ -172,10 +172,10 @@ def _import_batch(
 def _reject_unknown_customers(session: Session, rows: col.Rows, records: list[Incoming | None]) -> None:
     """Reject (rather than fail the import on) rows naming a customer id that does not exist."""
     named = {r.customer_id for r in records if r is not None and r.customer_id is not None}
-    known = customers_service.existing_customer_ids(session, named)
+    known = customers_service.usable_customer_ids(session, named)
     for index, record in enumerate(records):
         if record is not None and record.customer_id is not None and record.customer_id not in known:
-            rows.reject_row(index, f"customer_id: no customer {record.customer_id}")
+            rows.reject_row(index, f"customer_id: no customer {record.customer_id} (or it was erased)")
             records[index] = None
 
 
