@@ -112,5 +112,5 @@ def rows_matching(
         else:
             where = [f"{quote(name)} = ?" for name in equal] + [f"{quote(key)} IN ({', '.join('?' * len(chunk))})"]
             params = (*equal.values(), *chunk)
-        found.extend(tuple(row) for row in connection.exec_driver_sql(head + " AND ".join(where), params))
+        found.extend(tuple(row) for row in connection.exec_driver_sql(head + " AND ".join(where), params).fetchall())
     return found

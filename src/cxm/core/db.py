@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -20,6 +20,7 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+ZERO = timedelta(0)
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL needs 64 bits for event tables.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -56,7 +57,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             if value.tzinfo is None:
                 raise ValueError("naive datetime: a timezone is required")
             # The same text SQLAlchemy's SQLite DATETIME writes, so stored values compare as before.
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            if value.utcoffset() != ZERO:
+                value = value.astimezone(UTC)
+            return value.isoformat(" ", "microseconds")[:26]
 
         return to_text
 
