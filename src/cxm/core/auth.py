@@ -47,6 +47,11 @@ class Principal:
     name: str
     role: Role
 
+    @property
+    def actor(self) -> str:
+        """How this caller is named in audit records."""
+        return f"apikey:{self.name}"
+
     def can(self, permission: Permission) -> bool:
         """Whether this principal's role grants the permission."""
         return permission in GRANTS[self.role]
@@ -92,3 +97,9 @@ def require(permission: Permission) -> Callable[..., Principal]:
         return principal
 
     return check
+
+
+Reader = Annotated[Principal, Depends(require(Permission.read))]
+Writer = Annotated[Principal, Depends(require(Permission.ingest))]
+Merger = Annotated[Principal, Depends(require(Permission.merge))]
+PrivacyOfficer = Annotated[Principal, Depends(require(Permission.privacy))]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from cxm.core.auth import Permission, Principal, SessionDep, require
+from cxm.core.auth import Merger, PrivacyOfficer, Reader, SessionDep, Writer
 from cxm.core.schemas import BatchResult, Page
 from cxm.customers import service
 from cxm.customers.schemas import (
@@ -22,29 +22,20 @@ from cxm.customers.schemas import (
 )
 
 router = APIRouter(tags=["customers"])
-Reader = Annotated[Principal, Depends(require(Permission.read))]
-Writer = Annotated[Principal, Depends(require(Permission.ingest))]
-Merger = Annotated[Principal, Depends(require(Permission.merge))]
-Privacy = Annotated[Principal, Depends(require(Permission.privacy))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-
-
-def actor(principal: Principal) -> str:
-    """How a caller is named in audit records."""
-    return f"apikey:{principal.name}"
 
 
 @router.post("/customers", response_model=CustomerRead)
 def upsert_customer(body: CustomerUpsert, session: SessionDep, who: Writer) -> CustomerRead:
     """Create or update one customer found by its identities."""
-    [customer_id] = service.upsert_customers(session, [body], actor=actor(who))
+    [customer_id] = service.upsert_customers(session, [body], actor=who.actor)
     return service.read_customer(session, customer_id)
 
 
 @router.post("/customers/batch", response_model=BatchResult)
 def upsert_customers(body: CustomerBatch, session: SessionDep, who: Writer) -> BatchResult:
     """Create or update up to 10,000 customers, all or nothing."""
-    ids = service.upsert_customers(session, body.customers, actor=actor(who))
+    ids = service.upsert_customers(session, body.customers, actor=who.actor)
     return BatchResult(accepted=len(ids), duplicates=0)
 
 
@@ -88,14 +79,14 @@ def customer_timeline(
 def merge_customer(customer_id: int, body: MergeRequest, session: SessionDep, who: Merger) -> Any:
     """Merge another profile into this one (recorded; can be undone)."""
     return service.merge_customers(
-        session, survivor_id=customer_id, merged_id=body.other_id, actor=actor(who), reason=body.reason
+        session, survivor_id=customer_id, merged_id=body.other_id, actor=who.actor, reason=body.reason
     )
 
 
 @router.post("/merges/{merge_id}/undo", response_model=MergeRead)
 def undo_merge(merge_id: int, session: SessionDep, who: Merger) -> Any:
     """Restore both profiles of a merge and their rows."""
-    return service.undo_merge(session, merge_id=merge_id, actor=actor(who))
+    return service.undo_merge(session, merge_id=merge_id, actor=who.actor)
 
 
 @router.post("/customers/{customer_id}/consents", response_model=CustomerRead)
@@ -108,13 +99,13 @@ def change_consent(customer_id: int, body: ConsentChange, session: SessionDep, _
 
 
 @router.get("/customers/{customer_id}/export")
-def export_customer(customer_id: int, session: SessionDep, _: Privacy) -> dict[str, Any]:
+def export_customer(customer_id: int, session: SessionDep, _: PrivacyOfficer) -> dict[str, Any]:
     """Everything held about the person (subject access request)."""
     return service.export_person(session, customer_id)
 
 
 @router.delete("/customers/{customer_id}")
-def erase_customer(customer_id: int, session: SessionDep, who: Privacy) -> dict[str, Any]:
+def erase_customer(customer_id: int, session: SessionDep, who: PrivacyOfficer) -> dict[str, Any]:
     """Erase the person's personal data everywhere, leaving tombstones."""
-    erased = service.erase_person(session, customer_id, actor=actor(who))
+    erased = service.erase_person(session, customer_id, actor=who.actor)
     return {"erased": erased}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from cxm.core.auth import Permission, Principal, SessionDep, require
+from cxm.core.auth import Reader, SessionDep, Writer
 from cxm.core.schemas import BatchResult
 from cxm.interactions import service
 from cxm.interactions.schemas import (
@@ -20,31 +20,20 @@ from cxm.interactions.schemas import (
 )
 
 router = APIRouter(tags=["interactions"])
-Reader = Annotated[Principal, Depends(require(Permission.read))]
-Writer = Annotated[Principal, Depends(require(Permission.ingest))]
-
-
-def actor(principal: Principal) -> str:
-    """How a caller is named in audit records."""
-    return f"apikey:{principal.name}"
 
 
 @router.post("/interactions", response_model=Stored, status_code=201)
 def create_interaction(body: InteractionIn, session: SessionDep, who: Writer, response: Response) -> Stored:
     """Store one interaction; a re-sent `event_id` answers 200 with the stored one."""
-    result = service.ingest_interactions(session, [body], actor=actor(who))
-    if result.duplicates:
-        response.status_code = 200
-        stored = service.find_interaction(session, event_id=body.event_id or "")
-        assert stored is not None
-        return Stored(id=stored.id, customer_id=stored.customer_id, duplicate=True)
-    return Stored(id=result.ids[0] or 0, customer_id=result.customer_ids[0] or 0, duplicate=False)
+    stored = service.store_interaction(session, body, actor=who.actor)
+    response.status_code = 200 if stored.duplicate else 201
+    return stored
 
 
 @router.post("/interactions/batch", response_model=BatchResult)
 def create_interactions(body: InteractionBatch, session: SessionDep, who: Writer) -> BatchResult:
     """Store up to 10,000 interactions, all or nothing."""
-    result = service.ingest_interactions(session, body.interactions, actor=actor(who))
+    result = service.ingest_interactions(session, body.interactions, actor=who.actor)
     return BatchResult(accepted=result.accepted, duplicates=result.duplicates)
 
 
@@ -57,19 +46,15 @@ def get_interaction(interaction_id: int, session: SessionDep, _: Reader) -> Any:
 @router.post("/orders", response_model=Stored, status_code=201)
 def create_order(body: OrderIn, session: SessionDep, who: Writer, response: Response) -> Stored:
     """Store one order; a re-sent `order_id` answers 200 with the stored one."""
-    result = service.ingest_orders(session, [body], actor=actor(who))
-    if result.duplicates:
-        response.status_code = 200
-        stored = service.find_order(session, order_id=body.order_id)
-        assert stored is not None
-        return Stored(id=stored.id, customer_id=stored.customer_id, duplicate=True)
-    return Stored(id=result.ids[0] or 0, customer_id=result.customer_ids[0] or 0, duplicate=False)
+    stored = service.store_order(session, body, actor=who.actor)
+    response.status_code = 200 if stored.duplicate else 201
+    return stored
 
 
 @router.post("/orders/batch", response_model=BatchResult)
 def create_orders(body: OrderBatch, session: SessionDep, who: Writer) -> BatchResult:
     """Store up to 10,000 orders, all or nothing."""
-    result = service.ingest_orders(session, body.orders, actor=actor(who))
+    result = service.ingest_orders(session, body.orders, actor=who.actor)
     return BatchResult(accepted=result.accepted, duplicates=result.duplicates)
 
 

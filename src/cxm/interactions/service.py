@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from cxm.core.errors import NotFound
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.interactions.ingest import Incoming, IngestResult, store_interactions, store_orders
 from cxm.interactions.models import Interaction, Order, OrderItem
-from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead
+from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
 
 __all__ = [
     "Incoming",
@@ -25,7 +25,9 @@ __all__ = [
     "get_order",
     "ingest_interactions",
     "ingest_orders",
+    "store_interaction",
     "store_interactions",
+    "store_order",
     "store_orders",
     "totals",
 ]
@@ -71,6 +73,27 @@ def ingest_orders(
 ) -> IngestResult:
     """Store validated orders, resolving each to its customer."""
     return store_orders(session, [order_record(i) for i in items], actor=actor, now=now)
+
+
+def store_interaction(session: Session, item: InteractionIn, *, actor: str) -> Stored:
+    """Store one interaction; a re-sent `event_id` gives back the stored one, marked duplicate."""
+    result = ingest_interactions(session, [item], actor=actor)
+    return _one(result, lambda: find_interaction(session, event_id=item.event_id or ""))
+
+
+def store_order(session: Session, item: OrderIn, *, actor: str) -> Stored:
+    """Store one order; a re-sent `order_id` gives back the stored one, marked duplicate."""
+    result = ingest_orders(session, [item], actor=actor)
+    return _one(result, lambda: find_order(session, order_id=item.order_id))
+
+
+def _one(result: IngestResult, stored_before: Callable[[], Interaction | Order | None]) -> Stored:
+    if not result.duplicates:
+        return Stored(id=result.ids[0] or 0, customer_id=result.customer_ids[0] or 0, duplicate=False)
+    found = stored_before()
+    if found is None:
+        raise NotFound("the re-sent record is no longer stored")
+    return Stored(id=found.id, customer_id=found.customer_id, duplicate=True)
 
 
 def find_interaction(session: Session, *, event_id: str) -> Interaction | None:
