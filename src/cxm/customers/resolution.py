@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cxm.core.bulk import insert_rows, rows_matching, table_of
@@ -205,8 +205,5 @@ def _add_identities(
         for key in claim.keys:
             if key not in existing:
                 fresh.setdefault(key, survivor_of[root])
-    if fresh:
-        session.execute(
-            insert(Identity),
-            [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()],
-        )
+    rows = [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()]
+    insert_rows(session, table_of(Identity), rows)
