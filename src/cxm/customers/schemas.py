@@ -116,12 +116,6 @@ class CustomerRead(CustomerSummary):
     erased_at: datetime | None
 
 
-class CustomerUpserted(ReadModel):
-    """The profile an upsert landed on."""
-
-    id: int
-
-
 class MergeRequest(Schema):
     """Merge another profile into this one."""
 
