@@ -75,7 +75,8 @@ def _insert_copied(session: Session, table: Table, rows: list[dict[str, Any]]) -
 
 def _bound(session: Session, table: Table, name: str, values: list[Any]) -> list[Any]:
     """The column's values as the driver takes them."""
-    process = table.c[name].type._cached_bind_processor(session.get_bind().dialect)
+    dialect = session.get_bind().dialect
+    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
     memo: dict[Any, Any] = {}  # timestamps and the ingest time recur within a batch
