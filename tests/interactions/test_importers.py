@@ -240,3 +240,23 @@ def test_rows_naming_an_unknown_customer_are_rejected_not_fatal(session: Session
     assert (summary.imported, summary.rejected) == (1, 1)
     rejected = (tmp_path / "b.csv.rejected.csv").read_text(encoding="utf-8")
     assert f"no customer {ann.id + 1000}" in rejected
+
+
+def test_csv_is_streamed_in_batches_with_progress(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxm.interactions import importers
+
+    monkeypatch.setattr(importers, "BATCH_ROWS", 3)
+    path = write_csv(tmp_path / "many.csv", [visit(f"p{i}@example.com", event_id=f"e{i}") for i in range(10)])
+    calls: list[tuple[int, int]] = []
+    summary = import_file(session, "interactions", path, actor="t", progress=lambda d, t: calls.append((d, t)))
+    assert summary.imported == 10
+    assert calls == [(3, 10), (6, 10), (9, 10), (10, 10)]
+
+
+def test_a_malformed_csv_line_stops_the_import_with_a_reason(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_text("email,channel,type,occurred_at\na@b.cz,web,visit,2026-01-01T00:00:00Z\nx,y\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="cannot read"):
+        import_file(session, "interactions", path, actor="t")

@@ -118,7 +118,7 @@ def import_file(
             _import_batch(session, kind, rows, batch, rejected, summary, done, actor)
             done += batch.num_rows
             if progress is not None:
-                progress(done, source.total)
+                progress(done, max(done, source.total))
     summary.rejected = rejected.count
     summary.rejected_path = rejected.path if rejected.count else None
     return summary

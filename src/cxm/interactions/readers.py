@@ -48,7 +48,9 @@ def open_source(path: Path, file_format: str, batch_rows: int) -> Source:
     try:
         if file_format == "parquet":
             return _parquet(path, batch_rows)
-        table = _csv(path) if file_format == "csv" else _jsonl(path)
+        if file_format == "csv":
+            return _csv(path, batch_rows)
+        table = _jsonl(path)
     except (pa.ArrowException, OSError, UnicodeDecodeError, csv.Error) as error:
         raise InvalidInput(f"cannot read {path.name} as {file_format}: {error}") from None
     table = _flattened(table)
@@ -62,7 +64,8 @@ def _parquet(path: Path, batch_rows: int) -> Source:
     return Source(parquet.metadata.num_rows, columns, batches)
 
 
-def _csv(path: Path) -> pa.Table:
+def _csv(path: Path, batch_rows: int) -> Source:
+    """Stream a CSV file: memory stays bounded however large the file is."""
     # Every column is read as text, so `00123` stays `00123` and `+420...` stays a phone number.
     with path.open(newline="", encoding="utf-8-sig") as handle:
         header = next(csv.reader(handle), [])
@@ -71,7 +74,23 @@ def _csv(path: Path) -> pa.Table:
     convert = pa_csv.ConvertOptions(
         column_types={name: pa.string() for name in header}, null_values=[""], strings_can_be_null=True
     )
-    return pa_csv.read_csv(path, convert_options=convert)
+    reader = pa_csv.open_csv(path, convert_options=convert)
+    return Source(_line_count(path) - 1, header, _rebatched(reader, batch_rows))
+
+
+def _line_count(path: Path) -> int:
+    """Lines in the file: the expected row count for progress (a quoted field may span lines)."""
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _rebatched(reader: Any, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    try:
+        for batch in reader:
+            for start in range(0, batch.num_rows, batch_rows):
+                yield batch.slice(start, batch_rows)
+    except pa.ArrowException as error:
+        raise InvalidInput(f"cannot read the CSV file: {error}") from None
 
 
 def _jsonl(path: Path) -> pa.Table:
