@@ -260,3 +260,20 @@ def test_a_malformed_csv_line_stops_the_import_with_a_reason(session: Session, t
     path.write_text("email,channel,type,occurred_at\na@b.cz,web,visit,2026-01-01T00:00:00Z\nx,y\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match="cannot read"):
         import_file(session, "interactions", path, actor="t")
+
+
+def test_customer_files_carry_consent_columns(session: Session, tmp_path: Path) -> None:
+    rows = [
+        {"email": "ana@example.ro", "name": "Ana", "consent.surveys": "yes", "consent.marketing_email": "no"},
+        {"email": "ion@example.ro", "name": "Ion", "consent.surveys": "maybe", "consent.marketing_email": ""},
+        {"email": "eva@example.ro", "name": "Eva", "consent.surveys": "", "consent.marketing_email": "1"},
+    ]
+    summary = import_file(session, "customers", write_csv(tmp_path / "people.csv", rows), actor="t")
+    assert (summary.imported, summary.rejected, summary.ignored_columns) == (2, 1, [])
+    ana = customers_service.find_by_identity(session, "email:ana@example.ro").id
+    eva = customers_service.find_by_identity(session, "email:eva@example.ro").id
+    assert customers_service.has_consent(session, ana, "surveys")
+    assert not customers_service.has_consent(session, ana, "marketing_email")
+    assert customers_service.has_consent(session, eva, "marketing_email")
+    assert customers_service.consent_state(session, eva).keys() == {"marketing_email"}
+    assert "consents.0.granted" in (tmp_path / "people.csv.rejected.csv").read_text(encoding="utf-8")

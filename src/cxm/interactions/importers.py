@@ -3,7 +3,8 @@
 Columns: identity columns (`email`, `phone`, `external_id`, `loyalty_card`, `web_cookie`,
 `social:<network>`) say whom a row concerns; columns named like the API's fields fill those fields;
 `attr.<name>` columns and an `attributes` JSON object column become free attributes; an order's `items`
-column holds a JSON list of `{"product_id", "quantity", "unit_price"}`. Empty cells are missing values.
+column holds a JSON list of `{"product_id", "quantity", "unit_price"}`; a customer file's `consent.<purpose>`
+columns (yes/no, true/false, 1/0) record consent decisions with source "import". Empty cells are missing values.
 Timestamps must carry a time zone (`Z` or `+hh:mm`): a timestamp without one is ambiguous, so its row
 is rejected, as the API does. Other columns are ignored (and named in the summary).
 
@@ -35,6 +36,7 @@ from cxm.interactions.models import Channel, Direction, JourneyStage
 from cxm.interactions.readers import RejectedRows, default_rejected_path, detect_format, open_source
 
 KINDS = ("customers", "interactions", "orders")
+CONSENT = "consent."
 BATCH_ROWS = 10_000
 FIELDS = {
     "interactions": {
@@ -141,7 +143,15 @@ def _mapped(batch: pa.RecordBatch, mapping: dict[str, str]) -> pa.RecordBatch:
 
 def _ignored(kind: str, columns: list[str]) -> list[str]:
     known = FIELDS[kind]
-    return [c for c in columns if c not in known and not col.is_identity(c) and not c.startswith("attr.")]
+    consent = kind == "customers"
+    return [
+        c
+        for c in columns
+        if c not in known
+        and not col.is_identity(c)
+        and not c.startswith("attr.")
+        and not (consent and c.startswith(CONSENT))
+    ]
 
 
 def _import_batch(
@@ -269,13 +279,27 @@ def _customer_upserts(rows: col.Rows) -> list[CustomerUpsert | None]:
     kinds = [name for name in rows.batch.schema.names if col.is_identity(name)]
     identities = {name: col.text(rows, name, max_length=1000) for name in kinds}
     extra = col.attributes(rows)
+    consents = _consents(rows)
     upserts: list[CustomerUpsert | None] = [None] * rows.size
     for index in range(rows.size):
         if rows.reasons[index] is None:
             found = {kind: values[index] for kind, values in identities.items() if values[index] is not None}
             given = {name: values[index] for name, values in traits.items() if values[index] is not None}
-            upserts[index] = _upsert(rows, index, {**given, "identities": found, "attributes": extra[index]})
+            data = {**given, "identities": found, "attributes": extra[index], "consents": consents[index]}
+            upserts[index] = _upsert(rows, index, data)
     return upserts
+
+
+def _consents(rows: col.Rows) -> list[list[dict[str, Any]]]:
+    """`consent.<purpose>` columns (yes/no, true/false, 1/0) as consent decisions from this import."""
+    decided: list[list[dict[str, Any]]] = [[] for _ in range(rows.size)]
+    for name in rows.batch.schema.names:
+        if name.startswith(CONSENT):
+            purpose = name.removeprefix(CONSENT)
+            for index, value in enumerate(col.text(rows, name, max_length=10)):
+                if value is not None:
+                    decided[index].append({"purpose": purpose, "granted": value.strip().lower(), "source": "import"})
+    return decided
 
 
 def _upsert(rows: col.Rows, index: int, data: dict[str, Any]) -> CustomerUpsert | None:
