@@ -17,6 +17,11 @@ NETWORK = re.compile(r"^[a-z0-9_.-]{1,40}$")
 Key = tuple[str, str]
 
 
+def is_identity_kind(name: str) -> bool:
+    """Whether `name` is an identity kind as written (`email`, ..., `social:<network>`)."""
+    return name in PLAIN_KINDS or name.startswith("social:")
+
+
 def check_kind(kind: str) -> str:
     """Return the canonical kind or raise for an unknown one."""
     kind = kind.strip().lower()

@@ -172,6 +172,7 @@ def _resolve_linked(
 ) -> tuple[list[int], dict[int, int]]:
     """Owners of claims that bring new keys, explicit ids or links; and where merged-away customers went."""
     components, roots = _group(session, claims, existing)
+    batch_keys = {key for claim in claims for key in claim.keys if key in existing}
     members = _members(components, roots)
     survivor_of: dict[object, int] = {}
     survivors: dict[int, int] = {}
@@ -180,7 +181,7 @@ def _resolve_linked(
     for root, claim in zip(roots, claims, strict=True):
         first_traits.setdefault(root, claim.traits)
     for root, ids in members.items():
-        keys = [k for k in existing if components.find(k) == root] if len(set(ids)) > 1 else []
+        keys = [k for k in batch_keys if components.find(k) == root] if len(set(ids)) > 1 else []
         if ids:
             survivor_of[root] = _merge_group(session, ids, keys, actor, now) if len(set(ids)) > 1 else ids[0]
             survivors.update(dict.fromkeys(ids, survivor_of[root]))

@@ -13,7 +13,7 @@ from cxm.core.db import utcnow
 from cxm.core.errors import NotFound
 from cxm.core.schemas import Page
 from cxm.core.timeline import TimelineEntry, customer_timeline, register_source
-from cxm.customers.identities import Key, normalise, normalise_all, parse_reference
+from cxm.customers.identities import Key, is_identity_kind, normalise, normalise_all, parse_reference
 from cxm.customers.merging import current_customer, merge_customers, merge_history, undo_merge
 from cxm.customers.models import Consent, Customer, Identity, Merge
 from cxm.customers.privacy import (
@@ -41,6 +41,7 @@ __all__ = [
     "export_person",
     "find_by_identity",
     "has_consent",
+    "is_identity_kind",
     "lock_resolution",
     "merge_customers",
     "merge_history",

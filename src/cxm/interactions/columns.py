@@ -16,7 +16,6 @@ from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.interactions.schemas import OrderItemIn
 
-IDENTITY_KINDS = frozenset({"email", "phone", "external_id", "loyalty_card", "web_cookie"})
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal(10) ** 12  # 14 digits, 2 of them after the point
 ITEMS = TypeAdapter(list[OrderItemIn])
@@ -26,7 +25,7 @@ Key = customers_service.Key
 
 def is_identity(column: str) -> bool:
     """Whether a column holds an identity (`email`, `phone`, ..., `social:<network>`)."""
-    return column in IDENTITY_KINDS or column.startswith("social:")
+    return customers_service.is_identity_kind(column)
 
 
 class Rows:
