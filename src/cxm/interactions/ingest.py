@@ -57,6 +57,7 @@ def _fresh(session: Session, column: Any, records: Sequence[Incoming]) -> list[i
 def _store(
     session: Session, model: Any, column: Any, records: Sequence[Incoming], actor: str, now: datetime
 ) -> tuple[list[int], IngestResult]:
+    # Taken before the duplicate check, so two writers cannot both find an event new (resolve re-takes it).
     customers_service.lock_resolution(session)
     fresh = _fresh(session, column, records)
     claims = [customers_service.Claim(keys=records[i].keys, customer_id=records[i].customer_id) for i in fresh]
