@@ -16,6 +16,7 @@ from cxm.config import Settings
 from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
+from cxm.feedback.routes import router as feedback_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
 
@@ -25,6 +26,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1")
     router.include_router(customers_router)
     router.include_router(interactions_router)
+    router.include_router(feedback_router)
     return router
 
 

@@ -23,3 +23,21 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Region used to read phone numbers written without an international prefix (ISO 3166 alpha-2).
     default_phone_region: str | None = None
+    # Where people reach this installation: used in survey links sent by e-mail.
+    public_url: str = "http://127.0.0.1:8000"
+    # Signs personal survey links; when unset, a secret is generated once and kept in the database.
+    secret_key: str | None = None
+    # Outgoing e-mail (survey invitations, notifications).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_from: str = "cxm <cxm@localhost>"
+    # Websites allowed to embed the survey widget (CORS), e.g. ["https://shop.example.com"].
+    widget_origins: list[str] = []
+    # Run background jobs inside `cxm serve` (the embedded default); off when `cxm worker` runs apart.
+    serve_worker: bool = True
+    # Days before a reminder goes to people who have not answered an e-mail invitation (0 = never).
+    reminder_days: int = 3

@@ -17,6 +17,7 @@ from cxm.core.errors import InvalidInput
 from cxm.core.migrate import upgrade
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerRead, CustomerUpsert
+from cxm.feedback import service as feedback_service
 from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn, OrderIn
@@ -138,6 +139,15 @@ class Hub:
     def erase(self, customer_id: int) -> list[int]:
         """Erase a person's personal data everywhere."""
         return self._run(lambda s: customers_service.erase_person(s, customer_id, actor=ACTOR))
+
+    def responses(self, survey: str | None = None) -> pd.DataFrame:
+        """Completed survey responses, one row each and one column per question."""
+
+        def read(session: Session) -> pd.DataFrame:
+            survey_id = feedback_service.get_survey(session, survey).id if survey else None
+            return feedback_service.responses_frame(session, feedback_service.ResponseFilter(survey_id=survey_id))
+
+        return self._run(read)
 
     def close(self) -> None:
         """Release the database connections."""

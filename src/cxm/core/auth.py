@@ -28,13 +28,14 @@ class Permission(enum.StrEnum):
     read = "read"
     ingest = "ingest"
     merge = "merge"
+    design = "design"
     privacy = "privacy"
     admin = "admin"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.viewer: frozenset({Permission.read}),
-    Role.analyst: frozenset({Permission.read, Permission.ingest}),
+    Role.analyst: frozenset({Permission.read, Permission.ingest, Permission.design}),
     Role.agent: frozenset({Permission.read, Permission.ingest, Permission.merge}),
     Role.admin: frozenset(Permission),
 }
@@ -101,5 +102,6 @@ def require(permission: Permission) -> Callable[..., Principal]:
 
 Reader = Annotated[Principal, Depends(require(Permission.read))]
 Writer = Annotated[Principal, Depends(require(Permission.ingest))]
+Designer = Annotated[Principal, Depends(require(Permission.design))]
 Merger = Annotated[Principal, Depends(require(Permission.merge))]
 PrivacyOfficer = Annotated[Principal, Depends(require(Permission.privacy))]

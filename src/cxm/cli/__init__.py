@@ -1,0 +1,18 @@
+"""The `cxm` command line: thin commands that call services, one module per area."""
+
+from __future__ import annotations
+
+from cxm.cli import admin, records, serving, surveys
+from cxm.cli.base import app, console
+from cxm.core.errors import CxmError
+
+__all__ = ["admin", "app", "main", "records", "serving", "surveys"]
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning expected errors into a one-line reason and exit 1."""
+    try:
+        app(standalone_mode=True)
+    except CxmError as error:
+        console.print(f"error: {error.message}", highlight=False, markup=False)
+        raise SystemExit(1) from None

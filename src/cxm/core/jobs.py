@@ -1,0 +1,123 @@
+"""Background jobs: a job table is the queue, filled in the same transaction as the change that causes it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Index, Integer, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from cxm.core.db import Base, JSONDict, UTCDateTime, utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+MAX_ATTEMPTS = 5
+BACKOFF = timedelta(seconds=30)
+# A job that has been "running" this long was abandoned by a crashed worker and is taken again.
+STALE = timedelta(minutes=10)
+
+JobHandler = Callable[[Session, dict[str, Any]], None]
+_handlers: dict[str, JobHandler] = {}
+
+
+class Job(Base):
+    """One unit of background work; `key` makes enqueueing the same work twice a no-op."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_run_at", "status", "run_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str | None] = mapped_column(String(300), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def job_handler(name: str) -> Callable[[JobHandler], JobHandler]:
+    """Register the function that runs jobs of this name (it must be safe to run twice)."""
+
+    def register(handler: JobHandler) -> JobHandler:
+        _handlers[name] = handler
+        return handler
+
+    return register
+
+
+def enqueue(
+    session: Session, name: str, payload: dict[str, Any], *, run_at: datetime | None = None, key: str | None = None
+) -> Job | None:
+    """Queue a job in the caller's transaction; None when a job with the same key already exists."""
+    if key is not None and session.scalar(select(Job.id).where(Job.key == key)) is not None:
+        return None
+    job = Job(name=name, payload=payload, run_at=run_at or utcnow(), key=key, status=QUEUED, attempts=0)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _claim(session: Session, now: datetime) -> Job | None:
+    """Take the next due job (PostgreSQL: rows other workers hold are skipped)."""
+    due = (Job.status == QUEUED) & (Job.run_at <= now)
+    stale = (Job.status == RUNNING) & (Job.locked_at < now - STALE)
+    query = select(Job).where(due | stale).order_by(Job.run_at, Job.id).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    job = session.scalar(query)
+    if job is not None:
+        job.status, job.locked_at, job.attempts = RUNNING, now, job.attempts + 1
+    return job
+
+
+def run_next(factory: sessionmaker[Session], *, now: datetime | None = None) -> bool:
+    """Run one due job, if any; whether one ran. A failure is retried later with back-off."""
+    with factory.begin() as session:
+        job = _claim(session, now or utcnow())
+        if job is None:
+            return False
+        job_id, name, payload = job.id, job.name, dict(job.payload)
+    try:
+        with factory.begin() as session:
+            _handlers[name](session, payload)
+            _finish(session, job_id)
+    except Exception as error:
+        log.warning("job %s (%s) failed: %s", job_id, name, error)
+        with factory.begin() as session:
+            _fail(session, job_id, error)
+    return True
+
+
+def _finish(session: Session, job_id: int) -> None:
+    session.execute(update(Job).where(Job.id == job_id).values(status=DONE, finished_at=utcnow(), last_error=None))
+
+
+def _fail(session: Session, job_id: int, error: Exception) -> None:
+    job = session.get_one(Job, job_id)
+    job.last_error = f"{type(error).__name__}: {error}"
+    if job.attempts >= MAX_ATTEMPTS:
+        job.status, job.finished_at = FAILED, utcnow()
+    else:
+        job.status, job.run_at = QUEUED, utcnow() + BACKOFF * 2 ** (job.attempts - 1)
+
+
+def run_due(factory: sessionmaker[Session], *, limit: int = 1000, now: datetime | None = None) -> int:
+    """Run due jobs until none is left (or `limit`); how many ran."""
+    ran = 0
+    while ran < limit and run_next(factory, now=now):
+        ran += 1
+    return ran
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    """How many jobs are in each status."""
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
+    return {status: count for status, count in rows}

@@ -1,0 +1,1 @@
+"""Feedback: surveys, questions, distributions, responses and the public survey pages."""

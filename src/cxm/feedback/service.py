@@ -1,0 +1,88 @@
+"""Feedback: the one way other domains, the API, the CLI and the library reach surveys and responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxm.core.timeline import TimelineEntry, register_source
+from cxm.feedback.exports import responses_frame
+from cxm.feedback.models import Response, Survey, SurveyStatus
+from cxm.feedback.responses import (
+    Respondent,
+    ResponseFilter,
+    get_response,
+    list_responses,
+    read_response,
+    record_response,
+    save_answers,
+    start_response,
+    stored_answers,
+)
+from cxm.feedback.surveys import (
+    SurveyClosed,
+    check_open,
+    create_survey,
+    get_survey,
+    list_surveys,
+    questions_of,
+    read_survey,
+    set_status,
+)
+from cxm.feedback.templates import install_templates, load_template, template_names
+
+__all__ = [
+    "Respondent",
+    "ResponseFilter",
+    "SurveyClosed",
+    "SurveyStatus",
+    "check_open",
+    "create_survey",
+    "get_response",
+    "get_survey",
+    "install_templates",
+    "list_responses",
+    "list_surveys",
+    "load_template",
+    "questions_of",
+    "read_response",
+    "read_survey",
+    "record_response",
+    "responses_frame",
+    "save_answers",
+    "set_status",
+    "start_response",
+    "stored_answers",
+    "template_names",
+]
+
+
+def _response_entries(session: Session, customer_ids: Sequence[int], limit: int) -> list[TimelineEntry]:
+    """Completed responses as timeline entries, newest first."""
+    query = (
+        select(Response, Survey.name)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Response.customer_id.in_(customer_ids), Response.completed_at.is_not(None))
+        .order_by(Response.completed_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    return [_entry(session, response, name) for response, name in session.execute(query)]
+
+
+def _entry(session: Session, response: Response, survey_name: str) -> TimelineEntry:
+    answers = stored_answers(session, response.id)
+    scores = ", ".join(f"{key} {value}" for key, value in answers.items() if isinstance(value, int))
+    assert response.completed_at is not None
+    return TimelineEntry(
+        kind="response",
+        id=response.id,
+        occurred_at=response.completed_at,
+        channel=response.channel,
+        summary=f"{survey_name}: {scores}" if scores else survey_name,
+        data={"survey_id": response.survey_id, "interaction_id": response.interaction_id, "answers": answers},
+    )
+
+
+register_source("responses", _response_entries)
