@@ -45,12 +45,21 @@ def definition_from_text(text: str, source: str) -> SurveyCreate:
     try:
         data: Any = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InvalidInput(f"{source} is not valid YAML/JSON: {error}") from None
+        raise InvalidInput(f"{source} is not valid YAML/JSON: {_where(error)}") from None
+    if not isinstance(data, dict):
+        raise InvalidInput(f"{source} does not hold a survey definition (a mapping with key, name, questions, ...)")
     try:
         return SurveyCreate.model_validate(data)
     except ValidationError as error:
         details = [{"field": ".".join(map(str, e["loc"])), "reason": e["msg"]} for e in error.errors()]
         raise InvalidInput(f"{source}: {details[0]['field']}: {details[0]['reason']}", details=details) from None
+
+
+def _where(error: yaml.YAMLError) -> str:
+    """A YAML error in one line: what went wrong and where."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark else str(problem)
 
 
 def install_templates(session: Session) -> list[Survey]:
