@@ -23,6 +23,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     # Region used to read phone numbers written without an international prefix (ISO 3166 alpha-2).
     default_phone_region: str | None = None
+    # Where metrics run: duckdb:///file (default beside SQLite), postgresql://... (direct), spark://local[2]?lake=DIR.
+    analytics_url: str | None = None
+    # Where the sync writes the Parquet lake for Spark (none: no lake is written).
+    analytics_lake: str | None = None
     # Where people reach this installation: used in survey links sent by e-mail.
     public_url: str = "http://127.0.0.1:8000"
     # Signs personal survey links; when unset, a secret is generated once and kept in the database.

@@ -1,0 +1,1 @@
+"""Analytics: the read side. Metric definitions in Ibis, run on DuckDB, PostgreSQL, SQLite or Spark."""

@@ -1,0 +1,73 @@
+"""What figures can be broken down by and filtered on, and the periods they can be bucketed into."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ibis.expr.types import Table
+
+from cxm.core.errors import InvalidInput
+
+PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
+CUSTOMER_DIMENSIONS = ("segment", "country", "customer_language")
+SCORE_DIMENSIONS = ("channel", "journey_stage", "survey", "question", "language", "collected_via", "agent")
+TIME_DIMENSIONS = ("channel", "journey_stage", "type", "agent")
+INVITATION_DIMENSIONS = ("survey", "sent_via")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question asked of a metric: breakdown, period, filters."""
+
+    by: Sequence[str] = ()
+    period: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    where: dict[str, Sequence[str]] = field(default_factory=dict)
+
+    def columns(self) -> list[str]:
+        """Every column the breakdown and the filters need."""
+        return [*self.by, *self.where]
+
+
+def check_query(query: Query, allowed: Sequence[str]) -> None:
+    """Refuse unknown dimensions, filters and periods with the list of what is allowed."""
+    known = [*allowed, *CUSTOMER_DIMENSIONS]
+    unknown = [name for name in query.columns() if name not in known]
+    if unknown:
+        raise InvalidInput(f"cannot break down or filter by '{unknown[0]}'", details={"allowed": known})
+    if query.period is not None and query.period not in PERIODS:
+        raise InvalidInput(f"unknown period '{query.period}'", details={"allowed": list(PERIODS)})
+    if len(set(query.by)) != len(query.by):
+        raise InvalidInput("a dimension is repeated in 'by'")
+
+
+def shaped(facts: Table, customers: Callable[[], Table], query: Query, time_column: str) -> Table:
+    """Facts joined to customers when needed, filtered, with a `period` column when asked for."""
+    table = facts
+    if any(name in CUSTOMER_DIMENSIONS for name in query.columns()):
+        people = customers()
+        table = table.left_join(people, table.customer_id == people.customer_id).select(
+            table, *[people[name] for name in CUSTOMER_DIMENSIONS]
+        )
+    table = _filtered(table, query, time_column)
+    if query.period is not None:
+        table = table.mutate(period=table[time_column].truncate(PERIODS[query.period]))
+    return table
+
+
+def _filtered(table: Table, query: Query, time_column: str) -> Table:
+    conditions: list[Any] = [table[name].isin(list(values)) for name, values in query.where.items()]
+    if query.since is not None:
+        conditions.append(table[time_column] >= query.since)
+    if query.until is not None:
+        conditions.append(table[time_column] < query.until)
+    return table.filter(*conditions) if conditions else table
+
+
+def group_columns(query: Query) -> list[str]:
+    """The columns results are grouped by, in order."""
+    return [*query.by, *(["period"] if query.period else [])]

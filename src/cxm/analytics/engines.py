@@ -1,0 +1,167 @@
+"""Analytics engines: where metric expressions run, chosen by `CXM_ANALYTICS_URL`.
+
+- `duckdb:///path.duckdb` (default beside a SQLite database): a store the sync keeps up to date.
+- `postgresql://...` / `sqlite:///...` ("live"): the operational tables, queried directly.
+- `spark://local[2]?lake=/path` or `spark://sc://host:15002?lake=s3a://...`: Spark over the Parquet lake.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import ibis
+from ibis.backends import BaseBackend
+from ibis.expr.types import Table
+
+from cxm.analytics import facts
+from cxm.config import Settings
+from cxm.core.errors import CxmError, InvalidInput
+
+LAKE_TABLES = ("scores", "response_times", "invitations", "customers")
+
+
+class AnalyticsUnavailable(CxmError):
+    """The analytics engine cannot be reached right now."""
+
+    status_code = 503
+    code = "analytics_unavailable"
+
+
+def default_analytics_url(database_url: str) -> str:
+    """DuckDB beside a SQLite database; PostgreSQL is queried directly."""
+    if database_url.startswith("sqlite:///"):
+        path = Path(database_url.removeprefix("sqlite:///"))
+        return f"duckdb:///{path.with_suffix('.analytics.duckdb')}"
+    return database_url
+
+
+def analytics_url(settings: Settings) -> str:
+    """The configured analytics URL, or the default for the operational database."""
+    return settings.analytics_url or default_analytics_url(settings.database_url)
+
+
+@dataclass
+class Engine:
+    """An analytics engine: a kind and a way to open an Ibis connection with the fact tables."""
+
+    kind: str
+    url: str
+    lake: Path | None = None
+    _spark: Any = field(default=None, repr=False)
+
+    @property
+    def live(self) -> bool:
+        """Whether facts are computed from the operational tables at query time."""
+        return self.kind in ("postgres", "sqlite")
+
+    @contextmanager
+    def connect(self) -> Iterator[Callable[[str], Table]]:
+        """A function from fact name to Ibis table, valid inside the block."""
+        if self.kind == "duckdb":
+            with duckdb_connection(self.url, read_only=True) as con:
+                yield _stored(con)
+        elif self.kind == "spark":
+            yield _lake(self._spark_backend(), self.lake)
+        else:
+            con = _live_backend(self.url)
+            try:
+                yield _live(con)
+            finally:
+                con.disconnect()
+
+    def _spark_backend(self) -> BaseBackend:
+        if self._spark is None:
+            self._spark = ibis.pyspark.connect(spark_session(self.url))
+        return self._spark
+
+
+def _stored(con: BaseBackend) -> Callable[[str], Table]:
+    return lambda name: con.table(name)
+
+
+def _live(con: BaseBackend) -> Callable[[str], Table]:
+    def fact(name: str) -> Table:
+        return facts.FACTS[name](con.table)
+
+    return fact
+
+
+def _lake(con: BaseBackend, lake: Path | None) -> Callable[[str], Table]:
+    assert lake is not None
+    return lambda name: con.read_parquet(str(lake / name), table_name=f"lake_{name}")
+
+
+def _live_backend(url: str) -> BaseBackend:
+    if url.startswith("sqlite:///"):
+        return ibis.sqlite.connect(url.removeprefix("sqlite:///"))
+    parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://"))
+    return ibis.postgres.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password,
+        database=parts.path.lstrip("/") or "postgres",
+    )
+
+
+@contextmanager
+def duckdb_connection(url: str, *, read_only: bool) -> Iterator[BaseBackend]:
+    """A DuckDB connection, waiting briefly while another process holds the file."""
+    path = url.removeprefix("duckdb:///")
+    if read_only and not Path(path).exists():
+        raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
+    con = _open_duckdb(path, read_only)
+    try:
+        yield con
+    finally:
+        con.disconnect()
+
+
+def _open_duckdb(path: str, read_only: bool) -> BaseBackend:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return ibis.duckdb.connect(path, read_only=read_only)
+        except Exception as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise AnalyticsUnavailable(f"cannot open the analytics store: {error}") from None
+            time.sleep(0.1)
+
+
+def spark_session(url: str) -> Any:
+    """A Spark session for `spark://local[N]` or Spark Connect `spark://sc://host:port`."""
+    from pyspark.sql import SparkSession
+
+    master = url.removeprefix("spark://").split("?", 1)[0]
+    builder = SparkSession.builder.appName("cxm-analytics")
+    if master.startswith("sc://"):
+        return builder.remote(master).getOrCreate()
+    return (
+        builder.master(master or "local[2]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+
+
+def open_engine(url: str) -> Engine:
+    """The engine an analytics URL names."""
+    if url.startswith("duckdb:///"):
+        return Engine("duckdb", url)
+    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        return Engine("postgres", url)
+    if url.startswith("sqlite:///"):
+        return Engine("sqlite", url)
+    if url.startswith("spark://"):
+        lake = parse_qs(urlsplit(url).query).get("lake")
+        if not lake:
+            raise InvalidInput("a Spark analytics URL needs ?lake=<folder of the Parquet lake>")
+        return Engine("spark", url, lake=Path(lake[0]))
+    raise InvalidInput(f"unknown analytics URL '{url}': use duckdb:///, postgresql://, sqlite:/// or spark://")

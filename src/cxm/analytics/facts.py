@@ -1,0 +1,120 @@
+"""The analytic facts, defined once in Ibis over the operational tables.
+
+Live engines (PostgreSQL, SQLite) run these expressions directly; the DuckDB store and the Parquet lake
+hold their materialised result, written by the sync with the very same expressions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+from ibis.expr.types import Table
+
+SCORED_KINDS = ("nps", "csat", "ces", "rating")
+CUSTOMER_COLUMNS = ("segment", "country", "language")
+
+
+def _people(tables: Any) -> Table:
+    c = tables("customers")
+    return c.select(person=c.id, erased_at=c.erased_at)
+
+
+def scores(tables: Any) -> Table:
+    """One row per answer to a scored question of a completed response (erased people left out)."""
+    a = tables("answers").select("response_id", "question_id", "score")
+    q = tables("questions").select(qid="id", question="key", kind="kind", qsurvey="survey_id")
+    r = tables("responses")
+    r = r.filter(r.status == "complete").select(
+        rid=r.id,
+        survey_id=r.survey_id,
+        customer_id=r.customer_id,
+        interaction_id=r.interaction_id,
+        language=r.language,
+        collected_via=r.channel,
+        completed_at=r.completed_at,
+        updated_at=r.updated_at,
+    )
+    s = tables("surveys").select(sid="id", survey="key")
+    i = tables("interactions").select(iid="id", channel="channel", journey_stage="journey_stage", agent="agent")
+    people = _people(tables)
+    joined = (
+        a.join(q, a.question_id == q.qid)
+        .join(r, a.response_id == r.rid)
+        .join(s, r.survey_id == s.sid)
+        .left_join(i, r.interaction_id == i.iid)
+        .left_join(people, r.customer_id == people.person)
+    )
+    kept = joined.filter(joined.kind.isin(SCORED_KINDS), joined.score.notnull(), joined.erased_at.isnull())
+    return kept.select(
+        response_id=kept.rid.cast("int64"),
+        survey=kept.survey,
+        question=kept.question,
+        kind=kept.kind,
+        score=kept.score.cast("int64"),
+        completed_at=kept.completed_at,
+        updated_at=kept.updated_at,
+        customer_id=kept.customer_id.cast("int64"),
+        language=kept.language,
+        collected_via=kept.collected_via,
+        channel=kept.channel,
+        journey_stage=kept.journey_stage,
+        agent=kept.agent,
+    )
+
+
+def response_times(tables: Any) -> Table:
+    """Inbound interactions that were answered: how long the first response took, in seconds."""
+    i = tables("interactions")
+    i = i.filter(i.direction == "inbound", i.responded_at.notnull())
+    people = _people(tables)
+    joined = i.left_join(people, i.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    waited = kept.responded_at.epoch_seconds() - kept.occurred_at.epoch_seconds()
+    return kept.select(
+        interaction_id=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        channel=kept.channel,
+        journey_stage=kept.journey_stage,
+        type=kept.type,
+        agent=kept.agent,
+        occurred_at=kept.occurred_at,
+        response_seconds=waited.cast("float64"),
+    )
+
+
+def invitations(tables: Any) -> Table:
+    """Sent invitations and whether each was answered."""
+    v = tables("invitations")
+    v = v.filter(v.sent_at.notnull()).select(
+        invitation_id=v.id,
+        survey_id=v.survey_id,
+        customer_id=v.customer_id,
+        sent_via=v.channel,
+        sent_at=v.sent_at,
+        answered_at=v.answered_at,
+    )
+    s = tables("surveys").select(sid="id", survey="key")
+    people = _people(tables)
+    joined = v.join(s, v.survey_id == s.sid).left_join(people, v.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        invitation_id=kept.invitation_id.cast("int64"),
+        survey=kept.survey,
+        customer_id=kept.customer_id.cast("int64"),
+        sent_via=kept.sent_via,
+        sent_at=kept.sent_at,
+        answered=ibis.ifelse(kept.answered_at.notnull(), 1, 0),
+    )
+
+
+def customers(tables: Any) -> Table:
+    """The customer dimension: traits analysts break figures down by."""
+    c = tables("customers")
+    kept = c.filter(c.erased_at.isnull())
+    return kept.select(
+        customer_id=kept.id.cast("int64"), segment=kept.segment, country=kept.country, customer_language=kept.language
+    )
+
+
+FACTS = {"scores": scores, "response_times": response_times, "invitations": invitations, "customers": customers}

@@ -1,0 +1,175 @@
+"""Metric definitions: what each metric counts (in Ibis, on any engine) and which statistics it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from ibis.expr.types import Table
+
+from cxm.analytics import stats
+from cxm.analytics.dimensions import (
+    INVITATION_DIMENSIONS,
+    SCORE_DIMENSIONS,
+    Query,
+    check_query,
+    group_columns,
+    shaped,
+)
+
+Tables = Callable[[str], Table]
+NONE_LABEL = "(none)"
+
+
+@dataclass(frozen=True)
+class ScoreMetric:
+    """A metric computed from the histogram of one kind of score."""
+
+    name: str
+    kind: str
+    estimate: Callable[[stats.Histogram], stats.Estimate]
+    compare: Callable[[stats.Estimate, stats.Estimate], stats.Comparison]
+    unit: str
+
+
+SCORE_METRICS = {
+    "nps": ScoreMetric("nps", "nps", stats.nps, stats.z_compare, "points"),
+    "csat": ScoreMetric("csat", "csat", stats.csat, stats.z_compare, "% satisfied (4-5)"),
+    "ces": ScoreMetric("ces", "ces", stats.mean, stats.welch_compare, "mean on 1-7"),
+    "rating": ScoreMetric("rating", "rating", stats.mean, stats.welch_compare, "mean score"),
+}
+
+
+def score_histogram(tables: Tables, metric: ScoreMetric, query: Query) -> pd.DataFrame:
+    """How many answers gave each score, per group (the only thing engines compute for score metrics)."""
+    check_query(query, SCORE_DIMENSIONS)
+    facts = tables("scores")
+    facts = facts.filter(facts.kind == metric.kind)
+    table = shaped(facts, lambda: tables("customers"), query, "completed_at")
+    keys = [*group_columns(query), "score"]
+    counted = table.group_by(keys).aggregate(count=table.count())
+    return _labelled(counted.execute(), group_columns(query))
+
+
+def _labelled(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Missing group values shown as "(none)"; periods as plain timestamps."""
+    for key in keys:
+        if key == "period":
+            frame[key] = pd.to_datetime(frame[key]).dt.tz_localize(None)
+        else:
+            frame[key] = frame[key].astype("object").where(frame[key].notna(), NONE_LABEL)
+    return frame
+
+
+def score_table(histogram: pd.DataFrame, metric: ScoreMetric, query: Query) -> pd.DataFrame:
+    """One row per group (and period): value, n, CI, and the change with its CI and p-value."""
+    keys = group_columns(query)
+    groups = _histograms(histogram, keys)
+    rows = [_row(key, metric.estimate(counts), keys) for key, counts in groups.items()]
+    frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high", "ci_method", "small_sample"])
+    changes = list(_changes(groups, metric, query, keys))
+    change_columns = ["change", "change_ci_low", "change_ci_high", "p_value", "compared_with"]
+    frame[change_columns] = pd.DataFrame(changes, columns=change_columns, index=frame.index) if changes else None
+    return frame.sort_values(keys, ignore_index=True) if keys else frame
+
+
+def _histograms(histogram: pd.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], dict[int, int]]:
+    groups: dict[tuple[Any, ...], dict[int, int]] = {}
+    for values in histogram.to_dict("records"):
+        key = tuple(values[name] for name in keys)
+        groups.setdefault(key, {})[int(values["score"])] = int(values["count"])
+    return dict(sorted(groups.items(), key=lambda item: tuple(map(str, item[0]))))
+
+
+def _row(key: tuple[Any, ...], estimate: stats.Estimate, keys: list[str]) -> list[Any]:
+    return [*key, estimate.value, estimate.n, estimate.ci_low, estimate.ci_high, estimate.method, estimate.small]
+
+
+def _changes(
+    groups: dict[tuple[Any, ...], dict[int, int]], metric: ScoreMetric, query: Query, keys: list[str]
+) -> Iterator[list[Any]]:
+    """Each period vs the group's previous period; without periods, each group vs all the others."""
+    for key, counts in groups.items():
+        if query.period is not None:
+            other, label = _previous(groups, key, query.period), "previous period"
+        else:
+            other, label = _rest(groups, key), "rest"
+        if not other:
+            yield [None, None, None, None, None]
+            continue
+        found = metric.compare(metric.estimate(counts), metric.estimate(other))
+        yield [found.difference, found.ci_low, found.ci_high, found.p_value, label]
+
+
+STEP = {
+    "day": pd.DateOffset(days=1),
+    "week": pd.DateOffset(weeks=1),
+    "month": pd.DateOffset(months=1),
+    "quarter": pd.DateOffset(months=3),
+    "year": pd.DateOffset(years=1),
+}
+
+
+def _previous(
+    groups: dict[tuple[Any, ...], dict[int, int]], key: tuple[Any, ...], period: str
+) -> dict[int, int] | None:
+    """The same group's histogram in the calendar period just before (None when it had no answers)."""
+    return groups.get((*key[:-1], pd.Timestamp(key[-1]) - STEP[period]))
+
+
+def _rest(groups: dict[tuple[Any, ...], dict[int, int]], key: tuple[Any, ...]) -> dict[int, int] | None:
+    total: dict[int, int] = {}
+    for other, counts in groups.items():
+        if other != key:
+            for score, count in counts.items():
+                total[score] = total.get(score, 0) + count
+    return total or None
+
+
+def response_rate_counts(tables: Tables, query: Query) -> pd.DataFrame:
+    """Invitations sent and answered, per group."""
+    check_query(query, INVITATION_DIMENSIONS)
+    table = shaped(tables("invitations"), lambda: tables("customers"), query, "sent_at")
+    keys = group_columns(query)
+    counted = table.group_by(keys).aggregate(invited=table.count(), answered=table.answered.sum())
+    return _labelled(counted.execute(), keys) if keys else counted.execute()
+
+
+def response_time_values(tables: Tables, query: Query) -> Table:
+    """Answered inbound interactions with their first-response time, shaped by the query."""
+    from cxm.analytics.dimensions import TIME_DIMENSIONS
+
+    check_query(query, TIME_DIMENSIONS)
+    return shaped(tables("response_times"), lambda: tables("customers"), query, "occurred_at")
+
+
+def response_time_stats(
+    table: Table, query: Query, target_seconds: float, *, quantiles_in_engine: bool
+) -> pd.DataFrame:
+    """n, median, p90 and the count answered within the target, per group."""
+    keys = group_columns(query)
+    within = (table.response_seconds <= target_seconds).ifelse(1, 0).sum()
+    if quantiles_in_engine:
+        aggregated = table.group_by(keys).aggregate(
+            n=table.count(),
+            within=within,
+            median=table.response_seconds.quantile(0.5),
+            p90=table.response_seconds.quantile(0.9),
+        )
+        return _labelled(aggregated.execute(), keys)
+    # SQLite has no percentile function: the values are read and the quantiles taken here, interpolated alike.
+    values = _labelled(table.select(*keys, "response_seconds").execute(), keys)
+    grouped = values.groupby(keys, dropna=False)["response_seconds"] if keys else [((), values["response_seconds"])]
+    rows = [
+        [
+            *((key,) if not isinstance(key, tuple) else key),
+            len(s),
+            int((s <= target_seconds).sum()),
+            s.quantile(0.5),
+            s.quantile(0.9),
+        ]
+        for key, s in grouped
+    ]
+    return pd.DataFrame(rows, columns=[*keys, "n", "within", "median", "p90"])

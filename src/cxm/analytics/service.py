@@ -1,0 +1,97 @@
+"""Analytics: the one way the API, the CLI and the library ask for figures or sync the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine as SqlEngine
+
+from cxm.analytics import stats
+from cxm.analytics.dimensions import PERIODS, Query, group_columns
+from cxm.analytics.engines import Engine, analytics_url, open_engine
+from cxm.analytics.metrics import (
+    SCORE_METRICS,
+    Tables,
+    response_rate_counts,
+    response_time_stats,
+    response_time_values,
+    score_histogram,
+    score_table,
+)
+from cxm.analytics.sync import SyncReport, sync
+from cxm.config import Settings
+from cxm.core.errors import InvalidInput
+
+METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
+DEFAULT_TARGET_SECONDS = 3600.0
+
+__all__ = ["METRICS", "PERIODS", "Engine", "Query", "SyncReport", "engine_for", "metric", "sync_store"]
+
+
+def engine_for(settings: Settings) -> Engine:
+    """The analytics engine the settings name (DuckDB beside SQLite by default)."""
+    return open_engine(analytics_url(settings))
+
+
+def sync_store(
+    settings: Settings, operational: SqlEngine, *, progress: Callable[[str], None] | None = None
+) -> SyncReport | None:
+    """Sync the DuckDB store (and the lake) when the engine uses one; None for live engines."""
+    url = analytics_url(settings)
+    lake = Path(settings.analytics_lake) if settings.analytics_lake else None
+    if url.startswith("duckdb:///"):
+        return sync(operational, url.removeprefix("duckdb:///"), lake=lake, progress=progress)
+    if url.startswith("spark://"):
+        raise InvalidInput("Spark reads the lake a DuckDB sync writes: sync with CXM_ANALYTICS_URL=duckdb:///...")
+    return None
+
+
+def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
+    """A metric as a table: one row per group (and period) with value, n, 95% CI, change and p-value."""
+    if name not in METRICS:
+        raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
+    with engine.connect() as tables:
+        if name in SCORE_METRICS:
+            return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
+        if name == "response_rate":
+            return _rates(response_rate_counts(tables, query), query)
+        return _response_times(tables, engine, query, target_seconds)
+
+
+def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
+    keys = group_columns(query)
+    rows = []
+    for record in counts.to_dict("records"):
+        estimate = stats.proportion(int(record["answered"]), int(record["invited"]))
+        rows.append([*(record[k] for k in keys), estimate.value, estimate.n, estimate.ci_low, estimate.ci_high])
+    frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high"])
+    return frame.sort_values(keys, ignore_index=True) if keys else frame
+
+
+def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds: float) -> pd.DataFrame:
+    table = response_time_values(tables, query)
+    found = response_time_stats(table, query, target_seconds, quantiles_in_engine=engine.kind != "sqlite")
+    keys = group_columns(query)
+    shares = [stats.proportion(int(w), int(n)) for w, n in zip(found["within"], found["n"], strict=True)]
+    frame = found[keys].copy() if keys else pd.DataFrame(index=found.index)
+    frame["n"] = found["n"].astype(int)
+    frame["median_seconds"] = found["median"].astype(float)
+    frame["p90_seconds"] = found["p90"].astype(float)
+    frame["within_target_pct"] = [s.value for s in shares]
+    frame["within_ci_low"] = [s.ci_low for s in shares]
+    frame["within_ci_high"] = [s.ci_high for s in shares]
+    frame["target_seconds"] = target_seconds
+    return frame.sort_values(keys, ignore_index=True) if keys else frame
+
+
+def describe_query(**given: Any) -> Query:
+    """A Query from loosely typed arguments (lists or comma-separated strings)."""
+    by = given.get("by") or []
+    by = [part for item in ([by] if isinstance(by, str) else by) for part in item.split(",") if part]
+    where: dict[str, Sequence[str]] = {
+        str(k): ([v] if isinstance(v, str) else list(v)) for k, v in (given.get("where") or {}).items() if v
+    }
+    return Query(by=by, period=given.get("period"), since=given.get("since"), until=given.get("until"), where=where)

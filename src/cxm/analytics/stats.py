@@ -1,0 +1,142 @@
+"""Honest statistics from score histograms: value, 95% CI, change, significance, small-sample handling.
+
+Every score metric is a function of how many answers gave each score, so engines only count
+(exactly, identically everywhere) and the statistics are computed once, here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+Z95 = scipy_stats.norm.ppf(0.975)
+SMALL_SAMPLE = 30
+BOOTSTRAP_ROUNDS = 4000
+Histogram = Mapping[int, int]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A metric's value with its sample size, 95% CI and the standard error used for tests."""
+
+    value: float
+    n: int
+    ci_low: float
+    ci_high: float
+    se: float
+    method: str
+
+    @property
+    def small(self) -> bool:
+        """Fewer answers than a normal approximation deserves."""
+        return self.n < SMALL_SAMPLE
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The difference between two estimates, its 95% CI and a two-sided p-value."""
+
+    difference: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    test: str
+
+
+def _arrays(histogram: Histogram) -> tuple[np.ndarray, np.ndarray]:
+    scores = np.array(sorted(histogram), dtype=float)
+    counts = np.array([histogram[int(s)] for s in scores], dtype=float)
+    return scores, counts
+
+
+def nps_value(scores: np.ndarray, weights: np.ndarray) -> float:
+    """Promoters (9-10) minus detractors (0-6), in points, from weighted scores."""
+    total = weights.sum()
+    return float(100 * (weights[scores >= 9].sum() - weights[scores <= 6].sum()) / total)
+
+
+def csat_value(scores: np.ndarray, weights: np.ndarray) -> float:
+    """Share of satisfied answers (4-5 on 1-5), in percent."""
+    return float(100 * weights[scores >= 4].sum() / weights.sum())
+
+
+def mean_value(scores: np.ndarray, weights: np.ndarray) -> float:
+    """The mean score (CES on 1-7, any rating)."""
+    return float((scores * weights).sum() / weights.sum())
+
+
+def nps(histogram: Histogram) -> Estimate:
+    """NPS with SE from Var = 100^2 [p + d - (p - d)^2] / n; bootstrap CI for small samples."""
+    scores, counts = _arrays(histogram)
+    n = int(counts.sum())
+    p, d = counts[scores >= 9].sum() / n, counts[scores <= 6].sum() / n
+    value = 100 * (p - d)
+    se = 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
+    if n < SMALL_SAMPLE:
+        low, high = bootstrap(histogram, nps_value)
+        return Estimate(value, n, low, high, se, "bootstrap")
+    return Estimate(value, n, max(value - Z95 * se, -100.0), min(value + Z95 * se, 100.0), se, "normal")
+
+
+def proportion(successes: int, n: int) -> Estimate:
+    """A share in percent with its Wilson 95% interval (sound at small n and near 0 or 100%)."""
+    share = successes / n
+    centre = (share + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+    half = Z95 * math.sqrt(share * (1 - share) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    se = 100 * math.sqrt(share * (1 - share) / n)
+    return Estimate(100 * share, n, 100 * (centre - half), 100 * (centre + half), se, "wilson")
+
+
+def csat(histogram: Histogram) -> Estimate:
+    """CSAT: the share of 4-5 answers on a 1-5 scale, Wilson interval."""
+    scores, counts = _arrays(histogram)
+    return proportion(int(counts[scores >= 4].sum()), int(counts.sum()))
+
+
+def mean(histogram: Histogram) -> Estimate:
+    """A mean score with its t interval; bootstrap CI for small samples."""
+    scores, counts = _arrays(histogram)
+    n = int(counts.sum())
+    value = float((scores * counts).sum() / n)
+    variance = float((counts * (scores - value) ** 2).sum() / (n - 1)) if n > 1 else 0.0
+    se = math.sqrt(variance / n)
+    if n < SMALL_SAMPLE:
+        low, high = bootstrap(histogram, mean_value)
+        return Estimate(value, n, low, high, se, "bootstrap")
+    half = scipy_stats.t.ppf(0.975, n - 1) * se
+    return Estimate(value, n, value - half, value + half, se, "t")
+
+
+def bootstrap(histogram: Histogram, statistic: Callable[[np.ndarray, np.ndarray], float]) -> tuple[float, float]:
+    """Percentile 95% CI from resampling the answers (a multinomial draw over the score histogram)."""
+    scores, counts = _arrays(histogram)
+    n = int(counts.sum())
+    # Seeded by the data, so the same answers always give the same interval.
+    rng = np.random.default_rng([n, *counts.astype(int).tolist()])
+    draws = rng.multinomial(n, counts / n, size=BOOTSTRAP_ROUNDS)
+    values = np.array([statistic(scores, draw.astype(float)) for draw in draws])
+    return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
+
+
+def z_compare(a: Estimate, b: Estimate) -> Comparison:
+    """a - b with a two-sample z test (NPS, proportions)."""
+    difference = a.value - b.value
+    se = math.sqrt(a.se**2 + b.se**2)
+    p_value = 2 * scipy_stats.norm.sf(abs(difference) / se) if se > 0 else (1.0 if difference == 0 else 0.0)
+    return Comparison(difference, difference - Z95 * se, difference + Z95 * se, float(p_value), "z")
+
+
+def welch_compare(a: Estimate, b: Estimate) -> Comparison:
+    """a - b with Welch's t test (means)."""
+    difference = a.value - b.value
+    se = math.sqrt(a.se**2 + b.se**2)
+    if se == 0 or a.n < 2 or b.n < 2:
+        return Comparison(difference, difference, difference, 1.0 if difference == 0 else 0.0, "welch")
+    dof = se**4 / ((a.se**2) ** 2 / (a.n - 1) + (b.se**2) ** 2 / (b.n - 1))
+    p_value = 2 * scipy_stats.t.sf(abs(difference) / se, dof)
+    half = scipy_stats.t.ppf(0.975, dof) * se
+    return Comparison(difference, difference - half, difference + half, float(p_value), "welch")
