@@ -160,7 +160,7 @@ def open_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         return Engine("sqlite", url)
     if url.startswith("spark://"):
-        lake = parse_qs(urlsplit(url).query).get("lake")
+        lake = parse_qs(url.partition("?")[2]).get("lake")
         if not lake:
             raise InvalidInput("a Spark analytics URL needs ?lake=<folder of the Parquet lake>")
         return Engine("spark", url, lake=Path(lake[0]))

@@ -258,7 +258,9 @@ def write_lake(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
             continue
         target, staging = lake / name, lake / f".{name}.writing"
         shutil.rmtree(staging, ignore_errors=True)
-        if name in LAKE_TIME:
+        lake.mkdir(parents=True, exist_ok=True)
+        empty = not _run(con, f"SELECT count(*) FROM {name}")[0][0]
+        if name in LAKE_TIME and not empty:
             month = f"strftime({LAKE_TIME[name]}, '%Y-%m') AS month"
             _run(con, f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
         else:

@@ -1,0 +1,56 @@
+"""Independent reference figures, computed from the dataset's plain records with numpy."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+Z = 1.959963984540054
+
+
+def nps(scores: list[int]) -> dict[str, float]:
+    """NPS in points with the normal-approximation CI from Var = 100^2 [p + d - (p - d)^2] / n."""
+    values = np.array(scores)
+    n = len(values)
+    p, d = np.mean(values >= 9), np.mean(values <= 6)
+    se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
+    value = 100 * (p - d)
+    return {"value": value, "n": n, "ci_low": max(value - Z * se, -100), "ci_high": min(value + Z * se, 100)}
+
+
+def wilson(successes: int, n: int) -> dict[str, float]:
+    """A share in percent with its Wilson interval."""
+    share = successes / n
+    denominator = 1 + Z * Z / n
+    centre = (share + Z * Z / (2 * n)) / denominator
+    half = Z * math.sqrt(share * (1 - share) / n + Z * Z / (4 * n * n)) / denominator
+    return {"value": 100 * share, "n": n, "ci_low": 100 * (centre - half), "ci_high": 100 * (centre + half)}
+
+
+def csat(scores: list[int]) -> dict[str, float]:
+    """Share of 4-5 answers."""
+    return wilson(sum(1 for s in scores if s >= 4), len(scores))
+
+
+def mean(scores: list[int]) -> dict[str, float]:
+    """Mean with a t interval."""
+    values = np.array(scores, dtype=float)
+    n = len(values)
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
+    return {"value": values.mean(), "n": n, "ci_low": values.mean() - half, "ci_high": values.mean() + half}
+
+
+def grouped(
+    records: Iterable[dict[str, Any]], keys: list[str], value: str, where: Callable[[dict[str, Any]], bool]
+) -> dict[tuple[Any, ...], list[Any]]:
+    """Values per group key, for the records that satisfy `where`."""
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for record in records:
+        if where(record):
+            groups[tuple(record[k] for k in keys)].append(record[value])
+    return dict(groups)

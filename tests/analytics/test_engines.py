@@ -1,0 +1,103 @@
+"""The shared suite: every metric on every engine equals the independent reference, and all engines agree."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxm.analytics import service
+from cxm.analytics.dimensions import Query
+from cxm.analytics.engines import Engine
+from tests.analytics import dataset, reference
+
+TOLERANCE = 1e-9
+
+
+def _all(engines: dict[str, Engine], name: str, query: Query, **options: float) -> dict[str, pd.DataFrame]:
+    return {kind: service.metric(engine, name, query, **options) for kind, engine in engines.items()}
+
+
+def _same_everywhere(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """All engines gave the same table (up to float rounding); that table."""
+    frames = list(results.values())
+    for kind, frame in results.items():
+        pd.testing.assert_frame_equal(frame, frames[0], check_dtype=False, rtol=TOLERANCE, obj=kind)
+    return frames[0]
+
+
+def _check(found: pd.DataFrame, keys: list[str], expected: dict[tuple[object, ...], dict[str, float]]) -> None:
+    assert len(found) == len(expected)
+    for row in found.to_dict("records"):
+        want = expected[tuple(row[k] for k in keys)]
+        assert row["n"] == want["n"] and row["value"] == pytest.approx(want["value"], abs=TOLERANCE)
+        if row.get("ci_method", "wilson") in ("normal", "t", "wilson"):
+            assert row["ci_low"] == pytest.approx(want["ci_low"], abs=1e-7)
+            assert row["ci_high"] == pytest.approx(want["ci_high"], abs=1e-7)
+        else:  # bootstrap for small groups: a sound interval around the value
+            assert row["ci_low"] <= row["value"] <= row["ci_high"]
+
+
+def _label(value: object) -> object:
+    return "(none)" if value is None else value
+
+
+def test_nps_by_channel_and_month(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    found = _same_everywhere(_all(engines, "nps", Query(by=["channel"], period="month")))
+    groups = reference.grouped(loaded.scores, ["channel", "month"], "score", lambda r: r["kind"] == "nps")
+    expected = {(ch, pd.Timestamp(f"{month}-01")): reference.nps(s) for (ch, month), s in groups.items()}
+    _check(found, ["channel", "period"], expected)
+    assert set(found["compared_with"].dropna()) == {"previous period"}
+
+
+def test_csat_by_customer_segment_compares_each_with_the_rest(
+    engines: dict[str, Engine], loaded: dataset.Dataset
+) -> None:
+    for record in loaded.scores:
+        record["segment"] = _label(loaded.segments.get(record["customer_id"]))
+    found = _same_everywhere(_all(engines, "csat", Query(by=["segment"])))
+    groups = reference.grouped(loaded.scores, ["segment"], "score", lambda r: r["kind"] == "csat")
+    _check(found, ["segment"], {key: reference.csat(s) for key, s in groups.items()})
+    assert set(found["compared_with"]) == {"rest"} and found["p_value"].between(0, 1).all()
+
+
+def test_ces_by_stage_and_quarter_with_filters(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
+    query = Query(by=["journey_stage"], period="quarter", since=since, until=until, where={"language": ["cs", "en"]})
+    found = _same_everywhere(_all(engines, "ces", query))
+    keep = lambda r: r["kind"] == "ces" and r["language"] in ("cs", "en") and r["month"] < "2026-04"  # noqa: E731
+    groups = reference.grouped(loaded.scores, ["stage"], "score", keep)
+    expected = {(_label(stage), pd.Timestamp("2026-01-01")): reference.mean(s) for (stage,), s in groups.items()}
+    _check(found, ["journey_stage", "period"], expected)
+
+
+def test_response_rate_by_survey(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    found = _same_everywhere(_all(engines, "response_rate", Query(by=["survey"])))
+    groups = reference.grouped(loaded.invitations, ["survey"], "answered", lambda r: True)
+    _check(found, ["survey"], {key: reference.wilson(sum(a), len(a)) for key, a in groups.items()})
+
+
+def test_first_response_time_by_channel(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    found = _same_everywhere(_all(engines, "first_response_time", Query(by=["channel"]), target_seconds=3600))
+    groups = reference.grouped(loaded.waits, ["channel"], "seconds", lambda r: True)
+    assert sorted(found["channel"]) == sorted(key[0] for key in groups)
+    for row in found.to_dict("records"):
+        seconds = np.array(groups[(row["channel"],)])
+        assert row["n"] == len(seconds)
+        assert row["median_seconds"] == pytest.approx(np.percentile(seconds, 50))
+        assert row["p90_seconds"] == pytest.approx(np.percentile(seconds, 90))
+        assert row["within_target_pct"] == pytest.approx(100 * np.mean(seconds <= 3600))
+
+
+def test_unknown_dimension_and_metric_are_refused(engines: dict[str, Engine]) -> None:
+    from cxm.core.errors import InvalidInput
+
+    engine = next(iter(engines.values()))
+    with pytest.raises(InvalidInput, match="cannot break down"):
+        service.metric(engine, "nps", Query(by=["shoe_size"]))
+    with pytest.raises(InvalidInput, match="unknown metric"):
+        service.metric(engine, "happiness", Query())
+    with pytest.raises(InvalidInput, match="unknown period"):
+        service.metric(engine, "nps", Query(period="fortnight"))
