@@ -1,0 +1,53 @@
+"""The statistics against textbook formulas and scipy on raw samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from cxm.analytics import stats
+
+
+def histogram(scores: list[int]) -> dict[int, int]:
+    """Counts per score."""
+    values, counts = np.unique(scores, return_counts=True)
+    return dict(zip(values.tolist(), counts.tolist(), strict=True))
+
+
+def test_nps_standard_error_follows_the_formula() -> None:
+    scores = [10] * 50 + [8] * 30 + [3] * 20
+    found = stats.nps(histogram(scores))
+    p, d = 0.5, 0.2
+    assert found.value == pytest.approx(30.0)
+    assert found.se == pytest.approx(100 * np.sqrt((p + d - (p - d) ** 2) / 100))
+    assert found.method == "normal" and found.ci_low == pytest.approx(30 - 1.959964 * found.se, abs=1e-4)
+
+
+def test_small_samples_get_a_bootstrap_interval_and_a_flag() -> None:
+    found = stats.nps(histogram([10, 10, 9, 2, 7]))
+    assert found.small and found.method == "bootstrap" and -100 <= found.ci_low <= found.value <= found.ci_high <= 100
+    assert stats.nps(histogram([10, 10, 9, 2, 7])) == found  # deterministic for the same answers
+
+
+def test_wilson_interval_of_a_known_case() -> None:
+    found = stats.proportion(8, 10)
+    assert (found.ci_low, found.ci_high) == pytest.approx((49.016, 94.331), abs=1e-2)
+    assert stats.proportion(0, 12).ci_low == pytest.approx(0.0, abs=1e-12)
+
+
+def test_welch_matches_scipy_on_raw_samples() -> None:
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(1, 8, 80), rng.integers(2, 8, 45)
+    found = stats.welch_compare(stats.mean(histogram(a.tolist())), stats.mean(histogram(b.tolist())))
+    expected = scipy_stats.ttest_ind(a, b, equal_var=False)
+    assert found.p_value == pytest.approx(expected.pvalue, rel=1e-9)
+    assert found.difference == pytest.approx(a.mean() - b.mean())
+
+
+def test_nps_difference_z_test() -> None:
+    a, b = stats.nps(histogram([10] * 60 + [5] * 40)), stats.nps(histogram([10] * 40 + [5] * 60))
+    found = stats.z_compare(a, b)
+    z = 40 / np.sqrt(a.se**2 + b.se**2)
+    assert found.difference == pytest.approx(40) and found.p_value == pytest.approx(2 * scipy_stats.norm.sf(z))
+    assert found.ci_low < 40 < found.ci_high

@@ -1,0 +1,82 @@
+"""The DuckDB store and the Parquet lake follow the operational database: new, edited and erased data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+from sqlalchemy import Engine as SqlEngine
+from sqlalchemy.orm import Session
+
+from cxm.analytics import service
+from cxm.analytics.dimensions import Query
+from cxm.analytics.engines import open_engine
+from cxm.analytics.sync import sync
+from cxm.core.db import make_sessionmaker
+from cxm.customers import service as customers_service
+from cxm.feedback import service as feedback_service
+
+
+def _answer(session: Session, email: str, score: int, when: datetime) -> int:
+    survey = feedback_service.get_survey(session, "relationship-nps")
+    [customer] = customers_service.resolve(session, [customers_service.Claim(keys=(("email", email),))], actor="t")
+    who = feedback_service.Respondent(customer_id=customer, channel="email", language="en")
+    feedback_service.record_response(session, survey, {"nps": score}, who, started_at=when, completed_at=when)
+    return customer
+
+
+def _nps_n(store: Path) -> int:
+    found = service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())
+    return int(found["n"].sum()) if len(found) else 0
+
+
+def test_sync_is_incremental_and_forgets_erased_people(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann = _answer(session, "ann@example.com", 10, when)
+        _answer(session, "bob@example.com", 2, when)
+    first = sync(db, str(store), lake=lake)
+    assert first.rows["score answers"] == 2 and _nps_n(store) == 2
+    with factory() as session, session.begin():
+        _answer(session, "cyd@example.com", 9, when)
+    second = sync(db, str(store), lake=lake)
+    assert second.rows["score answers"] <= 2 and _nps_n(store) == 3
+    again = sync(db, str(store), lake=lake)
+    assert again.rows["response times"] == 0 and _nps_n(store) == 3
+    with factory() as session, session.begin():
+        customers_service.erase_person(session, ann, actor="test")
+    erased = sync(db, str(store), lake=lake)
+    assert erased.erased_customers == 1 and _nps_n(store) == 2
+    assert ann not in _customer_ids_in_store(store)
+    assert ann not in _customer_ids_in_lake(lake) and len(_customer_ids_in_lake(lake)) == 2
+
+
+def _customer_ids_in_store(store: Path) -> set[int]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return {row[0] for row in con.execute("SELECT customer_id FROM scores").fetchall()}
+
+
+def _customer_ids_in_lake(lake: Path) -> set[int]:
+    files = list((lake / "scores").rglob("*.parquet"))
+    return {value for path in files for value in pq.read_table(path, columns=["customer_id"])["customer_id"].to_pylist()}
+
+
+def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        survey = feedback_service.install_templates(session)[1]
+        response = feedback_service.start_response(session, survey, feedback_service.Respondent(language="cs"), at=when)
+        feedback_service.save_answers(session, response, {"nps": 3}, complete=True, at=when)
+        response_id = response.id
+    sync(db, str(store))
+    assert service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())["value"].iloc[0] == -100
+    with factory() as session, session.begin():
+        edited = feedback_service.get_response(session, response_id)
+        feedback_service.save_answers(session, edited, {"nps": 10}, complete=True, at=datetime.now(UTC))
+    sync(db, str(store))
+    assert service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())["value"].iloc[0] == 100
