@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 import cxm.tables  # noqa: F401  (every table is known before the first request)
 from cxm import __version__
 from cxm.access import service as access_service
+from cxm.analytics.routes import router as analytics_router
 from cxm.config import Settings
 from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
@@ -27,6 +28,7 @@ def api_router() -> APIRouter:
     router.include_router(customers_router)
     router.include_router(interactions_router)
     router.include_router(feedback_router)
+    router.include_router(analytics_router)
     return router
 
 

@@ -11,6 +11,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 import cxm.tables  # noqa: F401  (every table is known)
+from cxm.analytics import service as analytics_service
+from cxm.analytics.library import Metrics
 from cxm.config import Settings
 from cxm.core.db import make_engine, make_sessionmaker
 from cxm.core.errors import InvalidInput
@@ -51,6 +53,18 @@ class Hub:
         if migrate:
             upgrade(self.engine)
         self.sessionmaker = make_sessionmaker(self.engine)
+        self.settings = Settings(database_url=self.database_url)
+        self._analytics: analytics_service.Engine | None = None
+        self.metrics = Metrics(self._analytics_engine)
+
+    def _analytics_engine(self) -> analytics_service.Engine:
+        if self._analytics is None:
+            self._analytics = analytics_service.engine_for(self.settings)
+        return self._analytics
+
+    def sync_analytics(self) -> analytics_service.SyncReport | None:
+        """Bring the analytics store up to date (None when the engine reads the database directly)."""
+        return analytics_service.sync_store(self.settings, self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -10,7 +10,15 @@ import pandas as pd
 from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import stats
-from cxm.analytics.dimensions import PERIODS, Query, group_columns
+from cxm.analytics.dimensions import (
+    INVITATION_DIMENSIONS,
+    PERIODS,
+    SCORE_DIMENSIONS,
+    TIME_DIMENSIONS,
+    Query,
+    check_query,
+    group_columns,
+)
 from cxm.analytics.engines import Engine, analytics_url, open_engine
 from cxm.analytics.metrics import (
     SCORE_METRICS,
@@ -27,6 +35,7 @@ from cxm.core.errors import InvalidInput
 
 METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
 DEFAULT_TARGET_SECONDS = 3600.0
+ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_DIMENSIONS}
 
 __all__ = ["METRICS", "PERIODS", "Engine", "Query", "SyncReport", "engine_for", "metric", "sync_store"]
 
@@ -53,6 +62,7 @@ def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = D
     """A metric as a table: one row per group (and period) with value, n, 95% CI, change and p-value."""
     if name not in METRICS:
         raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
+    check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
     with engine.connect() as tables:
         if name in SCORE_METRICS:
             return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
@@ -95,3 +105,21 @@ def describe_query(**given: Any) -> Query:
         str(k): ([v] if isinstance(v, str) else list(v)) for k, v in (given.get("where") or {}).items() if v
     }
     return Query(by=by, period=given.get("period"), since=given.get("since"), until=given.get("until"), where=where)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A result table as JSON-ready records (NaN as null, times in ISO 8601)."""
+    import orjson
+
+    rows: list[dict[str, Any]] = orjson.loads(frame.to_json(orient="records", date_format="iso"))
+    return rows
+
+
+UNITS = {
+    "nps": "points (-100..100)",
+    "csat": "% satisfied (4-5 of 5)",
+    "ces": "mean (1-7)",
+    "rating": "mean score",
+    "response_rate": "% of invitations answered",
+    "first_response_time": "seconds",
+}

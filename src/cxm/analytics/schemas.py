@@ -1,0 +1,26 @@
+"""What crosses the API about metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class MetricResult(BaseModel):
+    """A metric's table: one row per group (and period) with value, n, CI, change and p-value."""
+
+    metric: str
+    unit: str
+    engine: str
+    by: list[str]
+    period: str | None
+    rows: list[dict[str, Any]]
+
+
+class SyncResult(BaseModel):
+    """What a sync moved into the analytics store."""
+
+    rows: dict[str, int]
+    erased_customers: int
+    seconds: float

@@ -1,0 +1,116 @@
+"""Reports and the analytics store: `cxm report METRIC`, `cxm analytics sync`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cxm.cli.base import app, console, open_hub, out, settings
+
+analytics_app = typer.Typer(help="The analytics store (DuckDB by default) and its Parquet lake.", no_args_is_help=True)
+app.add_typer(analytics_app, name="analytics")
+
+
+class ReportFormat(StrEnum):
+    """How a report is printed."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@analytics_app.command("sync")
+def analytics_sync() -> None:
+    """Bring the analytics store (and the lake, when CXM_ANALYTICS_LAKE is set) up to date."""
+    from cxm.analytics import service as analytics_service
+
+    hub = open_hub()
+    try:
+        with console.status("syncing") as status:
+            report = analytics_service.sync_store(
+                settings(), hub.engine, progress=lambda step: status.update(f"syncing {step}")
+            )
+    finally:
+        hub.close()
+    console.print(report.describe() if report else "the analytics engine reads the database directly: nothing to sync")
+
+
+@app.command("report")
+def report(
+    metric: Annotated[str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time")],
+    by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
+    period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
+    since: Annotated[datetime | None, typer.Option(help="From this date (UTC)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Before this date (UTC)")] = None,
+    where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
+    target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
+    output: Annotated[ReportFormat, typer.Option("--format", help="table | csv | json")] = ReportFormat.table,
+) -> None:
+    """A metric with n, 95% CI, change and p-value, by any dimensions and period."""
+    from cxm.analytics import service as analytics_service
+
+    filters: dict[str, list[str]] = {}
+    for item in where or []:
+        name, _, value = item.partition("=")
+        filters.setdefault(name.strip(), []).append(value.strip())
+    query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
+    frame = analytics_service.metric(analytics_service.engine_for(settings()), metric, query, target_seconds=target)
+    if output is ReportFormat.csv:
+        out.print(frame.to_csv(index=False), end="", highlight=False, markup=False)
+    elif output is ReportFormat.json:
+        out.print_json(data=analytics_service.records(frame))
+    else:
+        out.print(_table(frame, metric, analytics_service.UNITS[metric]))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC)
+
+
+SHOWN = {"value", "n", "ci_low", "ci_high", "change", "p_value", "small_sample"}
+
+
+def _table(frame: object, metric: str, unit: str) -> Table:
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    caption = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
+    table = Table(title=f"{metric} — {unit}", caption=caption)
+    keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
+    for name in keys:
+        table.add_column(str(name))
+    for name in ("value", "n", "95% CI", "change", "p"):
+        table.add_column(name, justify="right")
+    for row in frame.to_dict("records"):
+        table.add_row(*(_cell(row[k]) for k in keys), *_figures(row))
+    return table
+
+
+def _figures(row: dict[str, object]) -> list[str]:
+    small = "*" if row.get("small_sample") else ""
+    interval = f"{_cell(row.get('ci_low'))} to {_cell(row.get('ci_high'))}"
+    return [
+        _cell(row.get("value")) + small,
+        _cell(row.get("n")),
+        interval,
+        _cell(row.get("change")),
+        _cell(row.get("p_value")),
+    ]
+
+
+def _cell(value: object) -> str:
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    return str(value)

@@ -1,0 +1,80 @@
+"""The library, the REST API and `cxm report` give the same numbers for the same question."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine as SqlEngine
+
+from cxm.app import create_app
+from cxm.config import Settings
+from cxm.core.db import make_sessionmaker
+from cxm.hub import Hub
+from tests.analytics import dataset
+from tests.conftest import make_key
+from tests.test_cli import CXM
+
+
+@pytest.fixture
+def analytics_env(db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The dataset loaded; a fresh DuckDB store for SQLite (PostgreSQL is read directly)."""
+    with make_sessionmaker(db)() as session, session.begin():
+        dataset.load(session)
+    url = db.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    env = {"CXM_DATABASE_URL": url}
+    if db.dialect.name == "sqlite":
+        env["CXM_ANALYTICS_URL"] = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+def test_three_interfaces_agree(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    library = hub.metrics.nps(by=["channel"], period="month", language=["cs", "en"])
+    hub.close()
+    with TestClient(create_app(Settings(), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        params = {"by": "channel", "period": "month", "language": ["cs", "en"]}
+        answer = client.get("/api/v1/metrics/nps", params=params, headers=headers)
+    assert answer.status_code == 200, answer.text
+    api = pd.DataFrame(answer.json()["rows"])
+    command = [CXM, "report", "nps", "--by", "channel", "--period", "month", "--where", "language=cs"]
+    command += ["--where", "language=en", "--format", "json"]
+    printed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **analytics_env}, check=True)
+    cli = pd.DataFrame(json.loads(printed.stdout))
+    assert len(library) > 4
+    for other in (api, cli):
+        assert other["channel"].tolist() == library["channel"].tolist()
+        assert pd.to_datetime(other["period"]).dt.tz_localize(None).tolist() == library["period"].tolist()
+        for column in ("value", "n", "ci_low", "ci_high", "change", "p_value"):
+            pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
+
+
+def test_report_as_table_and_csv(analytics_env: dict[str, str]) -> None:
+    env = {**os.environ, **analytics_env}
+    subprocess.run([CXM, "analytics", "sync"], capture_output=True, text=True, env=env, check=True)
+    table = subprocess.run([CXM, "report", "csat", "--by", "segment"], capture_output=True, text=True, env=env)
+    assert table.returncode == 0 and "csat" in table.stdout and "retail" in table.stdout
+    csv = subprocess.run([CXM, "report", "ces", "--format", "csv"], capture_output=True, text=True, env=env)
+    assert list(pd.read_csv(io.StringIO(csv.stdout)).columns)[:4] == ["value", "n", "ci_low", "ci_high"]
+    bad = subprocess.run([CXM, "report", "nps", "--by", "shoe_size"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: cannot break down")
+
+
+def test_api_errors_have_the_error_shape(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    with TestClient(create_app(Settings(), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        unknown = client.get("/api/v1/metrics/happiness", headers=headers)
+        assert unknown.status_code == 422 and unknown.json()["error"]["details"]["metrics"]
+        period = client.get("/api/v1/metrics/nps", params={"period": "fortnight"}, headers=headers)
+        assert period.status_code == 422 and "unknown period" in period.json()["error"]["message"]
+        assert client.post("/api/v1/analytics/sync", headers=headers).status_code == 403
