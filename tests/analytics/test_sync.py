@@ -62,7 +62,8 @@ def _customer_ids_in_store(store: Path) -> set[int]:
 
 def _customer_ids_in_lake(lake: Path) -> set[int]:
     files = list((lake / "scores").rglob("*.parquet"))
-    return {value for path in files for value in pq.read_table(path, columns=["customer_id"])["customer_id"].to_pylist()}
+    columns = [pq.read_table(path, columns=["customer_id"])["customer_id"].to_pylist() for path in files]
+    return {value for column in columns for value in column}
 
 
 def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:

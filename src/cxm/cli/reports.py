@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -92,7 +92,7 @@ def _table(frame: object, metric: str, unit: str) -> Table:
     return table
 
 
-def _figures(row: dict[str, object]) -> list[str]:
+def _figures(row: dict[Any, Any]) -> list[str]:
     small = "*" if row.get("small_sample") else ""
     interval = f"{_cell(row.get('ci_low'))} to {_cell(row.get('ci_high'))}"
     return [
