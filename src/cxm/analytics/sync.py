@@ -1,15 +1,16 @@
 """Keeping the DuckDB analytics store (and the Parquet lake for Spark) up to date, incrementally.
 
-Facts are extracted from the operational database with the expressions in `facts.py` (so every engine
-counts the same rows) as Arrow, then written to DuckDB: changed responses and customers by `updated_at`
-watermark, interactions by id, erased people (tombstones) and merges by id, invitations refreshed whole.
+Each step reads only the operational rows it needs through ADBC (Arrow, no Python rows) into typed staging
+tables, then computes the facts in DuckDB with the very expressions of `facts.py` that live engines run, so
+every engine counts the same rows. Changed responses and customers are found by `updated_at` watermark,
+new interactions by id; erased people (tombstones) and merges by id; invitations are refreshed whole.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,16 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import column, func, select, table, text
+from sqlalchemy import column, func, select, table
 
 from cxm.analytics import facts
-from cxm.analytics.engines import _live_backend
-from cxm.core.db import UTCDateTime
+from cxm.analytics.staging import fact_sql, moment, read_many, stage, staged
+from cxm.core.db import UTCDateTime, read_only
 
-CHUNK = 20_000
 Progress = Callable[[str], None]
+FACT_TABLES = ("scores", "response_times", "invitations", "customers")
+KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
+LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
 
 
 @dataclass
@@ -44,177 +46,166 @@ class SyncReport:
         return f"analytics store synced: {moved or 'nothing new'}{erased} ({self.seconds:.1f} s)"
 
 
+@dataclass
+class Run:
+    """One sync: the store, the operational database (ADBC) and its dialect."""
+
+    con: duckdb.DuckDBPyConnection
+    operational: SqlEngine
+    url: str
+    staged_whole: bool = False
+
+    def sql(self, statement: str, params: list[Any] | None = None) -> list[Any]:
+        """Run a statement on the store to completion (DuckDB refuses new work while a result is unread)."""
+        return self.con.execute(statement, params or []).fetchall()
+
+    def mark(self, name: str) -> str | None:
+        rows = self.sql("SELECT value FROM sync_state WHERE name = ?", [name])
+        return str(rows[0][0]) if rows else None
+
+    def set_mark(self, name: str, value: object) -> None:
+        self.sql("INSERT OR REPLACE INTO sync_state VALUES (?, ?)", [name, str(value)])
+
+    def has(self, name: str) -> bool:
+        return bool(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
+
+    @property
+    def dialect(self) -> str:
+        return self.operational.dialect.name
+
+    def stage(self, name: str, where: str | None = None) -> None:
+        """Read one operational table's matching rows into its staging table."""
+        self.stage_many({name: where})
+
+    def stage_many(self, wanted: dict[str, str | None]) -> None:
+        """Read several operational tables at once into their staging tables."""
+        for name, rows in read_many(self.url, wanted).items():
+            stage(self.con, name, rows)
+
+
 @contextmanager
 def store(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the DuckDB store, with its bookkeeping table."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(path)
     try:
-        _run(con, "CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute("SET TimeZone = 'UTC'").fetchall()
+        con.execute("CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         yield con
     finally:
         con.close()
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Any]:
-    """Run one statement to completion (DuckDB refuses new work while a result is unread)."""
-    return con.execute(sql, params or []).fetchall()
-
-
-def _mark(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
-    rows = _run(con, "SELECT value FROM sync_state WHERE name = ?", [name])
-    return str(rows[0][0]) if rows else None
-
-
-def _set_mark(con: duckdb.DuckDBPyConnection, name: str, value: object) -> None:
-    _run(con, "INSERT OR REPLACE INTO sync_state VALUES (?, ?)", [name, str(value)])
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(_run(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
-
-
-def _extract(ibis_con: Any, fact: str, column: str | None = None, ids: Sequence[int] | None = None) -> pa.Table:
-    """A fact's rows (all, or those whose `column` is one of `ids`) as Arrow."""
-    expression = facts.FACTS[fact](ibis_con.table)
-    if column is not None and ids is not None:
-        expression = expression.filter(expression[column].isin(list(ids)))
-    return expression.to_pyarrow()
-
-
-def _extract_after(ibis_con: Any, fact: str, column: str, after: int) -> pa.Table:
-    expression = facts.FACTS[fact](ibis_con.table)
-    return expression.filter(expression[column] > after).to_pyarrow()
-
-
-def _replace_rows(con: duckdb.DuckDBPyConnection, name: str, column: str, ids: Sequence[int], rows: pa.Table) -> None:
-    """Delete the rows with these ids and insert their new versions (or create the table)."""
-    if not _has_table(con, name):
-        con.register("incoming", rows)
-        _run(con, f"CREATE TABLE {name} AS SELECT * FROM incoming")
-        con.unregister("incoming")
-        return
-    _run(con, f"DELETE FROM {name} WHERE {column} IN (SELECT unnest(?))", [list(ids)])
-    if rows.num_rows:
-        con.register("incoming", rows)
-        _run(con, f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-
-
-def _ids(operational: SqlEngine, sql: str, **params: Any) -> list[int]:
-    with operational.connect() as connection:
-        return [int(row[0]) for row in connection.execute(text(sql), params)]
-
-
-def _scalar(operational: SqlEngine, sql: str) -> Any:
-    with operational.connect() as connection:
-        return connection.execute(text(sql)).scalar()
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
+def _materialise(run: Run, fact: str, replace: str | None) -> int:
+    """Compute a fact from the staging tables; replace its rows selected by `replace` (None: the whole table)."""
+    query = fact_sql(facts.FACTS[fact](staged))
+    if replace is None or not run.has(fact):
+        run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
+        return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
+    run.sql(f"DELETE FROM {fact} WHERE {replace}")
+    return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
 
 
 def _newest(operational: SqlEngine, name: str) -> datetime | None:
     stamp = column("updated_at", UTCDateTime)
-    with operational.connect() as connection:
+    with read_only(operational).connect() as connection:
         value: datetime | None = connection.execute(select(func.max(stamp)).select_from(table(name))).scalar()
     return value
 
 
-def _changed(operational: SqlEngine, name: str, since: str) -> list[int]:
-    """Ids of rows updated at or after a watermark (ties are re-read: replacing rows is idempotent)."""
-    stamp = column("updated_at", UTCDateTime)
-    query: Any = select(column("id")).select_from(table(name)).where(stamp >= datetime.fromisoformat(since))
-    with operational.connect() as connection:
-        return [int(row[0]) for row in connection.execute(query)]
-
-
-def _sync_by_update(
-    con: duckdb.DuckDBPyConnection, ibis_con: Any, operational: SqlEngine, fact: str, source: str, key: str
-) -> int:
-    """Bring a fact up to date from the rows of `source` changed since the last sync."""
-    mark, newest = _mark(con, f"{fact}.updated_at"), _newest(operational, source)
-    if mark is None or not _has_table(con, fact):
-        _run(con, f"DROP TABLE IF EXISTS {fact}")
-        rows = _extract(ibis_con, fact)
-        _replace_rows(con, fact, key, [], rows)
-        moved = int(rows.num_rows)
-    else:
-        moved = 0
-        for chunk in _chunks(_changed(operational, source, mark)):
-            rows = _extract(ibis_con, fact, key, chunk)
-            _replace_rows(con, fact, key, chunk, rows)
-            moved += int(rows.num_rows)
+def _sync_scores(run: Run, operational: SqlEngine) -> int:
+    """Scores of responses changed since the last sync (all of them the first time)."""
+    mark, newest = run.mark("scores.updated_at"), _newest(operational, "responses")
+    full = mark is None or not run.has("scores")
+    changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
+    picked = None if full else f"SELECT id FROM responses WHERE {changed}"
+    run.stage_many(
+        {
+            "responses": changed,
+            "answers": None if full else f"response_id IN ({picked})",
+            "interactions": None if full else f"id IN (SELECT interaction_id FROM responses WHERE {changed})",
+            "customers": None if full else f"id IN (SELECT customer_id FROM responses WHERE {changed})",
+            "questions": None,
+            "surveys": None,
+        }
+    )
+    run.staged_whole = full
+    moved = _materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
     if newest is not None:
-        _set_mark(con, f"{fact}.updated_at", newest.isoformat())
+        run.set_mark("scores.updated_at", newest.isoformat())
     return moved
 
 
-def _sync_appended(con: duckdb.DuckDBPyConnection, ibis_con: Any, operational: SqlEngine) -> int:
+def _sync_customers(run: Run, operational: SqlEngine) -> int:
+    """The customer dimension: profiles changed since the last sync."""
+    mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
+    full = mark is None or not run.has("customers")
+    if not (full and run.staged_whole):
+        since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
+        run.stage("customers", None if since is None else f"updated_at >= {since}")
+    moved = _materialise(run, "customers", None if full else "customer_id IN (SELECT id FROM stage_customers)")
+    if newest is not None:
+        run.set_mark("customers.updated_at", newest.isoformat())
+    return moved
+
+
+def _sync_response_times(run: Run) -> int:
     """Response times of interactions stored since the last sync (interactions never change)."""
-    mark = int(_mark(con, "response_times.id") or 0) if _has_table(con, "response_times") else 0
-    newest = int(_scalar(operational, "SELECT coalesce(max(id), 0) FROM interactions"))
-    rows = _extract_after(ibis_con, "response_times", "interaction_id", mark)
-    _replace_rows(con, "response_times", "interaction_id", [], rows) if mark == 0 else _append(con, rows)
-    _set_mark(con, "response_times.id", newest)
-    return int(rows.num_rows)
+    mark = int(run.mark("response_times.id") or 0) if run.has("response_times") else 0
+    # A first sync reuses the interactions and customers the scores step staged whole.
+    if mark or not run.staged_whole:
+        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})" if mark else None
+        run.stage_many({"interactions": f"id > {mark}", "customers": customers})
+    moved = _materialise(run, "response_times", "FALSE" if mark else None)
+    newest = run.sql("SELECT max(id) FROM stage_interactions")[0][0]
+    run.set_mark("response_times.id", newest if newest is not None else mark)
+    return moved
 
 
-def _append(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
-    if rows.num_rows:
-        con.register("incoming", rows)
-        _run(con, "INSERT INTO response_times BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-
-
-def _sync_invitations(con: duckdb.DuckDBPyConnection, ibis_con: Any) -> int:
+def _sync_invitations(run: Run) -> int:
     """Invitations change as they are answered: refreshed whole."""
-    _run(con, "DROP TABLE IF EXISTS invitations")
-    rows = _extract(ibis_con, "invitations")
-    _replace_rows(con, "invitations", "invitation_id", [], rows)
-    return int(rows.num_rows)
+    run.stage("invitations")
+    run.stage("surveys")
+    run.stage("customers", "id IN (SELECT customer_id FROM invitations)")
+    return _materialise(run, "invitations", None)
 
 
-FACT_TABLES = ("scores", "response_times", "invitations", "customers")
+def _people(run: Run, sql: str) -> tuple[list[int], int]:
+    """Customer ids named by new rows of merges or tombstones, and the newest row id."""
+    with read_only(run.operational).connect() as connection:
+        rows = connection.exec_driver_sql(sql).fetchall()
+    return sorted({int(person) for row in rows for person in row[1:]}), max((int(row[0]) for row in rows), default=0)
 
 
-def _apply_merges(con: duckdb.DuckDBPyConnection, ibis_con: Any, operational: SqlEngine) -> None:
+def _apply_merges(run: Run) -> None:
     """Rows that merges moved to another customer are re-read for both customers."""
-    mark = int(_mark(con, "merges.id") or 0)
-    rows = _pairs(operational, "SELECT id, survivor_id, merged_id FROM merges WHERE id > :mark", mark)
-    people = sorted({person for _, survivor, merged in rows for person in (survivor, merged)})
-    for fact in ("scores", "response_times"):
-        if people and _has_table(con, fact):
-            _run(con, f"DELETE FROM {fact} WHERE customer_id IN (SELECT unnest(?))", [people])
-            _insert(con, fact, _extract(ibis_con, fact, "customer_id", people))
-    if rows:
-        _set_mark(con, "merges.id", max(row[0] for row in rows))
+    mark = int(run.mark("merges.id") or 0)
+    people, newest = _people(run, f"SELECT id, survivor_id, merged_id FROM merges WHERE id > {mark}")
+    if not people:
+        return
+    listed = ", ".join(map(str, people))
+    for fact, source in (("scores", "responses"), ("response_times", "interactions")):
+        if run.has(fact):
+            run.stage(source, f"customer_id IN ({listed})")
+            if fact == "scores":
+                run.stage("answers", f"response_id IN (SELECT id FROM responses WHERE customer_id IN ({listed}))")
+                run.stage(
+                    "interactions", f"id IN (SELECT interaction_id FROM responses WHERE customer_id IN ({listed}))"
+                )
+            run.stage("customers", f"id IN ({listed})")
+            _materialise(run, fact, f"customer_id IN ({listed})")
+    run.set_mark("merges.id", newest)
 
 
-def _pairs(operational: SqlEngine, sql: str, mark: int) -> list[tuple[int, int, int]]:
-    with operational.connect() as connection:
-        return [(int(a), int(b), int(c)) for a, b, c in connection.execute(text(sql), {"mark": mark})]
-
-
-def _insert(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
-    if rows.num_rows:
-        con.register("incoming", rows)
-        _run(con, f"INSERT INTO {name} BY NAME SELECT * FROM incoming")
-        con.unregister("incoming")
-
-
-def _apply_tombstones(con: duckdb.DuckDBPyConnection, operational: SqlEngine) -> int:
+def _apply_tombstones(run: Run) -> int:
     """Remove erased people from every fact."""
-    mark = int(_mark(con, "tombstones.id") or 0)
-    rows = _pairs(operational, "SELECT id, customer_id, customer_id FROM tombstones WHERE id > :mark", mark)
-    erased = sorted({customer for _, customer, _ in rows})
+    mark = int(run.mark("tombstones.id") or 0)
+    erased, newest = _people(run, f"SELECT id, customer_id FROM tombstones WHERE id > {mark}")
     for name in FACT_TABLES:
-        if erased and _has_table(con, name):
-            _run(con, f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
-    if rows:
-        _set_mark(con, "tombstones.id", max(row[0] for row in rows))
+        if erased and run.has(name):
+            run.sql(f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
+    if erased:
+        run.set_mark("tombstones.id", newest)
     return len(erased)
 
 
@@ -223,48 +214,39 @@ def sync(
 ) -> SyncReport:
     """Bring the DuckDB store (and the lake) up to date with the operational database."""
     started, report, say = time.perf_counter(), SyncReport(), progress or (lambda _: None)
-    ibis_con = _live_backend(operational.url.render_as_string(hide_password=False))
-    try:
-        with store(store_path) as con:
-            say("responses")
-            report.rows["score answers"] = _sync_by_update(
-                con, ibis_con, operational, "scores", "responses", "response_id"
-            )
-            say("customers")
-            report.rows["customers"] = _sync_by_update(
-                con, ibis_con, operational, "customers", "customers", "customer_id"
-            )
-            say("interactions")
-            report.rows["response times"] = _sync_appended(con, ibis_con, operational)
-            report.rows["invitations"] = _sync_invitations(con, ibis_con)
-            _apply_merges(con, ibis_con, operational)
-            report.erased_customers = _apply_tombstones(con, operational)
-            if lake is not None:
-                say("lake")
-                write_lake(con, lake)
-    finally:
-        ibis_con.disconnect()
+    url = operational.url.render_as_string(hide_password=False)
+    with store(store_path) as con:
+        run = Run(con, operational, url)
+        say("responses")
+        report.rows["score answers"] = _sync_scores(run, operational)
+        say("customers")
+        report.rows["customers"] = _sync_customers(run, operational)
+        say("interactions")
+        report.rows["response times"] = _sync_response_times(run)
+        report.rows["invitations"] = _sync_invitations(run)
+        _apply_merges(run)
+        report.erased_customers = _apply_tombstones(run)
+        if lake is not None:
+            say("lake")
+            write_lake(run, lake)
     report.seconds = time.perf_counter() - started
     return report
 
 
-LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
-
-
-def write_lake(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+def write_lake(run: Run, lake: Path) -> None:
     """Write every fact as Parquet, partitioned by month, replacing the previous files atomically."""
     for name in FACT_TABLES:
-        if not _has_table(con, name):
+        if not run.has(name):
             continue
         target, staging = lake / name, lake / f".{name}.writing"
         shutil.rmtree(staging, ignore_errors=True)
         lake.mkdir(parents=True, exist_ok=True)
-        empty = not _run(con, f"SELECT count(*) FROM {name}")[0][0]
+        empty = not run.sql(f"SELECT count(*) FROM {name}")[0][0]
         if name in LAKE_TIME and not empty:
             month = f"strftime({LAKE_TIME[name]}, '%Y-%m') AS month"
-            _run(con, f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
+            run.sql(f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
         else:
             staging.mkdir(parents=True)
-            _run(con, f"COPY {name} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
+            run.sql(f"COPY {name} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)
