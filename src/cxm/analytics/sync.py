@@ -22,7 +22,8 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import column, func, select, table
 
 from cxm.analytics import facts
-from cxm.analytics.staging import fact_sql, moment, read_many, stage, staged
+from cxm.analytics.extract import read_many
+from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
@@ -164,9 +165,7 @@ def _sync_response_times(run: Run) -> int:
 
 def _sync_invitations(run: Run) -> int:
     """Invitations change as they are answered: refreshed whole."""
-    run.stage("invitations")
-    run.stage("surveys")
-    run.stage("customers", "id IN (SELECT customer_id FROM invitations)")
+    run.stage_many({"invitations": None, "surveys": None, "customers": "id IN (SELECT customer_id FROM invitations)"})
     return _materialise(run, "invitations", None)
 
 

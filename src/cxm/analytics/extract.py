@@ -1,0 +1,155 @@
+"""Reading operational rows as Arrow through ADBC (no Python rows); kept light, as it also runs in child processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import closing, contextmanager
+from typing import Any
+
+import pyarrow as pa
+
+# The columns of each operational table that facts use, with their analytic types.
+SOURCES: dict[str, dict[str, str]] = {
+    "answers": {"response_id": "int64", "question_id": "int64", "score": "int64"},
+    "questions": {"id": "int64", "survey_id": "int64", "key": "string", "kind": "string"},
+    "surveys": {"id": "int64", "key": "string"},
+    "responses": {
+        "id": "int64",
+        "survey_id": "int64",
+        "customer_id": "int64",
+        "interaction_id": "int64",
+        "language": "string",
+        "channel": "string",
+        "status": "string",
+        "completed_at": "timestamp",
+        "updated_at": "timestamp",
+    },
+    "interactions": {
+        "id": "int64",
+        "customer_id": "int64",
+        "channel": "string",
+        "journey_stage": "string",
+        "direction": "string",
+        "type": "string",
+        "agent": "string",
+        "occurred_at": "timestamp",
+        "responded_at": "timestamp",
+    },
+    "customers": {
+        "id": "int64",
+        "segment": "string",
+        "country": "string",
+        "language": "string",
+        "erased_at": "timestamp",
+        "updated_at": "timestamp",
+    },
+    "invitations": {
+        "id": "int64",
+        "survey_id": "int64",
+        "customer_id": "int64",
+        "channel": "string",
+        "sent_at": "timestamp",
+        "answered_at": "timestamp",
+    },
+}
+
+
+@contextmanager
+def reader(url: str) -> Iterator[Any]:
+    """An ADBC connection to the operational database (SQLite file or PostgreSQL)."""
+    if url.startswith("sqlite:///"):
+        import adbc_driver_sqlite.dbapi as sqlite_driver
+
+        connection = sqlite_driver.connect(url.removeprefix("sqlite:///"))
+        with connection.cursor() as cursor:
+            # Readers opening a WAL database together may briefly find it locked: wait instead of failing.
+            cursor.execute("PRAGMA busy_timeout = 30000")
+    else:
+        import adbc_driver_postgresql.dbapi as postgres_driver
+
+        connection = postgres_driver.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def select_sql(name: str, where: str | None) -> str:
+    """The query reading one table's staged columns."""
+    return f"SELECT {', '.join(SOURCES[name])} FROM {name}" + (f" WHERE {where}" if where else "")
+
+
+def read_one(url: str, name: str, where: str | None) -> pa.Table:
+    """One table's staged columns, over an ADBC connection of its own."""
+    with reader(url) as source, source.cursor() as cursor:
+        cursor.execute(select_sql(name, where))
+        rows: pa.Table = cursor.fetch_arrow_table()
+    return rows
+
+
+def read_to_file(url: str, name: str, folder: str) -> str:
+    """Read a whole table (in a child process) into an Arrow IPC file; its path."""
+    path = os.path.join(folder, f"{name}.arrow")
+    rows = read_one(url, name, None)
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
+        writer.write_table(rows)
+    return path
+
+
+def read_few(url: str, name: str, where: str | None) -> pa.Table:
+    """A (small) selection of SQLite rows through the standard library's driver, in this process."""
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as connection:
+        rows = connection.execute(select_sql(name, where)).fetchall()
+    values: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in SOURCES[name]]
+    return pa.table({column: pa.array(list(v)) for column, v in zip(SOURCES[name], values, strict=True)})
+
+
+def _children() -> Any:
+    """Child processes forked from a clean server process that has this module loaded (cheap to start)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["cxm.analytics.extract", "adbc_driver_sqlite.dbapi"])
+    return context
+
+
+def _whole_sqlite(url: str, names: list[str]) -> dict[str, pa.Table]:
+    """Whole SQLite tables read by ADBC in child processes, handed over as memory-mapped Arrow files."""
+    folder = tempfile.mkdtemp(prefix="cxm-sync-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    with ProcessPoolExecutor(min(len(names), 2), mp_context=_children()) as pool:
+        paths = list(pool.map(read_to_file, [url] * len(names), names, [folder] * len(names)))
+    found = {}
+    for name, path in zip(names, paths, strict=True):
+        with pa.memory_map(path) as source:
+            found[name] = pa.ipc.open_file(source).read_all()
+        os.unlink(path)  # the mapping stays valid until the table is dropped
+    os.rmdir(folder)
+    return found
+
+
+SMALL = 20_000  # rows: below this, starting a child process costs more than it saves
+
+
+def _rows(url: str, name: str) -> int:
+    with closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as connection:
+        return int(connection.execute(f"SELECT max(rowid) FROM {name}").fetchone()[0] or 0)
+
+
+def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, pa.Table]:
+    """Several tables read at once (ADBC drivers release the GIL while reading).
+
+    Whole SQLite tables are read by ADBC in separate processes: the driver carries its own copy of SQLite, and
+    two copies in one process break each other's file locks (closing one drops the other's POSIX locks). The
+    small selections of an incremental sync are read in this process with the standard driver instead.
+    """
+    if url.startswith("sqlite:///"):
+        large = [name for name, where in wanted.items() if where is None and _rows(url, name) > SMALL]
+        found = {name: read_few(url, name, where) for name, where in wanted.items() if name not in large}
+        return {**found, **(_whole_sqlite(url, large) if large else {})}
+    names = list(wanted)
+    with ThreadPoolExecutor(min(len(names), 4)) as threads:
+        tables = threads.map(read_one, [url] * len(names), names, [wanted[n] for n in names])
+        return dict(zip(names, tables, strict=True))
