@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, func, select, update
+from sqlalchemy import Index, Integer, String, Text, func, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from cxm.core.db import Base, JSONDict, UTCDateTime, utcnow
@@ -63,6 +63,22 @@ def enqueue(
     session.add(job)
     session.flush()
     return job
+
+
+def enqueue_many(session: Session, name: str, jobs: Sequence[tuple[dict[str, Any], datetime, str]]) -> int:
+    """Queue many keyed jobs (payload, run_at, key) in one statement; keys already queued are skipped."""
+    wanted = {key: (payload, run_at) for payload, run_at, key in jobs}
+    for start in range(0, len(wanted), 2000):
+        chunk = list(wanted)[start : start + 2000]
+        for existing in session.scalars(select(Job.key).where(Job.key.in_(chunk))):
+            wanted.pop(str(existing), None)
+    rows = [
+        {"name": name, "payload": payload, "run_at": run_at, "key": key, "status": QUEUED, "attempts": 0}
+        for key, (payload, run_at) in wanted.items()
+    ]
+    if rows:
+        session.execute(insert(Job), rows)
+    return len(rows)
 
 
 def _claim(session: Session, now: datetime) -> Job | None:
