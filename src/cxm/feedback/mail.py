@@ -94,10 +94,10 @@ def compose(letter: Letter, *, sender: str) -> EmailMessage:
     message["To"] = Address(display_name=one_line(letter.name or ""), addr_spec=letter.to)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
-    message["Content-Language"] = catalog_language(letter.language)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text_body)
     message.add_alternative(html_body, subtype="html")
+    message["Content-Language"] = catalog_language(letter.language)  # after the bodies: they reset Content-*
     return message
 
 
