@@ -263,8 +263,9 @@ def test_reminders_go_once_to_those_who_have_not_answered(
     settings: Settings,
 ) -> None:
     ids = {
-        who: invite(client, admin_headers, customer_id=add_customer(client, admin_headers, f"{who}@example.com", who, lang))
-        .json()["id"]
+        who: invite(
+            client, admin_headers, customer_id=add_customer(client, admin_headers, f"{who}@example.com", who, lang)
+        ).json()["id"]
         for who, lang in (("answered", "en"), ("started", "en"), ("silent", "cs"))
     }
     work_once(factory, settings)
@@ -279,12 +280,17 @@ def test_reminders_go_once_to_those_who_have_not_answered(
     later = utcnow() + timedelta(days=3, hours=1)
     assert work_once(factory, settings, now=later).reminders == 2
     reminders = mailbox.wait_for(5)[3:]
-    assert sorted(str(m["To"].addresses[0].addr_spec) for m in reminders) == ["silent@example.com", "started@example.com"]
+    assert sorted(str(m["To"].addresses[0].addr_spec) for m in reminders) == [
+        "silent@example.com",
+        "started@example.com",
+    ]
     czech = next(m for m in reminders if "silent" in str(m["To"]))
     assert czech["Subject"] == "Připomenutí: Váš nedávný nákup" and "před několika dny" in text_of(czech)
     assert work_once(factory, settings, now=later + timedelta(days=10)).reminders == 0
     assert len(mailbox.messages) == 5
-    answered = client.get("/api/v1/surveys/purchase-csat/invitations", params={"status": "answered"}, headers=admin_headers)
+    answered = client.get(
+        "/api/v1/surveys/purchase-csat/invitations", params={"status": "answered"}, headers=admin_headers
+    )
     assert [i["id"] for i in answered.json()["items"]] == [ids["answered"]]
 
 
