@@ -107,3 +107,14 @@ def test_a_job_abandoned_by_a_crashed_worker_is_taken_again(factory: sessionmake
         assert claimed is not None
     assert jobs.run_due(factory) == 0
     assert jobs.run_due(factory, now=utcnow() + jobs.STALE + timedelta(minutes=1)) == 1 and calls == [{"n": 1}]
+
+
+def test_a_tick_runs_in_one_worker_at_a_time(factory: sessionmaker[Session], db: Engine) -> None:
+    with factory.begin() as first:
+        assert jobs.tick_lock(first, "test.tick") is True
+        if db.dialect.name == "postgresql":  # SQLite: the second transaction would wait for the write lock instead
+            with factory.begin() as second:
+                assert jobs.tick_lock(second, "test.tick") is False
+                assert jobs.tick_lock(second, "test.other") is True
+    with factory.begin() as later:
+        assert jobs.tick_lock(later, "test.tick") is True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, func, insert, select, update
+from sqlalchemy import Index, Integer, String, Text, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from cxm.core.db import Base, JSONDict, UTCDateTime, utcnow
@@ -131,6 +132,14 @@ def run_due(factory: sessionmaker[Session], *, limit: int = 1000, now: datetime 
     while ran < limit and run_next(factory, now=now):
         ran += 1
     return ran
+
+
+def tick_lock(session: Session, name: str) -> bool:
+    """Hold a lock named `name` until this transaction ends; False when another worker holds it (skip the tick)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: the transaction already holds the database's one write lock
+    key = zlib.crc32(f"cxm:{name}".encode())
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 def job_counts(session: Session) -> dict[str, int]:

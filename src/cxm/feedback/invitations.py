@@ -194,7 +194,7 @@ def list_invitations(
 
 def queue_reminders(session: Session, *, days: int, now: datetime | None = None, limit: int = 5000) -> int:
     """Queue one reminder for each e-mail invitation sent `days` ago and not answered; how many were queued."""
-    if days <= 0:
+    if days <= 0 or not jobs.tick_lock(session, "feedback.queue_reminders"):
         return 0
     now = now or utcnow()
     due = (

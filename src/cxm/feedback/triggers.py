@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxm.core import jobs
 from cxm.core.db import utcnow
 from cxm.core.errors import NotFound
 from cxm.customers import service as customers_service
@@ -58,17 +58,9 @@ def sampled(trigger_id: int, interaction_id: int, percent: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < percent
 
 
-def serialised(session: Session, name: str) -> bool:
-    """Take a lock named `name` until this transaction ends; False when another worker holds it."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: the transaction already holds the database's one write lock
-    key = zlib.crc32(f"cxm:{name}".encode())
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
-
-
 def match_triggers(session: Session, *, now: datetime | None = None) -> int:
     """Invite the customers of the interactions that arrived since each active trigger last looked; how many."""
-    if not serialised(session, "feedback.match_triggers"):
+    if not jobs.tick_lock(session, "feedback.match_triggers"):
         return 0
     now = now or utcnow()
     # Interaction ids are given out under the ingest's resolution lock, so every id up to the newest
