@@ -16,9 +16,11 @@ from cxm.config import Settings
 from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
+from cxm.feedback.distribution_routes import router as distribution_router
 from cxm.feedback.routes import router as feedback_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
+from cxm.worker import BackgroundWorker
 
 
 def api_router() -> APIRouter:
@@ -27,6 +29,7 @@ def api_router() -> APIRouter:
     router.include_router(customers_router)
     router.include_router(interactions_router)
     router.include_router(feedback_router)
+    router.include_router(distribution_router)
     return router
 
 
@@ -41,7 +44,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # Everything loaded so far lives as long as the server: keep the collector from rescanning it
         # on every large batch (a tenth of a 10,000-event batch went to full collections).
         gc.freeze()
+        worker = BackgroundWorker(bound, settings) if settings.serve_worker else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         if own_engine:
             bound.dispose()
 

@@ -8,7 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
+from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
 from cxm.feedback.exports import responses_frame
+from cxm.feedback.invitations import (
+    STATUSES as INVITATION_STATUSES,
+)
+from cxm.feedback.invitations import (
+    ConsentRefused,
+    Invitee,
+    invite,
+    list_invitations,
+    queue_reminders,
+    read_invitation,
+)
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
     Respondent,
@@ -32,21 +44,33 @@ from cxm.feedback.surveys import (
     set_status,
 )
 from cxm.feedback.templates import install_templates, load_template, template_names
+from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
 
 __all__ = [
+    "INVITATION_STATUSES",
+    "ConsentRefused",
+    "Invitee",
     "Respondent",
     "ResponseFilter",
     "SurveyClosed",
     "SurveyStatus",
     "check_open",
     "create_survey",
+    "create_trigger",
     "get_response",
     "get_survey",
+    "get_trigger",
     "install_templates",
+    "invite",
+    "list_invitations",
     "list_responses",
     "list_surveys",
+    "list_triggers",
     "load_template",
+    "match_triggers",
     "questions_of",
+    "queue_reminders",
+    "read_invitation",
     "read_response",
     "read_survey",
     "record_response",
