@@ -17,6 +17,7 @@ from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
 from cxm.feedback.distribution_routes import router as distribution_router
+from cxm.feedback.pages import install_pages
 from cxm.feedback.routes import router as feedback_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
@@ -67,4 +68,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(web_router)
+    install_pages(app)
     return app
