@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback.exports import responses_frame
+from cxm.feedback.importers import ResponseImportSummary, import_responses
+from cxm.feedback.ingest import IncomingResponse, StoreResult, store_responses
+from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
     Respondent,
@@ -56,6 +59,15 @@ __all__ = [
     "start_response",
     "stored_answers",
     "template_names",
+]
+__all__ += [  # imports and bulk storing
+    "IncomingResponse",
+    "ResponseImportSummary",
+    "ResponseMapping",
+    "StoreResult",
+    "import_responses",
+    "load_mapping",
+    "store_responses",
 ]
 
 
