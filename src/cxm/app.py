@@ -17,6 +17,7 @@ from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
 from cxm.feedback.routes import router as feedback_router
+from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
 
@@ -58,5 +59,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.authenticate = access_service.authenticate
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(widget_router)  # before the survey pages: /s/widget.js and /s/{survey}/widget* are not pages
     app.include_router(web_router)
     return app
