@@ -22,7 +22,7 @@ from cxm.config import Settings
 from cxm.core.db import make_sessionmaker
 from cxm.customers import service as customers_service
 from cxm.feedback import service
-from cxm.feedback.embedded import visitor_token
+from cxm.feedback.service import visitor_token
 
 SHOP = "https://shop.example.com"
 ELSEWHERE = "https://evil.example.net"

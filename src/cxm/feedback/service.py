@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
+from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
 from cxm.feedback.importers import ResponseImportSummary, import_responses
 from cxm.feedback.ingest import IncomingResponse, StoreResult, store_responses
@@ -68,6 +69,7 @@ __all__ += [  # imports and bulk storing
     "import_responses",
     "load_mapping",
     "store_responses",
+    "visitor_token",
 ]
 
 
