@@ -19,6 +19,7 @@ from cxm.customers.routes import router as customers_router
 from cxm.feedback.distribution_routes import router as distribution_router
 from cxm.feedback.pages import install_pages
 from cxm.feedback.routes import router as feedback_router
+from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
 from cxm.worker import BackgroundWorker
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.authenticate = access_service.authenticate
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(widget_router)  # before the survey pages: /s/widget.js and /s/{survey}/widget* are not pages
     app.include_router(web_router)
     install_pages(app)
     return app

@@ -9,7 +9,10 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
+from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
+from cxm.feedback.importers import ResponseImportSummary, import_responses
+from cxm.feedback.ingest import IncomingResponse, StoreResult, store_responses
 from cxm.feedback.invitations import (
     STATUSES as INVITATION_STATUSES,
 )
@@ -21,6 +24,7 @@ from cxm.feedback.invitations import (
     queue_reminders,
     read_invitation,
 )
+from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
     Respondent,
@@ -80,6 +84,16 @@ __all__ = [
     "start_response",
     "stored_answers",
     "template_names",
+]
+__all__ += [  # imports and bulk storing
+    "IncomingResponse",
+    "ResponseImportSummary",
+    "ResponseMapping",
+    "StoreResult",
+    "import_responses",
+    "load_mapping",
+    "store_responses",
+    "visitor_token",
 ]
 
 

@@ -13,12 +13,14 @@ from cxm.core.errors import NotFound
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.interactions.ingest import Incoming, IngestResult, store_interactions, store_orders
 from cxm.interactions.models import Interaction, Order, OrderItem
+from cxm.interactions.readers import RejectedRows
 from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
 
 __all__ = [
     "Incoming",
     "IngestResult",
     "InteractionRef",
+    "RejectedRows",
     "counts_by_channel_and_stage",
     "find_interaction",
     "find_order",
