@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test lint serve bench clean
 
@@ -15,8 +16,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## Install, generate the demo company on sqlite:///cxm.db and serve it on :8000
 	$(BIN)/cxm demo
 
-test: $(STAMP) lint  ## Lint, type-check and run the whole suite on SQLite and PostgreSQL
+test: $(STAMP) lint $(CHROMIUM)  ## Lint, type-check and run the whole suite on SQLite and PostgreSQL
 	$(BIN)/pytest -n 2 -q
+
+# The browser tests drive Debian's chromium through Playwright (never a downloaded browser); a clean CI
+# machine (Debian, root) gets it from apt.
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

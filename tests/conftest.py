@@ -84,7 +84,8 @@ def session(db: Engine) -> Iterator[Session]:
 @pytest.fixture
 def client(db: Engine, database_url: str) -> Iterator[TestClient]:
     """An HTTP client on the app, bound to the test database."""
-    app = create_app(Settings(database_url=database_url), engine=db)
+    # No in-process worker: tests run jobs themselves, when they choose to.
+    app = create_app(Settings(database_url=database_url, serve_worker=False), engine=db)
     with TestClient(app) as test_client:
         yield test_client
 

@@ -17,9 +17,13 @@ from cxm.config import Settings
 from cxm.core.api import install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
+from cxm.feedback.distribution_routes import router as distribution_router
+from cxm.feedback.pages import install_pages
 from cxm.feedback.routes import router as feedback_router
+from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.web.routes import router as web_router
+from cxm.worker import BackgroundWorker
 
 
 def api_router() -> APIRouter:
@@ -29,6 +33,7 @@ def api_router() -> APIRouter:
     router.include_router(interactions_router)
     router.include_router(feedback_router)
     router.include_router(analytics_router)
+    router.include_router(distribution_router)
     return router
 
 
@@ -43,7 +48,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # Everything loaded so far lives as long as the server: keep the collector from rescanning it
         # on every large batch (a tenth of a 10,000-event batch went to full collections).
         gc.freeze()
+        worker = BackgroundWorker(bound, settings) if settings.serve_worker else None
+        if worker is not None:
+            worker.start()
         yield
+        if worker is not None:
+            worker.stop()
         if own_engine:
             bound.dispose()
 
@@ -60,5 +70,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.authenticate = access_service.authenticate
     install_error_handlers(app)
     app.include_router(api_router())
+    app.include_router(widget_router)  # before the survey pages: /s/widget.js and /s/{survey}/widget* are not pages
     app.include_router(web_router)
+    install_pages(app)
     return app

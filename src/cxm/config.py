@@ -45,3 +45,5 @@ class Settings(BaseSettings):
     serve_worker: bool = True
     # Days before a reminder goes to people who have not answered an e-mail invitation (0 = never).
     reminder_days: int = 3
+    # Survey page submissions allowed per client address and minute (counted in each server process).
+    survey_posts_per_minute: int = 30

@@ -108,6 +108,28 @@ class Hub:
             )
         )
 
+    def import_responses(
+        self,
+        path: str | Path,
+        *,
+        survey: str | None = None,
+        file_format: str | None = None,
+        mapping: str | Path | dict[str, Any] | None = None,
+        rejected_path: str | Path | None = None,
+    ) -> feedback_service.ResponseImportSummary:
+        """Import survey responses from a Qualtrics export or a CSV file with a mapping (one transaction)."""
+        read: feedback_service.ResponseMapping | None = None
+        if isinstance(mapping, dict):
+            read = feedback_service.ResponseMapping.model_validate(mapping)
+        elif mapping is not None:
+            read = feedback_service.load_mapping(Path(mapping))
+        rejected = Path(rejected_path) if rejected_path is not None else None
+        return self._run(
+            lambda s: feedback_service.import_responses(
+                s, Path(path), survey=survey, file_format=file_format, mapping=read, rejected_path=rejected, actor=ACTOR
+            )
+        )
+
     def customer(self, ref: int | str) -> CustomerRead:
         """A customer by id or by identity (`email:ann@example.com`)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import String, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cxm.core.db import Base
@@ -21,9 +22,14 @@ class InstanceSetting(Base):
 
 def instance_secret(session: Session, name: str) -> str:
     """A random secret made on first use and kept, so links signed with it stay valid across restarts."""
-    value = session.scalar(select(InstanceSetting.value).where(InstanceSetting.name == name))
+    stored = select(InstanceSetting.value).where(InstanceSetting.name == name)
+    value = session.scalar(stored)
     if value is None:
-        value = secrets.token_urlsafe(48)
-        session.add(InstanceSetting(name=name, value=value))
-        session.flush()
+        try:
+            with session.begin_nested():
+                session.add(InstanceSetting(name=name, value=secrets.token_urlsafe(48)))
+        except IntegrityError:
+            pass  # another process made it at the same moment: theirs is the one
+        value = session.scalar(stored)
+    assert value is not None
     return value

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, func, select, update
+from sqlalchemy import Index, Integer, String, Text, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from cxm.core.db import Base, JSONDict, UTCDateTime, utcnow
@@ -65,6 +66,22 @@ def enqueue(
     return job
 
 
+def enqueue_many(session: Session, name: str, jobs: Sequence[tuple[dict[str, Any], datetime, str]]) -> int:
+    """Queue many keyed jobs (payload, run_at, key) in one statement; keys already queued are skipped."""
+    wanted = {key: (payload, run_at) for payload, run_at, key in jobs}
+    for start in range(0, len(wanted), 2000):
+        chunk = list(wanted)[start : start + 2000]
+        for existing in session.scalars(select(Job.key).where(Job.key.in_(chunk))):
+            wanted.pop(str(existing), None)
+    rows = [
+        {"name": name, "payload": payload, "run_at": run_at, "key": key, "status": QUEUED, "attempts": 0}
+        for key, (payload, run_at) in wanted.items()
+    ]
+    if rows:
+        session.execute(insert(Job), rows)
+    return len(rows)
+
+
 def _claim(session: Session, now: datetime) -> Job | None:
     """Take the next due job (PostgreSQL: rows other workers hold are skipped)."""
     due = (Job.status == QUEUED) & (Job.run_at <= now)
@@ -115,6 +132,14 @@ def run_due(factory: sessionmaker[Session], *, limit: int = 1000, now: datetime 
     while ran < limit and run_next(factory, now=now):
         ran += 1
     return ran
+
+
+def tick_lock(session: Session, name: str) -> bool:
+    """Hold a lock named `name` until this transaction ends; False when another worker holds it (skip the tick)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: the transaction already holds the database's one write lock
+    key = zlib.crc32(f"cxm:{name}".encode())
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}))
 
 
 def job_counts(session: Session) -> dict[str, int]:

@@ -49,6 +49,7 @@ __all__ = [
     "normalise_all",
     "read_customer",
     "record_consent",
+    "refused",
     "resolve",
     "search_customers",
     "undo_merge",
@@ -219,4 +220,20 @@ def usable_customer_ids(session: Session, ids: Iterable[int]) -> set[int]:
                 select(Customer.id).where(Customer.id.in_(wanted[start : start + 5000]), Customer.erased_at.is_(None))
             )
         )
+    return found
+
+
+def refused(session: Session, customer_ids: Iterable[int], purpose: str) -> set[int]:
+    """Which of `customer_ids` have revoked `purpose` (their newest decision for it is a refusal)."""
+    wanted = sorted(set(customer_ids))
+    found: set[int] = set()
+    for start in range(0, len(wanted), 2000):
+        chunk = wanted[start : start + 2000]
+        newest = (
+            select(Consent.customer_id, Consent.granted)
+            .where(Consent.customer_id.in_(chunk), Consent.purpose == purpose)
+            .order_by(Consent.customer_id, Consent.recorded_at, Consent.id)
+        )
+        decisions = {owner: granted for owner, granted in session.execute(newest)}
+        found.update(owner for owner, granted in decisions.items() if not granted)
     return found

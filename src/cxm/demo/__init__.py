@@ -21,8 +21,10 @@ from cxm.access import service as access_service
 from cxm.core.errors import Conflict
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerUpsert
+from cxm.demo import feedback
 from cxm.demo.journeys import Event, Journeys
 from cxm.demo.people import People, Person, upserts
+from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 
 __all__ = ["ANCHOR", "DemoDataExists", "DemoSummary", "generate", "has_data", "reuse"]
@@ -53,10 +55,13 @@ class DemoSummary:
     api_key: str
     example_query: str = "novak"
     existing: bool = False
+    surveys: int = 0
+    responses: int = 0
 
     def describe(self, base_url: str = BASE_URL) -> str:
         """Where to look next, for a person at a terminal."""
         held = f"{self.customers:,} customer profiles, {self.interactions:,} interactions, {self.orders:,} orders"
+        held += f", {self.surveys} surveys with {self.responses:,} responses"
         if self.existing:
             head = f"The database already has data ({held}); kept as it is. A fresh demo API key was created."
         else:
@@ -69,6 +74,7 @@ class DemoSummary:
                 f"  Landing page: {base_url}",
                 f"  API docs:     {base_url}/docs",
                 f"  API key:      {self.api_key}  (admin; shown once, store it now)",
+                f"  Responses:    {base_url}/api/v1/responses?survey=relationship-nps",
                 "",
                 "Try:",
                 f"  {curl}",
@@ -85,6 +91,7 @@ def reuse(session: Session) -> DemoSummary:
     """A fresh demo API key for a database that already has data, with what it holds."""
     key = access_service.create_api_key(session, name="demo", role="admin")
     totals = interactions_service.totals(session)
+    surveys = feedback_service.list_surveys(session)
     return DemoSummary(
         customers=customers_service.count_customers(session),
         interactions=totals["interactions"],
@@ -92,6 +99,8 @@ def reuse(session: Session) -> DemoSummary:
         merges=0,
         api_key=key.secret,
         existing=True,
+        surveys=len(surveys),
+        responses=sum(survey.responses for survey in surveys),
     )
 
 
@@ -159,6 +168,7 @@ class _Store:
         self.session, self.total, self.progress = session, total, progress
         self.done = 0
         self.profiles: set[int] = set()
+        self.interaction_ids: list[int | None] = []
         if progress:
             progress(0, total)
 
@@ -175,11 +185,15 @@ class _Store:
     def interactions(self, records: Sequence[interactions_service.Incoming]) -> None:
         for chunk in chunks(records):
             result = interactions_service.store_interactions(self.session, chunk, actor=ACTOR)
+            self.interaction_ids.extend(result.ids)
             self.advance(len(chunk), result.customer_ids)
 
     def orders(self, records: Sequence[interactions_service.Incoming]) -> None:
         for chunk in chunks(records):
             self.advance(len(chunk), interactions_service.store_orders(self.session, chunk, actor=ACTOR).customer_ids)
+
+    def responses(self, drawn: Sequence[feedback.Drawn]) -> int:
+        return feedback.store(self.session, drawn, self.interaction_ids, lambda count: self.advance(count, ()))
 
 
 def generate(
@@ -199,10 +213,14 @@ def generate(
     interaction_records = [interaction_record(index, event) for index, event in enumerate(events, start=1)]
     order_records = [order_record(event) for event in events if event.sale is not None]
     profiles = [upsert for person in people for upsert in upserts(person)]
-    store = _Store(session, len(profiles) + len(interaction_records) + len(order_records), progress)
+    # A generator of its own: responses are added without changing the company a seed always gave.
+    drawn = feedback.Feedback(random.Random(f"{seed}:feedback"), ANCHOR).draw(people, events)
+    total = len(profiles) + len(interaction_records) + len(order_records) + len(drawn)
+    store = _Store(session, total, progress)
     store.customers(profiles)
     store.interactions(interaction_records)
     store.orders(order_records)
+    responses = store.responses(drawn)
     live = customers_service.count_customers(session)
     key = access_service.create_api_key(session, name="demo", role="admin")
     return DemoSummary(
@@ -212,6 +230,8 @@ def generate(
         merges=len(store.profiles) - live,
         api_key=key.secret,
         example_query=example_query(people),
+        surveys=len(feedback_service.template_names()),
+        responses=responses,
     )
 
 

@@ -44,6 +44,7 @@ class Event:
     keys: dict[str, str]
     values: dict[str, Any]
     sale: Sale | None = None
+    person: Person | None = None
 
 
 @dataclass
@@ -92,7 +93,7 @@ class Journeys:
             "responded_at": None,
             "attributes": extra,
         }
-        event = Event(at=ep.at, keys=keys, values=values)
+        event = Event(at=ep.at, keys=keys, values=values, person=ep.person)
         ep.events.append(event)
         return event
 

@@ -14,7 +14,12 @@ SCORED = frozenset({"nps", "csat", "ces", "rating"})
 
 
 class AnswerProblem(ValueError):
-    """Why one answer cannot be stored."""
+    """Why one answer cannot be stored: an English message template (a gettext id) and its values."""
+
+    def __init__(self, template: str, **values: Any) -> None:
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
 
 
 def checked_answers(questions: Sequence[Question], given: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def _score(question: Question, raw: Any) -> int:
         raise AnswerProblem("the answer must be a whole number") from None
     low, high = question.scale_min or 0, question.scale_max or 0
     if not low <= score <= high:
-        raise AnswerProblem(f"the score must be between {low} and {high}")
+        raise AnswerProblem("the score must be between {low} and {high}", low=low, high=high)
     return score
 
 
@@ -80,7 +85,7 @@ def _option_values(question: Question) -> list[str]:
 
 def _choice(question: Question, raw: Any) -> str:
     if not isinstance(raw, str) or raw not in _option_values(question):
-        raise AnswerProblem(f"'{raw}' is not one of the options")
+        raise AnswerProblem("'{value}' is not one of the options", value=raw)
     return raw
 
 
@@ -90,7 +95,7 @@ def _choices(question: Question, raw: Any) -> list[str]:
         raise AnswerProblem("the answer must be a list of options")
     unknown = [value for value in values if value not in _option_values(question)]
     if unknown:
-        raise AnswerProblem(f"'{unknown[0]}' is not one of the options")
+        raise AnswerProblem("'{value}' is not one of the options", value=unknown[0])
     return [value for value in _option_values(question) if value in values]
 
 
@@ -98,5 +103,5 @@ def _text(raw: Any) -> str | None:
     if not isinstance(raw, str):
         raise AnswerProblem("the answer must be text")
     if len(raw) > MAX_TEXT:
-        raise AnswerProblem(f"the text is longer than {MAX_TEXT} characters")
+        raise AnswerProblem("the text is longer than {limit} characters", limit=MAX_TEXT)
     return raw.strip() or None

@@ -208,7 +208,7 @@ class TriggerCreate(Schema):
     channel: str | None = None
     journey_stage: str | None = None
     delay_minutes: int = Field(default=0, ge=0, le=60 * 24 * 90)
-    sample_percent: int = Field(default=100, ge=1, le=100)
+    sample_percent: int = Field(default=100, ge=0, le=100)
     cap_days: int = Field(default=30, ge=0, le=3650)
     send_by: Literal["email"] = "email"
 

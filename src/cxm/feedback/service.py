@@ -8,7 +8,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
+from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
+from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
+from cxm.feedback.importers import ResponseImportSummary, import_responses
+from cxm.feedback.ingest import IncomingResponse, StoreResult, store_responses
+from cxm.feedback.invitations import (
+    STATUSES as INVITATION_STATUSES,
+)
+from cxm.feedback.invitations import (
+    ConsentRefused,
+    Invitee,
+    invite,
+    list_invitations,
+    queue_reminders,
+    read_invitation,
+)
+from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
     Respondent,
@@ -32,21 +48,33 @@ from cxm.feedback.surveys import (
     set_status,
 )
 from cxm.feedback.templates import install_templates, load_template, template_names
+from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
 
 __all__ = [
+    "INVITATION_STATUSES",
+    "ConsentRefused",
+    "Invitee",
     "Respondent",
     "ResponseFilter",
     "SurveyClosed",
     "SurveyStatus",
     "check_open",
     "create_survey",
+    "create_trigger",
     "get_response",
     "get_survey",
+    "get_trigger",
     "install_templates",
+    "invite",
+    "list_invitations",
     "list_responses",
     "list_surveys",
+    "list_triggers",
     "load_template",
+    "match_triggers",
     "questions_of",
+    "queue_reminders",
+    "read_invitation",
     "read_response",
     "read_survey",
     "record_response",
@@ -56,6 +84,16 @@ __all__ = [
     "start_response",
     "stored_answers",
     "template_names",
+]
+__all__ += [  # imports and bulk storing
+    "IncomingResponse",
+    "ResponseImportSummary",
+    "ResponseMapping",
+    "StoreResult",
+    "import_responses",
+    "load_mapping",
+    "store_responses",
+    "visitor_token",
 ]
 
 

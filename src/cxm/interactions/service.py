@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,11 +13,14 @@ from cxm.core.errors import NotFound
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.interactions.ingest import Incoming, IngestResult, store_interactions, store_orders
 from cxm.interactions.models import Interaction, Order, OrderItem
+from cxm.interactions.readers import RejectedRows
 from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
 
 __all__ = [
     "Incoming",
     "IngestResult",
+    "InteractionRef",
+    "RejectedRows",
     "counts_by_channel_and_stage",
     "find_interaction",
     "find_order",
@@ -25,6 +28,8 @@ __all__ = [
     "get_order",
     "ingest_interactions",
     "ingest_orders",
+    "interactions_after",
+    "newest_interaction_id",
     "store_interaction",
     "store_interactions",
     "store_order",
@@ -94,6 +99,40 @@ def _one(result: IngestResult, stored_before: Callable[[], Interaction | Order |
     if found is None:
         raise NotFound("the re-sent record is no longer stored")
     return Stored(id=found.id, customer_id=found.customer_id, duplicate=True)
+
+
+class InteractionRef(NamedTuple):
+    """Just enough of an interaction to act on it: which one, whose, when."""
+
+    id: int
+    customer_id: int
+    occurred_at: datetime
+
+
+def interactions_after(
+    session: Session,
+    after_id: int,
+    *,
+    type: str,
+    channel: str | None = None,
+    stage: str | None = None,
+    limit: int = 5000,
+) -> list[InteractionRef]:
+    """Interactions newer (by id) than `after_id` of a type, optionally of a channel and stage, oldest first."""
+    query = select(Interaction.id, Interaction.customer_id, Interaction.occurred_at).where(
+        Interaction.id > after_id, Interaction.type == type
+    )
+    if channel is not None:
+        query = query.where(Interaction.channel == channel)
+    if stage is not None:
+        query = query.where(Interaction.journey_stage == stage)
+    rows = session.execute(query.order_by(Interaction.id).limit(limit))
+    return [InteractionRef(*row) for row in rows]
+
+
+def newest_interaction_id(session: Session) -> int:
+    """The highest interaction id stored (0 when there is none)."""
+    return session.scalar(select(func.max(Interaction.id))) or 0
 
 
 def find_interaction(session: Session, *, event_id: str) -> Interaction | None:

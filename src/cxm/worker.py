@@ -1,0 +1,103 @@
+"""The background worker: periodic ticks (trigger matching, reminders) and due jobs, once or until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import cxm.tables  # noqa: F401  (every table is known)
+from cxm.config import Settings
+from cxm.core import jobs
+from cxm.feedback import service as feedback_service
+
+log = logging.getLogger(__name__)
+INTERVAL = 5.0
+
+
+@dataclass(frozen=True)
+class Round:
+    """What one round of the worker did."""
+
+    invited: int
+    reminders: int
+    jobs: int
+    waiting: int
+    given_up: int
+
+    @property
+    def busy(self) -> bool:
+        """Whether anything happened."""
+        return bool(self.invited or self.reminders or self.jobs)
+
+    def describe(self) -> str:
+        """One line for people."""
+        return (
+            f"{self.invited} invitation(s) from triggers, {self.reminders} reminder(s) queued, "
+            f"{self.jobs} job(s) run; {self.waiting} waiting, {self.given_up} given up after retries"
+        )
+
+
+def worker_sessions(engine: Engine, settings: Settings) -> sessionmaker[Session]:
+    """Sessions for jobs: they carry the settings (SMTP, public address) the handlers read."""
+    return sessionmaker(engine, expire_on_commit=False, info={"settings": settings})
+
+
+def work_once(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None) -> Round:
+    """Match triggers, queue reminders, then run every due job; each step in its own transaction."""
+    with factory.begin() as session:
+        invited = feedback_service.match_triggers(session, now=now)
+    with factory.begin() as session:
+        reminders = feedback_service.queue_reminders(session, days=settings.reminder_days, now=now)
+    ran = jobs.run_due(factory, now=now)
+    with factory.begin() as session:
+        counts = jobs.job_counts(session)
+    return Round(invited, reminders, ran, counts.get(jobs.QUEUED, 0), counts.get(jobs.FAILED, 0))
+
+
+def run_until(
+    stop: threading.Event,
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    interval: float = INTERVAL,
+    report: Callable[[Round], None] | None = None,
+) -> None:
+    """Work a round every `interval` seconds until `stop` is set; a failing round is logged, not fatal."""
+    while not stop.is_set():
+        try:
+            done = work_once(factory, settings)
+        except Exception:
+            log.exception("worker round failed")
+        else:
+            if report is not None and done.busy:
+                report(done)
+        stop.wait(interval)
+
+
+class BackgroundWorker:
+    """The worker on a thread, for `cxm serve` (the embedded default)."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, interval: float = INTERVAL) -> None:
+        self.factory = worker_sessions(engine, settings)
+        self.settings = settings
+        self.interval = interval
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="cxm-worker", daemon=True)
+
+    def _run(self) -> None:
+        run_until(self.stopping, self.factory, self.settings, interval=self.interval)
+
+    def start(self) -> None:
+        """Start working in the background."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Finish the current round and stop."""
+        self.stopping.set()
+        self.thread.join()
