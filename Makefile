@@ -17,7 +17,7 @@ demo: $(STAMP)  ## Install, generate the demo company on sqlite:///cxm.db and se
 	$(BIN)/cxm demo
 
 test: $(STAMP) lint $(CHROMIUM)  ## Lint, type-check and run the whole suite on SQLite and PostgreSQL
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q --dist loadfile
 
 # The browser tests drive Debian's chromium through Playwright (never a downloaded browser); a clean CI
 # machine (Debian, root) gets it from apt.

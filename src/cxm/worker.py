@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import cxm.tables  # noqa: F401  (every table is known)
+from cxm.analytics import service as analytics_service
 from cxm.config import Settings
 from cxm.core import jobs
 from cxm.feedback import service as feedback_service
@@ -29,17 +30,19 @@ class Round:
     jobs: int
     waiting: int
     given_up: int
+    analytics: int = 0
 
     @property
     def busy(self) -> bool:
         """Whether anything happened."""
-        return bool(self.invited or self.reminders or self.jobs)
+        return bool(self.invited or self.reminders or self.jobs or self.analytics)
 
     def describe(self) -> str:
         """One line for people."""
         return (
             f"{self.invited} invitation(s) from triggers, {self.reminders} reminder(s) queued, "
-            f"{self.jobs} job(s) run; {self.waiting} waiting, {self.given_up} given up after retries"
+            f"{self.jobs} job(s) run; {self.waiting} waiting, {self.given_up} given up after retries; "
+            f"{self.analytics} row(s) synced to the analytics store"
         )
 
 
@@ -57,7 +60,19 @@ def work_once(factory: sessionmaker[Session], settings: Settings, *, now: dateti
     ran = jobs.run_due(factory, now=now)
     with factory.begin() as session:
         counts = jobs.job_counts(session)
-    return Round(invited, reminders, ran, counts.get(jobs.QUEUED, 0), counts.get(jobs.FAILED, 0))
+    synced = sync_analytics(factory, settings)
+    return Round(invited, reminders, ran, counts.get(jobs.QUEUED, 0), counts.get(jobs.FAILED, 0), synced)
+
+
+def sync_analytics(factory: sessionmaker[Session], settings: Settings) -> int:
+    """Bring the analytics store up to date when the operational data changed; rows moved."""
+    engine = factory.kw["bind"]
+    try:
+        report = analytics_service.sync_if_changed(settings, engine)
+    except Exception:  # the store may be busy (another process syncing): the next round tries again
+        log.exception("analytics sync failed")
+        return 0
+    return sum(report.rows.values()) if report else 0
 
 
 def run_until(

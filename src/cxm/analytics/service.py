@@ -31,6 +31,7 @@ from cxm.analytics.metrics import (
 )
 from cxm.analytics.sync import SyncReport, sync
 from cxm.config import Settings
+from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput
 
 METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
@@ -56,6 +57,29 @@ def sync_store(
     if url.startswith("spark://"):
         raise InvalidInput("Spark reads the lake a DuckDB sync writes: sync with CXM_ANALYTICS_URL=duckdb:///...")
     return None
+
+
+_fingerprints: dict[str, tuple[Any, ...]] = {}
+FINGERPRINT = (
+    "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
+    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM merges), (SELECT max(id) FROM tombstones),"
+    " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
+    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL)"
+)
+
+
+def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | None:
+    """Sync only when the operational data changed since the last sync from this process (cheap to call often)."""
+    url = analytics_url(settings)
+    if not url.startswith("duckdb:///"):
+        return None
+    with read_only(operational).connect() as connection:
+        fingerprint = tuple(connection.exec_driver_sql(FINGERPRINT).one())
+    if _fingerprints.get(url) == fingerprint and Path(url.removeprefix("duckdb:///")).exists():
+        return None
+    report = sync_store(settings, operational)
+    _fingerprints[url] = fingerprint
+    return report
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:

@@ -69,3 +69,17 @@ def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
     )
+
+
+def sync_analytics() -> None:
+    """Bring the analytics store up to date after a command changed data (no-op for live engines)."""
+    from cxm.analytics import service as analytics_service
+
+    hub = open_hub()
+    try:
+        with console.status("syncing the analytics store"):
+            report = analytics_service.sync_if_changed(settings(), hub.engine)
+    finally:
+        hub.close()
+    if report is not None:
+        console.print(report.describe(), highlight=False)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cxm.cli.base import app, out, progress_bar, unit_of_work
+from cxm.cli.base import app, out, progress_bar, sync_analytics, unit_of_work
 from cxm.core.errors import CxmError
 
 
@@ -72,6 +72,7 @@ def _import_records(
             actor="cli:import",
         )
     out.print(summary.describe(), highlight=False)
+    sync_analytics()
 
 
 def _import_responses(
@@ -93,3 +94,4 @@ def _import_responses(
             actor="cli:import",
         )
     out.print(summary.describe(), highlight=False, markup=False)
+    sync_analytics()

@@ -74,12 +74,15 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 SHOWN = {"value", "n", "ci_low", "ci_high", "change", "p_value", "small_sample"}
+TIMES = ("n", "median_seconds", "p90_seconds", "within_target_pct", "within_ci_low", "within_ci_high", "target_seconds")
 
 
 def _table(frame: object, metric: str, unit: str) -> Table:
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
+    if "median_seconds" in frame.columns:
+        return _times_table(frame, metric)
     caption = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
     table = Table(title=f"{metric} — {unit}", caption=caption)
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
@@ -89,6 +92,19 @@ def _table(frame: object, metric: str, unit: str) -> Table:
         table.add_column(name, justify="right")
     for row in frame.to_dict("records"):
         table.add_row(*(_cell(row[k]) for k in keys), *_figures(row))
+    return table
+
+
+def _times_table(frame: Any, metric: str) -> Table:
+    target = f"{frame['target_seconds'].iloc[0]:,.0f} s" if len(frame) else ""
+    table = Table(title=f"{metric} (seconds)", caption=f"within target = answered within {target}; 95% CI")
+    keys = [c for c in frame.columns if c not in TIMES]
+    for name in [*keys, "n", "median", "p90", "within target %", "95% CI"]:
+        table.add_column(name, justify="left" if name in keys else "right")
+    for row in frame.to_dict("records"):
+        interval = f"{_cell(row['within_ci_low'])} to {_cell(row['within_ci_high'])}"
+        figures = [_cell(row[name]) for name in ("n", "median_seconds", "p90_seconds", "within_target_pct")]
+        table.add_row(*(_cell(row[k]) for k in keys), *figures, interval)
     return table
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cxm.cli.base import app, console, open_hub, out, progress_bar, settings, unit_of_work
+from cxm.cli.base import app, console, open_hub, out, progress_bar, settings, sync_analytics, unit_of_work
 
 
 @app.command("serve")
@@ -56,6 +56,7 @@ def demo(
                     seed=seed,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
+    sync_analytics()
     out.print(summary.describe(f"http://{host}:{port}"), highlight=False, markup=False, soft_wrap=True)
     if serve_after:
         serve(host=host, port=port)
