@@ -41,7 +41,7 @@ def test_three_interfaces_agree(analytics_env: dict[str, str], db: SqlEngine) ->
     hub.sync_analytics()
     library = hub.metrics.nps(by=["channel"], period="month", language=["cs", "en"])
     hub.close()
-    with TestClient(create_app(Settings(), engine=db)) as client:
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
         headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
         params = {"by": "channel", "period": "month", "language": ["cs", "en"]}
         answer = client.get("/api/v1/metrics/nps", params=params, headers=headers)
@@ -71,7 +71,7 @@ def test_report_as_table_and_csv(analytics_env: dict[str, str]) -> None:
 
 
 def test_api_errors_have_the_error_shape(analytics_env: dict[str, str], db: SqlEngine) -> None:
-    with TestClient(create_app(Settings(), engine=db)) as client:
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
         headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
         unknown = client.get("/api/v1/metrics/happiness", headers=headers)
         assert unknown.status_code == 422 and unknown.json()["error"]["details"]["metrics"]
