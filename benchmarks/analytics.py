@@ -260,6 +260,8 @@ def copy_to_postgres(sqlite_path: Path, url: str) -> None:
                 for row in source.execute(f"SELECT {', '.join(columns)} FROM {name}"):
                     copy.write_row(row)
         target.commit()
+        target.execute("ANALYZE")  # as autovacuum would: without statistics the planner picks nested loops
+        target.commit()
     source.close()
 
 
