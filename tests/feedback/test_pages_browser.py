@@ -23,6 +23,9 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
+# A loaded CI machine can take seconds to render a step: wait up to 30 s, not Playwright's 5 s.
+expect.set_options(timeout=30_000)
+
 
 @pytest.fixture
 def server(db: Engine, database_url: str) -> Iterator[str]:
