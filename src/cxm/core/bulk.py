@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias, cast
 
+import pyarrow as pa
 from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+from cxm.core.db import UTCDateTime
 
 UNHASHABLE = (dict, list)
 LOOKUP_CHUNK = 2000
+# A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
+Column: TypeAlias = Sequence[Any] | pa.Array
 
 
 def table_of(model: type[Any]) -> Table:
@@ -20,23 +28,44 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> l
     """Insert rows (all with the same keys) into a table with an integer `id`; their ids, in order."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and _complete(table, rows[0]):
-        return _insert_numbered(session, table, rows)
-    if dialect == "postgresql" and _complete(table, rows[0]):
-        return _insert_copied(session, table, rows)
+    if _fast(session, table, rows[0]):
+        return insert_columns(session, table, {name: [row[name] for row in rows] for name in rows[0]})
     # A Core insert of the table: the ORM's bulk insert splits rows by which values are None, which
     # turned one statement into thousands and made matching RETURNING rows back quadratic.
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [row[0] for row in session.execute(statement, rows)]
 
 
-def _complete(table: Table, row: dict[str, Any]) -> bool:
-    """Whether the row gives every column that has a client-side default (so none needs filling in)."""
-    return all(column.name in row for column in table.columns if column.default is not None)
+def insert_columns(session: Session, table: Table, columns: dict[str, Column]) -> list[int]:
+    """Insert rows given column by column (equal lengths) into a table with an integer `id`; their ids."""
+    count = len(next(iter(columns.values())))
+    if not count:
+        return []
+    if not _fast(session, table, columns):
+        names = list(columns)
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*_python(columns).values(), strict=True)]
+        return insert_rows(session, table, rows)
+    dialect = session.get_bind().dialect
+    bound = [_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
+    if dialect.name == "sqlite":
+        return _insert_numbered(session, table, list(columns), bound, count)
+    return _insert_copied(session, table, list(columns), bound, count)
 
 
-def _insert_numbered(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def _python(columns: dict[str, Column]) -> dict[str, Sequence[Any]]:
+    return {name: v.to_pylist() if isinstance(v, pa.Array) else v for name, v in columns.items()}
+
+
+def _fast(session: Session, table: Table, names: Iterable[str]) -> bool:
+    """Whether the driver path applies: SQLite or PostgreSQL, and every column with a client default given."""
+    given = set(names)
+    complete = all(column.name in given for column in table.columns if column.default is not None)
+    return complete and session.get_bind().dialect.name in ("sqlite", "postgresql")
+
+
+def _insert_numbered(
+    session: Session, table: Table, names: list[str], columns: list[Sequence[Any]], count: int
+) -> list[int]:
     """Insert with ids assigned here, straight through the driver.
 
     SQLite has no ordered bulk RETURNING (SQLAlchemy would send one row per statement), and
@@ -45,24 +74,27 @@ def _insert_numbered(session: Session, table: Table, rows: list[dict[str, Any]])
     transactions start with BEGIN IMMEDIATE, so no other writer can take them.
     """
     start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-    ids = list(range(start, start + len(rows)))
-    names = list(rows[0])
-    columns = [_bound(session, table, name, [row[name] for row in rows]) for name in names]
+    ids = range(start, start + count)
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
     statement = f"INSERT INTO {quote(table.name)} ({targets}) VALUES ({', '.join('?' * (len(names) + 1))})"
-    session.connection().exec_driver_sql(statement, list(zip(ids, *columns, strict=True)))
-    return ids
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        # An iterator, not a list: the rows' tuples never pile up (and never wake the garbage collector).
+        cursor.executemany(statement, zip(ids, *columns, strict=True))
+    finally:
+        cursor.close()
+    return list(ids)
 
 
-def _insert_copied(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_copied(
+    session: Session, table: Table, names: list[str], columns: list[Sequence[Any]], count: int
+) -> list[int]:
     """Take ids from the table's sequence, then COPY the rows in (RETURNING per batch is ~10x slower)."""
     sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
-    ids = list(
-        session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": len(rows)})
-    )
-    names = list(rows[0])
-    columns = [_bound(session, table, name, [row[name] for row in rows]) for name in names]
+    ids = list(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}))
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
     driver = session.connection().connection.driver_connection
@@ -73,18 +105,26 @@ def _insert_copied(session: Session, table: Table, rows: list[dict[str, Any]]) -
     return ids
 
 
-def _bound(session: Session, table: Table, name: str, values: list[Any]) -> list[Any]:
+def _bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Sequence[Any]:
     """The column's values as the driver takes them."""
-    dialect = session.get_bind().dialect
-    process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    if isinstance(values, pa.Array):
+        if isinstance(kind, UTCDateTime) and pa.types.is_timestamp(values.type):
+            return kind.bind_arrow(values, dialect)
+        values = values.to_pylist()
+    process = kind.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
     memo: dict[Any, Any] = {}  # timestamps and the ingest time recur within a batch
+    # Free attributes: converted once per object (records may share one) and once for all empty ones.
+    shared: dict[object, Any] = {}
     bound = []
-    empty: dict[type, Any] = {}  # most free attributes are {}
     for value in values:
         if type(value) in UNHASHABLE:
-            bound.append(empty.setdefault(type(value), process(value)) if not value else process(value))
+            key = id(value) if value else type(value)
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = process(value)
+            bound.append(found)
         elif value in memo:
             bound.append(memo[value])
         else:
