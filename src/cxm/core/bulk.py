@@ -14,7 +14,7 @@ from sqlalchemy.types import TypeEngine
 from cxm.core.db import UTCDateTime
 
 UNHASHABLE = (dict, list)
-LOOKUP_CHUNK = 2000
+LOOKUP_CHUNK = 10000
 # A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
 Column: TypeAlias = Sequence[Any] | pa.Array
 
@@ -78,9 +78,7 @@ def _insert_numbered(
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
     statement = f"INSERT INTO {quote(table.name)} ({targets}) VALUES ({', '.join('?' * (len(names) + 1))})"
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    cursor = driver.cursor()
+    cursor = _driver(session).cursor()
     try:
         # An iterator, not a list: the rows' tuples never pile up (and never wake the garbage collector).
         cursor.executemany(statement, zip(ids, *columns, strict=True))
@@ -97,9 +95,7 @@ def _insert_copied(
     ids = list(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}))
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
-    driver = session.connection().connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({targets}) FROM STDIN") as copy:
+    with _driver(session).cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({targets}) FROM STDIN") as copy:
         for row in zip(ids, *columns, strict=True):
             copy.write_row(row)
     return ids
@@ -114,6 +110,10 @@ def _bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Sequence[
     process = kind.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
+    first = values[0]
+    # A missing column, or the ingest time: converted once (equal values share a conversion, as in `memo`).
+    if type(first) not in UNHASHABLE and values.count(first) == len(values):
+        return [process(first)] * len(values)
     memo: dict[Any, Any] = {}  # timestamps and the ingest time recur within a batch
     # Free attributes: converted once per object (records may share one) and once for all empty ones.
     shared: dict[object, Any] = {}
@@ -137,21 +137,34 @@ def rows_matching(
 ) -> list[tuple[Any, ...]]:
     """`columns` of the rows whose `key` is one of `values` (and whose `equal` columns match), in chunks.
 
-    Written as driver SQL: building a 2,000-value IN list through SQLAlchemy cost more than running it.
-    PostgreSQL gets one array parameter (`= ANY`), SQLite a list of `?` placeholders.
+    Written as driver SQL on the driver's cursor: building a 2,000-value IN list through SQLAlchemy, and its
+    result rows, cost more than running the query. PostgreSQL gets one array parameter (`= ANY`), SQLite a
+    list of `?` placeholders.
     """
     quote = session.get_bind().dialect.identifier_preparer.quote
     head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
-    connection = session.connection()
     found: list[tuple[Any, ...]] = []
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        chunk = values[start : start + LOOKUP_CHUNK]
-        if postgres:
-            where = [f"{quote(name)} = %({name})s" for name in equal] + [f"{quote(key)} = ANY(%(wanted)s)"]
-            params: Any = {**equal, "wanted": chunk}
-        else:
-            where = [f"{quote(name)} = ?" for name in equal] + [f"{quote(key)} IN ({', '.join('?' * len(chunk))})"]
-            params = (*equal.values(), *chunk)
-        found.extend(tuple(row) for row in connection.exec_driver_sql(head + " AND ".join(where), params).fetchall())
+    cursor = _driver(session).cursor()
+    try:
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            chunk = values[start : start + LOOKUP_CHUNK]
+            if postgres:
+                where = [f"{quote(name)} = %({name})s" for name in equal] + [f"{quote(key)} = ANY(%(wanted)s)"]
+                params: Any = {**equal, "wanted": chunk}
+            else:
+                marks = ", ".join("?" * len(chunk))
+                where = [f"{quote(name)} = ?" for name in equal] + [f"{quote(key)} IN ({marks})"]
+                params = (*equal.values(), *chunk)
+            cursor.execute(head + " AND ".join(where), params)
+            found.extend(cursor.fetchall())
+    finally:
+        cursor.close()
     return found
+
+
+def _driver(session: Session) -> Any:
+    """The driver's own connection under the session's transaction."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    return driver

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from cxm.customers.models import Customer, Identity
 RESOLUTION_LOCK = 72_002_100
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Claim:
     """What one incoming record says about whom it concerns."""
 
@@ -145,26 +145,53 @@ def _new_customers(session: Session, traits: list[dict[str, Any]], now: datetime
 
 def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datetime | None = None) -> list[int]:
     """Customer id for each claim: found by identity, created, or merged when it links profiles."""
-    now = now or utcnow()
+    keys = [claim.keys for claim in claims]
+    customer_ids = [claim.customer_id for claim in claims]
+    return _resolved(session, keys, customer_ids, claims.__getitem__, actor, now or utcnow())
+
+
+def resolve_keys(
+    session: Session,
+    keys: Sequence[tuple[Key, ...]],
+    customer_ids: Sequence[int | None],
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> list[int]:
+    """Like `resolve`, for records given as columns: each one's keys and explicit customer id (no traits)."""
+    return _resolved(session, keys, customer_ids, lambda i: Claim(keys[i], customer_ids[i]), actor, now or utcnow())
+
+
+def _resolved(
+    session: Session,
+    keys: Sequence[tuple[Key, ...]],
+    customer_ids: Sequence[int | None],
+    claim_at: Callable[[int], Claim],
+    actor: str,
+    now: datetime,
+) -> list[int]:
     lock_resolution(session)
-    existing = owners(session, (key for claim in claims for key in claim.keys))
-    known = [_single_owner(claim, existing) for claim in claims]
+    existing = owners(session, {key for row in keys for key in row})
+    known = _single_owners(keys, customer_ids, existing)
     rest = [index for index, owner in enumerate(known) if owner is None]
-    found, survivors = _resolve_linked(session, [claims[i] for i in rest], existing, actor, now)
+    found, survivors = _resolve_linked(session, [claim_at(i) for i in rest], existing, actor, now)
     for index, owner in zip(rest, found, strict=True):
         known[index] = owner
     return [survivors.get(owner, owner) for owner in known if owner is not None]
 
 
-def _single_owner(claim: Claim, existing: dict[Key, int]) -> int | None:
-    """The owner when every key of the claim is known and owned by one customer (the common case)."""
-    if claim.customer_id is not None or not claim.keys:
-        return None
-    owner = existing.get(claim.keys[0])
-    for key in claim.keys:
-        if existing.get(key) != owner:
-            return None
-    return owner
+def _single_owners(
+    keys: Sequence[tuple[Key, ...]], customer_ids: Sequence[int | None], existing: dict[Key, int]
+) -> list[int | None]:
+    """Each record's owner when all its keys are known and owned by one customer (the common case), else None."""
+    get = existing.get
+    known: list[int | None] = []
+    for row, customer_id in zip(keys, customer_ids, strict=True):
+        owner = get(row[0]) if row and customer_id is None else None
+        if owner is not None and len(row) > 1 and any(get(key) != owner for key in row):
+            owner = None
+        known.append(owner)
+    return known
 
 
 def _resolve_linked(

@@ -25,7 +25,7 @@ from cxm.customers.privacy import (
     has_consent,
     record_consent,
 )
-from cxm.customers.resolution import Claim, lock_resolution, resolve
+from cxm.customers.resolution import Claim, lock_resolution, resolve, resolve_keys
 from cxm.customers.schemas import CustomerRead, CustomerSummary, CustomerUpsert
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "read_customer",
     "record_consent",
     "resolve",
+    "resolve_keys",
     "search_customers",
     "undo_merge",
     "upsert_customers",

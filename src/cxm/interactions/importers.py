@@ -242,6 +242,8 @@ def _interaction_values(rows: col.Rows) -> dict[str, Column]:
 
 def _check_response_times(rows: col.Rows, occurred: Column, responded: Column) -> None:
     reason = "responded_at is before occurred_at"
+    if not isinstance(responded, pa.Array) and all(answer is None for answer in responded):
+        return
     if isinstance(occurred, pa.Array) and isinstance(responded, pa.Array):
         rows.reject(pc.less(responded, occurred), lambda _: reason)
         return

@@ -110,8 +110,7 @@ def _store(
     customers_service.lock_resolution(session)
     fresh = _fresh(session, column, batch.client_ids)
     chosen = batch.take(fresh)
-    claims = [customers_service.Claim(k, c) for k, c in zip(chosen.keys, chosen.customer_ids, strict=True)]
-    owners = customers_service.resolve(session, claims, actor=actor, now=now)
+    owners = customers_service.resolve_keys(session, chosen.keys, chosen.customer_ids, actor=actor, now=now)
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
     new_ids = insert_columns(session, table_of(model), owned) if owners else []
     ids: list[int | None] = [None] * batch.size
