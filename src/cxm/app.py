@@ -13,7 +13,7 @@ import cxm.tables  # noqa: F401  (every table is known before the first request)
 from cxm import __version__
 from cxm.access import service as access_service
 from cxm.config import Settings
-from cxm.core.api import install_error_handlers
+from cxm.core.api import document_bodies, install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
 from cxm.interactions.routes import router as interactions_router
@@ -57,4 +57,5 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(web_router)
+    document_bodies(app)
     return app
