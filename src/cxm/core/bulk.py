@@ -14,7 +14,7 @@ from sqlalchemy.types import TypeEngine
 from cxm.core.db import UTCDateTime
 
 UNHASHABLE = (dict, list)
-LOOKUP_CHUNK = 10000
+LOOKUP_CHUNK = 10_000
 # A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
 Column: TypeAlias = Sequence[Any] | pa.Array
 
@@ -137,16 +137,17 @@ def rows_matching(
 ) -> list[tuple[Any, ...]]:
     """`columns` of the rows whose `key` is one of `values` (and whose `equal` columns match), in chunks.
 
-    Written as driver SQL on the driver's cursor: building a 2,000-value IN list through SQLAlchemy, and its
+    Written as driver SQL on the driver's cursor: building a long IN list through SQLAlchemy, and its
     result rows, cost more than running the query. PostgreSQL gets one array parameter (`= ANY`), SQLite a
-    list of `?` placeholders.
+    list of `?` placeholders. `key` must be indexed.
     """
     quote = session.get_bind().dialect.identifier_preparer.quote
     head = f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table.name)} WHERE "
-    found: list[tuple[Any, ...]] = []
     postgres = session.get_bind().dialect.name == "postgresql"
+    found: list[tuple[Any, ...]] = []
     cursor = _driver(session).cursor()
     try:
+        before = _index_only(cursor) if postgres else None
         for start in range(0, len(values), LOOKUP_CHUNK):
             chunk = values[start : start + LOOKUP_CHUNK]
             if postgres:
@@ -158,9 +159,21 @@ def rows_matching(
                 params = (*equal.values(), *chunk)
             cursor.execute(head + " AND ".join(where), params)
             found.extend(cursor.fetchall())
+        if before is not None:
+            cursor.execute("SELECT set_config('enable_seqscan', %s, true)", (before,))
     finally:
         cursor.close()
     return found
+
+
+def _index_only(cursor: Any) -> str:
+    """Steer PostgreSQL to the index until told otherwise (in this transaction); the setting it had."""
+    # Rows written by the running transaction have no statistics yet: within a large import the planner
+    # took a sequential scan per look-up, which made the import quadratic (3-8x slower at 1M rows).
+    cursor.execute("SELECT current_setting('enable_seqscan')")
+    before: str = cursor.fetchone()[0]
+    cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+    return before
 
 
 def _driver(session: Session) -> Any:
