@@ -7,19 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cxm.core.bulk import insert_rows, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
-from cxm.customers.merging import current_customer, merge_customers
+from cxm.customers.merging import current_customer, lock_resolution, merge_customers
 from cxm.customers.models import Customer, Identity
-
-# Serialises identity resolution across PostgreSQL sessions, so two batches cannot both create
-# a profile for the same new e-mail. SQLite serialises writers already (BEGIN IMMEDIATE).
-RESOLUTION_LOCK = 72_002_100
 
 
 @dataclass(slots=True)
@@ -29,6 +24,33 @@ class Claim:
     keys: tuple[Key, ...]
     customer_id: int | None = None
     traits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KnownOwners:
+    """Identity owners a transaction has read or written, reused by its next resolutions (an import's batches).
+
+    Valid while the transaction holds the resolution lock, which every change of ownership takes (resolution,
+    merge, undo, erasure); a resolution that merges profiles forgets them all.
+    """
+
+    owners: dict[Key, int] = field(default_factory=dict)
+    limit: int = 1_000_000
+
+    def of(self, session: Session, keys: set[Key]) -> dict[Key, int]:
+        """The owner of each of `keys` that has one, reading from the database only those not known."""
+        known = self.owners
+        found = owners(session, [key for key in keys if key not in known])
+        found.update({key: known[key] for key in keys if key in known})
+        return found
+
+    def learn(self, owned: dict[Key, int], added: dict[Key, int], merged: bool) -> None:
+        """Remember owners read and identities added; after a merge, forget everything instead."""
+        if merged or len(self.owners) > self.limit:
+            self.owners.clear()
+        if not merged:
+            self.owners.update(owned)
+            self.owners.update(added)
 
 
 class _Components:
@@ -63,12 +85,6 @@ def owners(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
         rows = rows_matching(session, table_of(Identity), ["value", "customer_id"], "value", values, kind=kind)
         found.update({(kind, value): owner for value, owner in rows})
     return found
-
-
-def lock_resolution(session: Session) -> None:
-    """Serialise identity resolution with other writers until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESOLUTION_LOCK})
 
 
 def _explicit_owner(session: Session, claim: Claim, index: int) -> int | None:
@@ -147,7 +163,7 @@ def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datet
     """Customer id for each claim: found by identity, created, or merged when it links profiles."""
     keys = [claim.keys for claim in claims]
     customer_ids = [claim.customer_id for claim in claims]
-    return _resolved(session, keys, customer_ids, claims.__getitem__, actor, now or utcnow())
+    return _resolved(session, keys, customer_ids, claims.__getitem__, actor, now or utcnow(), KnownOwners())
 
 
 def resolve_keys(
@@ -157,9 +173,17 @@ def resolve_keys(
     *,
     actor: str,
     now: datetime | None = None,
+    known: KnownOwners | None = None,
 ) -> list[int]:
-    """Like `resolve`, for records given as columns: each one's keys and explicit customer id (no traits)."""
-    return _resolved(session, keys, customer_ids, lambda i: Claim(keys[i], customer_ids[i]), actor, now or utcnow())
+    """Like `resolve`, for records given as columns: each one's keys and explicit customer id (no traits).
+
+    `known` carries identity owners from one call to the next within a transaction (see KnownOwners).
+    """
+
+    def claim_at(index: int) -> Claim:
+        return Claim(keys[index], customer_ids[index])
+
+    return _resolved(session, keys, customer_ids, claim_at, actor, now or utcnow(), known or KnownOwners())
 
 
 def _resolved(
@@ -169,12 +193,14 @@ def _resolved(
     claim_at: Callable[[int], Claim],
     actor: str,
     now: datetime,
+    memory: KnownOwners,
 ) -> list[int]:
     lock_resolution(session)
-    existing = owners(session, {key for row in keys for key in row})
+    existing = memory.of(session, {key for row in keys for key in row})
     known = _single_owners(keys, customer_ids, existing)
     rest = [index for index, owner in enumerate(known) if owner is None]
-    found, survivors = _resolve_linked(session, [claim_at(i) for i in rest], existing, actor, now)
+    found, survivors, added = _resolve_linked(session, [claim_at(i) for i in rest], existing, actor, now)
+    memory.learn(existing, added, merged=any(old != new for old, new in survivors.items()))
     for index, owner in zip(rest, found, strict=True):
         known[index] = owner
     return [survivors.get(owner, owner) for owner in known if owner is not None]
@@ -196,8 +222,8 @@ def _single_owners(
 
 def _resolve_linked(
     session: Session, claims: Sequence[Claim], existing: dict[Key, int], actor: str, now: datetime
-) -> tuple[list[int], dict[int, int]]:
-    """Owners of claims that bring new keys, explicit ids or links; and where merged-away customers went."""
+) -> tuple[list[int], dict[int, int], dict[Key, int]]:
+    """Owners of claims that bring new keys, explicit ids or links; where merged-away customers went; new keys."""
     components, roots = _group(session, claims, existing)
     batch_keys = {key for claim in claims for key in claim.keys if key in existing}
     members = _members(components, roots)
@@ -216,8 +242,8 @@ def _resolve_linked(
             new_roots.append(root)
     created = _new_customers(session, [first_traits[root] for root in new_roots], now)
     survivor_of.update(zip(new_roots, created, strict=True))
-    _add_identities(session, claims, roots, survivor_of, existing, now)
-    return [survivor_of[root] for root in roots], survivors
+    added = _add_identities(session, claims, roots, survivor_of, existing, now)
+    return [survivor_of[root] for root in roots], survivors, added
 
 
 def _add_identities(
@@ -227,7 +253,7 @@ def _add_identities(
     survivor_of: dict[object, int],
     existing: dict[Key, int],
     now: datetime,
-) -> None:
+) -> dict[Key, int]:
     fresh: dict[Key, int] = {}
     for root, claim in zip(roots, claims, strict=True):
         for key in claim.keys:
@@ -235,3 +261,4 @@ def _add_identities(
                 fresh.setdefault(key, survivor_of[root])
     rows = [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()]
     insert_rows(session, table_of(Identity), rows)
+    return fresh

@@ -116,11 +116,12 @@ def import_file(
     used = {*mapping, *mapping.values()}
     summary = ImportSummary(kind=kind, ignored_columns=_ignored(kind, [c for c in source.columns if c not in used]))
     checked = col.Checked()
+    known = customers_service.KnownOwners()  # the import is one transaction: owners carry over between batches
     with RejectedRows(rejected_path or default_rejected_path(path)) as rejected:
         done = 0
         for batch in source.batches:
             rows = col.Rows(_mapped(batch, mapping), checked)
-            _import_batch(session, kind, rows, batch, rejected, summary, done, actor)
+            _import_batch(session, kind, rows, batch, rejected, summary, done, actor, known)
             done += batch.num_rows
             if progress is not None:
                 progress(done, max(done, source.total))
@@ -166,6 +167,7 @@ def _import_batch(
     summary: ImportSummary,
     offset: int,
     actor: str,
+    known: customers_service.KnownOwners,
 ) -> None:
     if kind == "customers":
         upserts = _customer_upserts(rows)
@@ -174,9 +176,9 @@ def _import_batch(
         summary.imported += len(valid)
     else:
         if kind == "interactions":
-            result = store_interaction_batch(session, _interaction_batch(session, rows), actor=actor)
+            result = store_interaction_batch(session, _interaction_batch(session, rows), actor=actor, known=known)
         else:
-            result = store_order_batch(session, _order_batch(session, rows), actor=actor)
+            result = store_order_batch(session, _order_batch(session, rows), actor=actor, known=known)
         summary.imported += result.accepted
         summary.duplicates += result.duplicates
     _write_rejected(rows, batch, rejected, offset)

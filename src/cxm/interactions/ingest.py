@@ -104,13 +104,21 @@ def _fresh(session: Session, column: Any, client_ids: Sequence[str | None]) -> l
 
 
 def _store(
-    session: Session, model: Any, column: Any, batch: IncomingBatch, actor: str, now: datetime
+    session: Session,
+    model: Any,
+    column: Any,
+    batch: IncomingBatch,
+    actor: str,
+    now: datetime,
+    known: customers_service.KnownOwners | None,
 ) -> tuple[list[int], IngestResult]:
     # Taken before the duplicate check, so two writers cannot both find an event new (resolve re-takes it).
     customers_service.lock_resolution(session)
     fresh = _fresh(session, column, batch.client_ids)
     chosen = batch.take(fresh)
-    owners = customers_service.resolve_keys(session, chosen.keys, chosen.customer_ids, actor=actor, now=now)
+    owners = customers_service.resolve_keys(
+        session, chosen.keys, chosen.customer_ids, actor=actor, now=now, known=known
+    )
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
     new_ids = insert_columns(session, table_of(model), owned) if owners else []
     ids: list[int | None] = [None] * batch.size
@@ -121,10 +129,18 @@ def _store(
 
 
 def store_interaction_batch(
-    session: Session, batch: IncomingBatch, *, actor: str, now: datetime | None = None
+    session: Session,
+    batch: IncomingBatch,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    known: customers_service.KnownOwners | None = None,
 ) -> IngestResult:
-    """Store interactions given as columns, all or nothing; re-sent `event_id`s count as duplicates."""
-    _, result = _store(session, Interaction, Interaction.event_id, batch, actor, now or utcnow())
+    """Store interactions given as columns, all or nothing; re-sent `event_id`s count as duplicates.
+
+    `known`: identity owners carried from batch to batch of one transaction (an import).
+    """
+    _, result = _store(session, Interaction, Interaction.event_id, batch, actor, now or utcnow(), known)
     return result
 
 
@@ -136,10 +152,15 @@ def store_interactions(
 
 
 def store_order_batch(
-    session: Session, batch: IncomingBatch, *, actor: str, now: datetime | None = None
+    session: Session,
+    batch: IncomingBatch,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    known: customers_service.KnownOwners | None = None,
 ) -> IngestResult:
     """Store orders (given as columns) and their items all or nothing; re-sent `order_id`s count as duplicates."""
-    fresh, result = _store(session, Order, Order.order_id, batch, actor, now or utcnow())
+    fresh, result = _store(session, Order, Order.order_id, batch, actor, now or utcnow(), known)
     items = [{**item, "order_ref": result.ids[i]} for i in fresh for item in batch.children[i]]
     if items:
         session.execute(insert(table_of(OrderItem)), items)
