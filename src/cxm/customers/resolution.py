@@ -38,18 +38,15 @@ class KnownOwners:
     limit: int = 1_000_000
 
     def of(self, session: Session, keys: set[Key]) -> dict[Key, int]:
-        """The owner of each of `keys` that has one, reading from the database only those not known."""
-        known = self.owners
-        found = owners(session, [key for key in keys if key not in known])
-        found.update({key: known[key] for key in keys if key in known})
-        return found
+        """Owners of `keys` (and of other keys known already), reading from the database only those not known."""
+        self.owners.update(owners(session, keys - self.owners.keys()))
+        return self.owners
 
-    def learn(self, owned: dict[Key, int], added: dict[Key, int], merged: bool) -> None:
-        """Remember owners read and identities added; after a merge, forget everything instead."""
+    def learn(self, added: dict[Key, int], merged: bool) -> None:
+        """Remember the identities a resolution added; after a merge, forget everything instead."""
         if merged or len(self.owners) > self.limit:
             self.owners.clear()
-        if not merged:
-            self.owners.update(owned)
+        else:
             self.owners.update(added)
 
 
@@ -200,7 +197,7 @@ def _resolved(
     known = _single_owners(keys, customer_ids, existing)
     rest = [index for index, owner in enumerate(known) if owner is None]
     found, survivors, added = _resolve_linked(session, [claim_at(i) for i in rest], existing, actor, now)
-    memory.learn(existing, added, merged=any(old != new for old, new in survivors.items()))
+    memory.learn(added, merged=any(old != new for old, new in survivors.items()))
     for index, owner in zip(rest, found, strict=True):
         known[index] = owner
     return [survivors.get(owner, owner) for owner in known if owner is not None]
