@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_rows, rows_matching, table_of
+from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
@@ -138,22 +138,14 @@ def _merge_group(session: Session, ids: list[int], keys: list[Key], actor: str, 
 
 
 def _new_customers(session: Session, traits: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Create one profile per traits, given column by column (no row of its own per customer)."""
     if not traits:
         return []
-    rows = [
-        {
-            "name": None,
-            "language": None,
-            "country": None,
-            "segment": None,
-            "attributes": {},
-            **t,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for t in traits
-    ]
-    return insert_rows(session, table_of(Customer), rows)
+    empty: dict[str, Any] = {}  # one object for every profile without attributes: serialised once
+    defaults = {"name": None, "language": None, "country": None, "segment": None, "attributes": empty}
+    columns: dict[str, Column] = {name: [t.get(name, default) for t in traits] for name, default in defaults.items()}
+    columns["created_at"] = columns["updated_at"] = [now] * len(traits)
+    return insert_columns(session, table_of(Customer), columns)
 
 
 def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datetime | None = None) -> list[int]:
@@ -256,6 +248,11 @@ def _add_identities(
         for key in claim.keys:
             if key not in existing:
                 fresh.setdefault(key, survivor_of[root])
-    rows = [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()]
-    insert_rows(session, table_of(Identity), rows)
+    columns: dict[str, Column] = {
+        "kind": [kind for kind, _ in fresh],
+        "value": [value for _, value in fresh],
+        "customer_id": list(fresh.values()),
+        "created_at": [now] * len(fresh),
+    }
+    insert_columns(session, table_of(Identity), columns)
     return fresh
