@@ -114,6 +114,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     # The default 2 MiB page cache makes every index insert of a large batch go to the OS.
     cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoint every ~40 MiB of WAL instead of 4 MiB: a 10,000-event batch writes about 4 MiB, so the default
+    # copied (and synced) pages back after nearly every batch; measured ~15% more batch ingest.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
