@@ -298,6 +298,6 @@ def test_batches_of_one_import_follow_merges_made_by_earlier_batches(
     assert (summary.imported, summary.rejected) == (6, 0)
     survivor = customers_service.find_by_identity(session, "email:b@example.com").id
     assert customers_service.find_by_identity(session, "email:a@example.com").id == survivor
-    owners = dict(session.execute(select(Interaction.event_id, Interaction.customer_id)).tuples().all())
+    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
     assert {owners[e] for e in ("1", "2", "3", "5", "6")} == {survivor} and owners["4"] != survivor
     assert customers_service.count_customers(session) == 2
