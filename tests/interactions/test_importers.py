@@ -301,3 +301,11 @@ def test_batches_of_one_import_follow_merges_made_by_earlier_batches(
     owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
     assert {owners[e] for e in ("1", "2", "3", "5", "6")} == {survivor} and owners["4"] != survivor
     assert customers_service.count_customers(session) == 2
+
+
+def test_text_with_copy_special_characters_is_stored_as_written(session: Session, tmp_path: Path) -> None:
+    written = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", ""]
+    rows = [visit(f"t{i}@example.com", event_id=f"s{i}", text=value) for i, value in enumerate(written)]
+    assert import_file(session, "interactions", write_csv(tmp_path / "special.csv", rows), actor="t").imported == 5
+    stored = dict(session.execute(select(Interaction.event_id, Interaction.text)).all())
+    assert [stored[f"s{i}"] for i in range(5)] == [*written[:4], None]  # an empty cell is a missing value

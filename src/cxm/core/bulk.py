@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias, cast
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from sqlalchemy.types import TypeEngine
 from cxm.core.db import UTCDateTime
 
 UNHASHABLE = (dict, list)
+COPY_PLAIN = (pa.types.is_string, pa.types.is_integer, pa.types.is_boolean, pa.types.is_null)
+COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))  # backslash first
 LOOKUP_CHUNK = 10_000
 # A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
 Column: TypeAlias = Sequence[Any] | pa.Array
@@ -95,10 +98,42 @@ def _insert_copied(
     ids = list(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}))
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
+    payload = _copy_text([ids, *columns])
     with _driver(session).cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({targets}) FROM STDIN") as copy:
-        for row in zip(ids, *columns, strict=True):
-            copy.write_row(row)
+        if payload is not None:
+            copy.write(payload)
+        else:
+            for row in zip(ids, *columns, strict=True):
+                copy.write_row(row)
     return ids
+
+
+def _copy_text(columns: list[Sequence[Any]]) -> str | None:
+    """The rows in COPY's text format, built column by column with Arrow; None when a column is not plain.
+
+    Plain means text, whole numbers, booleans or only NULLs (timestamps arrive here as text from imports):
+    formatting those row by row in psycopg cost a third of a PostgreSQL import's own time.
+    """
+    fields = []
+    for column in columns:
+        try:
+            array = pa.array(column)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return None
+        if not any(plain(array.type) for plain in COPY_PLAIN):
+            return None
+        fields.append(_copy_field(array))
+    lines: list[str] = pc.binary_join_element_wise(*fields, "\t").to_pylist()
+    return "\n".join(lines) + "\n"
+
+
+def _copy_field(array: pa.Array) -> pa.Array:
+    """One column as COPY text fields: special characters escaped, NULL as \\N."""
+    texts = pc.cast(array, pa.string())
+    if pa.types.is_string(array.type):
+        for special, escaped in COPY_ESCAPES:
+            texts = pc.replace_substring(texts, special, escaped)
+    return pc.fill_null(texts, "\\N")
 
 
 def _bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Sequence[Any]:
