@@ -14,7 +14,7 @@ from cxm import __version__
 from cxm.access import service as access_service
 from cxm.analytics.routes import router as analytics_router
 from cxm.config import Settings
-from cxm.core.api import install_error_handlers
+from cxm.core.api import document_bodies, install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.customers.routes import router as customers_router
 from cxm.feedback.distribution_routes import router as distribution_router
@@ -46,8 +46,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far lives as long as the server: keep the collector from rescanning it
-        # on every large batch (a tenth of a 10,000-event batch went to full collections).
+        # on every large batch (a tenth of a 10,000-event batch went to full collections). A 10,000-event
+        # batch holds ~100,000 objects while it is stored: collect young objects in larger steps
+        # (measured: collector time per batch down from ~60 to ~20 ms).
         gc.freeze()
+        gc.set_threshold(50_000, 20, 10)
         worker = BackgroundWorker(bound, settings) if settings.serve_worker else None
         if worker is not None:
             worker.start()
@@ -72,5 +75,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(api_router())
     app.include_router(widget_router)  # before the survey pages: /s/widget.js and /s/{survey}/widget* are not pages
     app.include_router(web_router)
+    document_bodies(app)
     install_pages(app)
     return app

@@ -114,3 +114,14 @@ def test_unknown_ids_answer_404_json(client: TestClient, admin_headers: dict[str
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
     assert client.post("/api/v1/merges/5/undo", headers=admin_headers).status_code == 404
+
+
+def test_batch_bodies_read_as_json_text(client: TestClient, admin_headers: dict[str, str]) -> None:
+    broken = client.post("/api/v1/orders/batch", content=b'{"orders": [', headers=admin_headers)
+    assert broken.status_code == 422 and broken.json()["error"]["code"] == "invalid_input"
+    refused = client.post("/api/v1/interactions/batch", content=b"{}", headers={"Authorization": "Bearer nope"})
+    assert refused.status_code == 401
+    paths = client.get("/openapi.json").json()
+    body = paths["paths"]["/api/v1/interactions/batch"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/InteractionBatch"}
+    assert {"InteractionBatch", "InteractionIn", "OrderBatch"} <= set(paths["components"]["schemas"])

@@ -277,3 +277,35 @@ def test_customer_files_carry_consent_columns(session: Session, tmp_path: Path) 
     assert customers_service.has_consent(session, eva, "marketing_email")
     assert customers_service.consent_state(session, eva).keys() == {"marketing_email"}
     assert "consents.0.granted" in (tmp_path / "people.csv.rejected.csv").read_text(encoding="utf-8")
+
+
+def test_batches_of_one_import_follow_merges_made_by_earlier_batches(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxm.interactions import importers
+
+    monkeypatch.setattr(importers, "BATCH_ROWS", 2)
+    phone = "+420777123456"
+    rows = [
+        visit("a@example.com", event_id="1"),
+        visit("b@example.com", event_id="2", phone=phone),
+        visit("a@example.com", event_id="3", phone=phone),  # links a and b: merged in the second batch
+        visit("c@example.com", event_id="4"),
+        visit("b@example.com", event_id="5"),  # b's e-mail now belongs to the survivor
+        visit("a@example.com", event_id="6"),
+    ]
+    summary = import_file(session, "interactions", write_csv(tmp_path / "linked.csv", rows), actor="t")
+    assert (summary.imported, summary.rejected) == (6, 0)
+    survivor = customers_service.find_by_identity(session, "email:b@example.com").id
+    assert customers_service.find_by_identity(session, "email:a@example.com").id == survivor
+    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
+    assert {owners[e] for e in ("1", "2", "3", "5", "6")} == {survivor} and owners["4"] != survivor
+    assert customers_service.count_customers(session) == 2
+
+
+def test_text_with_copy_special_characters_is_stored_as_written(session: Session, tmp_path: Path) -> None:
+    written = ["tab\there", "line\nbreak\r\n", "back\\slash", "\\N", ""]
+    rows = [visit(f"t{i}@example.com", event_id=f"s{i}", text=value) for i, value in enumerate(written)]
+    assert import_file(session, "interactions", write_csv(tmp_path / "special.csv", rows), actor="t").imported == 5
+    stored = dict(session.execute(select(Interaction.event_id, Interaction.text)).all())
+    assert [stored[f"s{i}"] for i in range(5)] == [*written[:4], None]  # an empty cell is a missing value

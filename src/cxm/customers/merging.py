@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from cxm.core.db import utcnow
@@ -14,6 +14,16 @@ from cxm.customers.models import Customer, Merge
 from cxm.customers.ownership import owned_tables
 
 TRAITS = ("name", "language", "country", "segment", "attributes")
+# Serialises changes of identity ownership (resolution, merge, undo, erasure) across PostgreSQL sessions, so
+# two batches cannot both create a profile for the same new e-mail, and an import's remembered owners
+# (resolution.KnownOwners) stay true. SQLite serialises writers already (BEGIN IMMEDIATE).
+RESOLUTION_LOCK = 72_002_100
+
+
+def lock_resolution(session: Session) -> None:
+    """Serialise identity resolution with other writers until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESOLUTION_LOCK})
 
 
 def current_customer(session: Session, customer_id: int) -> Customer:
@@ -49,6 +59,7 @@ def merge_customers(
     session: Session, *, survivor_id: int, merged_id: int, actor: str, reason: str, now: datetime | None = None
 ) -> Merge:
     """Merge `merged_id` into `survivor_id`: rows move, traits fill gaps, the merge is recorded."""
+    lock_resolution(session)
     survivor = current_customer(session, survivor_id)
     merged = current_customer(session, merged_id)
     if survivor.id == merged.id:
@@ -108,6 +119,7 @@ def _restore_rows(session: Session, moved: dict[str, Any], target: int) -> None:
 
 def undo_merge(session: Session, *, merge_id: int, actor: str, now: datetime | None = None) -> Merge:
     """Undo a merge: both profiles and their rows are as they were before it."""
+    lock_resolution(session)
     record = session.get(Merge, merge_id)
     if record is None:
         raise NotFound(f"no merge {merge_id}")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cxm.core.db import utcnow
 from cxm.core.errors import Conflict, InvalidInput
-from cxm.customers.merging import current_customer
+from cxm.customers.merging import current_customer, lock_resolution
 from cxm.customers.models import Consent, Customer, Identity, Merge, Tombstone
 from cxm.customers.ownership import owned_tables, personal_columns
 
@@ -93,6 +93,7 @@ def _blank(table: Any, where: Any, session: Session) -> None:
 
 def erase_person(session: Session, customer_id: int, *, actor: str, now: datetime | None = None) -> list[int]:
     """Remove a person's personal data everywhere and leave tombstones; returns the erased ids."""
+    lock_resolution(session)
     now = now or utcnow()
     live = current_customer(session, customer_id)
     if live.erased_at is not None:

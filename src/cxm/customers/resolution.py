@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_rows, rows_matching, table_of
+from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
-from cxm.customers.merging import current_customer, merge_customers
+from cxm.customers.merging import current_customer, lock_resolution, merge_customers
 from cxm.customers.models import Customer, Identity
 
-# Serialises identity resolution across PostgreSQL sessions, so two batches cannot both create
-# a profile for the same new e-mail. SQLite serialises writers already (BEGIN IMMEDIATE).
-RESOLUTION_LOCK = 72_002_100
 
-
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Claim:
     """What one incoming record says about whom it concerns."""
 
     keys: tuple[Key, ...]
     customer_id: int | None = None
     traits: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KnownOwners:
+    """Identity owners a transaction has read or written, reused by its next resolutions (an import's batches).
+
+    Valid while the transaction holds the resolution lock, which every change of ownership takes (resolution,
+    merge, undo, erasure); a resolution that merges profiles forgets them all.
+    """
+
+    owners: dict[Key, int] = field(default_factory=dict)
+    limit: int = 1_000_000
+
+    def of(self, session: Session, keys: set[Key]) -> dict[Key, int]:
+        """Owners of `keys` (and of other keys known already), reading from the database only those not known."""
+        self.owners.update(owners(session, keys - self.owners.keys()))
+        return self.owners
+
+    def learn(self, added: dict[Key, int], merged: bool) -> None:
+        """Remember the identities a resolution added; after a merge, forget everything instead."""
+        if merged or len(self.owners) > self.limit:
+            self.owners.clear()
+        else:
+            self.owners.update(added)
 
 
 class _Components:
@@ -63,12 +82,6 @@ def owners(session: Session, keys: Iterable[Key]) -> dict[Key, int]:
         rows = rows_matching(session, table_of(Identity), ["value", "customer_id"], "value", values, kind=kind)
         found.update({(kind, value): owner for value, owner in rows})
     return found
-
-
-def lock_resolution(session: Session) -> None:
-    """Serialise identity resolution with other writers until this transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RESOLUTION_LOCK})
 
 
 def _explicit_owner(session: Session, claim: Claim, index: int) -> int | None:
@@ -125,52 +138,81 @@ def _merge_group(session: Session, ids: list[int], keys: list[Key], actor: str, 
 
 
 def _new_customers(session: Session, traits: list[dict[str, Any]], now: datetime) -> list[int]:
+    """Create one profile per traits, given column by column (no row of its own per customer)."""
     if not traits:
         return []
-    rows = [
-        {
-            "name": None,
-            "language": None,
-            "country": None,
-            "segment": None,
-            "attributes": {},
-            **t,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for t in traits
-    ]
-    return insert_rows(session, table_of(Customer), rows)
+    empty: dict[str, Any] = {}  # one object for every profile without attributes: serialised once
+    defaults = {"name": None, "language": None, "country": None, "segment": None, "attributes": empty}
+    columns: dict[str, Column] = {name: [t.get(name, default) for t in traits] for name, default in defaults.items()}
+    columns["created_at"] = columns["updated_at"] = [now] * len(traits)
+    return insert_columns(session, table_of(Customer), columns)
 
 
 def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datetime | None = None) -> list[int]:
     """Customer id for each claim: found by identity, created, or merged when it links profiles."""
-    now = now or utcnow()
+    keys = [claim.keys for claim in claims]
+    customer_ids = [claim.customer_id for claim in claims]
+    return _resolved(session, keys, customer_ids, claims.__getitem__, actor, now or utcnow(), KnownOwners())
+
+
+def resolve_keys(
+    session: Session,
+    keys: Sequence[tuple[Key, ...]],
+    customer_ids: Sequence[int | None],
+    *,
+    actor: str,
+    now: datetime | None = None,
+    known: KnownOwners | None = None,
+) -> list[int]:
+    """Like `resolve`, for records given as columns: each one's keys and explicit customer id (no traits).
+
+    `known` carries identity owners from one call to the next within a transaction (see KnownOwners).
+    """
+
+    def claim_at(index: int) -> Claim:
+        return Claim(keys[index], customer_ids[index])
+
+    return _resolved(session, keys, customer_ids, claim_at, actor, now or utcnow(), known or KnownOwners())
+
+
+def _resolved(
+    session: Session,
+    keys: Sequence[tuple[Key, ...]],
+    customer_ids: Sequence[int | None],
+    claim_at: Callable[[int], Claim],
+    actor: str,
+    now: datetime,
+    memory: KnownOwners,
+) -> list[int]:
     lock_resolution(session)
-    existing = owners(session, (key for claim in claims for key in claim.keys))
-    known = [_single_owner(claim, existing) for claim in claims]
+    existing = memory.of(session, {key for row in keys for key in row})
+    known = _single_owners(keys, customer_ids, existing)
     rest = [index for index, owner in enumerate(known) if owner is None]
-    found, survivors = _resolve_linked(session, [claims[i] for i in rest], existing, actor, now)
+    found, survivors, added = _resolve_linked(session, [claim_at(i) for i in rest], existing, actor, now)
+    memory.learn(added, merged=any(old != new for old, new in survivors.items()))
     for index, owner in zip(rest, found, strict=True):
         known[index] = owner
     return [survivors.get(owner, owner) for owner in known if owner is not None]
 
 
-def _single_owner(claim: Claim, existing: dict[Key, int]) -> int | None:
-    """The owner when every key of the claim is known and owned by one customer (the common case)."""
-    if claim.customer_id is not None or not claim.keys:
-        return None
-    owner = existing.get(claim.keys[0])
-    for key in claim.keys:
-        if existing.get(key) != owner:
-            return None
-    return owner
+def _single_owners(
+    keys: Sequence[tuple[Key, ...]], customer_ids: Sequence[int | None], existing: dict[Key, int]
+) -> list[int | None]:
+    """Each record's owner when all its keys are known and owned by one customer (the common case), else None."""
+    get = existing.get
+    known: list[int | None] = []
+    for row, customer_id in zip(keys, customer_ids, strict=True):
+        owner = get(row[0]) if row and customer_id is None else None
+        if owner is not None and len(row) > 1 and any(get(key) != owner for key in row):
+            owner = None
+        known.append(owner)
+    return known
 
 
 def _resolve_linked(
     session: Session, claims: Sequence[Claim], existing: dict[Key, int], actor: str, now: datetime
-) -> tuple[list[int], dict[int, int]]:
-    """Owners of claims that bring new keys, explicit ids or links; and where merged-away customers went."""
+) -> tuple[list[int], dict[int, int], dict[Key, int]]:
+    """Owners of claims that bring new keys, explicit ids or links; where merged-away customers went; new keys."""
     components, roots = _group(session, claims, existing)
     batch_keys = {key for claim in claims for key in claim.keys if key in existing}
     members = _members(components, roots)
@@ -189,8 +231,8 @@ def _resolve_linked(
             new_roots.append(root)
     created = _new_customers(session, [first_traits[root] for root in new_roots], now)
     survivor_of.update(zip(new_roots, created, strict=True))
-    _add_identities(session, claims, roots, survivor_of, existing, now)
-    return [survivor_of[root] for root in roots], survivors
+    added = _add_identities(session, claims, roots, survivor_of, existing, now)
+    return [survivor_of[root] for root in roots], survivors, added
 
 
 def _add_identities(
@@ -200,11 +242,17 @@ def _add_identities(
     survivor_of: dict[object, int],
     existing: dict[Key, int],
     now: datetime,
-) -> None:
+) -> dict[Key, int]:
     fresh: dict[Key, int] = {}
     for root, claim in zip(roots, claims, strict=True):
         for key in claim.keys:
             if key not in existing:
                 fresh.setdefault(key, survivor_of[root])
-    rows = [{"kind": k, "value": v, "customer_id": c, "created_at": now} for (k, v), c in fresh.items()]
-    insert_rows(session, table_of(Identity), rows)
+    columns: dict[str, Column] = {
+        "kind": [kind for kind, _ in fresh],
+        "value": [value for _, value in fresh],
+        "customer_id": list(fresh.values()),
+        "created_at": [now] * len(fresh),
+    }
+    insert_columns(session, table_of(Identity), columns)
+    return fresh

@@ -14,7 +14,7 @@ from cxm.core.errors import NotFound
 from cxm.core.schemas import Page
 from cxm.core.timeline import TimelineEntry, customer_timeline, register_source
 from cxm.customers.identities import Key, is_identity_kind, normalise, normalise_all, parse_reference
-from cxm.customers.merging import current_customer, merge_customers, merge_history, undo_merge
+from cxm.customers.merging import current_customer, lock_resolution, merge_customers, merge_history, undo_merge
 from cxm.customers.models import Consent, Customer, Identity, Merge
 from cxm.customers.privacy import (
     Purpose,
@@ -25,12 +25,13 @@ from cxm.customers.privacy import (
     has_consent,
     record_consent,
 )
-from cxm.customers.resolution import Claim, lock_resolution, resolve
+from cxm.customers.resolution import Claim, KnownOwners, resolve, resolve_keys
 from cxm.customers.schemas import CustomerRead, CustomerSummary, CustomerUpsert
 
 __all__ = [
     "Claim",
     "Key",
+    "KnownOwners",
     "Purpose",
     "cluster",
     "consent_state",
@@ -51,6 +52,7 @@ __all__ = [
     "record_consent",
     "refused",
     "resolve",
+    "resolve_keys",
     "search_customers",
     "undo_merge",
     "upsert_customers",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import TypeAdapter, ValidationError
 
+from cxm.core.bulk import Column
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.interactions.schemas import OrderItemIn
@@ -28,15 +30,33 @@ def is_identity(column: str) -> bool:
     return customers_service.is_identity_kind(column)
 
 
+Cells = tuple[str | None, ...]
+
+
+@dataclass
+class Checked:
+    """Identities already checked in one import: each raw value, and each row's combination of cells."""
+
+    values: dict[tuple[str, str], Key | str] = field(default_factory=dict)
+    # identity column names -> that row's cells -> its sorted keys, or why it is rejected
+    rows: dict[tuple[str, ...], dict[Cells, tuple[Key, ...] | str]] = field(default_factory=dict)
+
+    def bounded(self) -> Checked:
+        """Itself, emptied first when it holds too much."""
+        if len(self.values) + sum(len(seen) for seen in self.rows.values()) > NORMALISED_CACHE:
+            self.values.clear()
+            self.rows.clear()
+        return self
+
+
 class Rows:
     """One batch under check: its columns by field name, and the first problem found in each row."""
 
-    def __init__(self, batch: pa.RecordBatch, normalised: dict[Key, Key | str] | None = None) -> None:
+    def __init__(self, batch: pa.RecordBatch, checked: Checked | None = None) -> None:
         self.batch = batch
         self.size = batch.num_rows
         self.reasons: list[str | None] = [None] * self.size
-        # (kind, raw value) -> normalised key or why it is invalid; shared by the batches of one import
-        self.normalised = {} if normalised is None else normalised
+        self.checked = Checked() if checked is None else checked  # shared by the batches of one import
 
     def column(self, name: str) -> pa.Array | None:
         """The named column as one array, or None when the file lacks it."""
@@ -99,6 +119,11 @@ def choice(rows: Rows, name: str, allowed: Iterable[str], *, default: str | None
 
 def timestamp(rows: Rows, name: str, *, required: bool = False) -> list[datetime | None]:
     """An ISO 8601 timestamp with a time zone (a timestamp without one is rejected), as aware UTC."""
+    return python(timestamp_column(rows, name, required=required))
+
+
+def timestamp_column(rows: Rows, name: str, *, required: bool = False) -> Column:
+    """Like `timestamp`, kept as an Arrow array of UTC timestamps where the file's column converts as a whole."""
     column = rows.column(name)
     empty = _missing(rows, name, column, required)
     if empty is not None or column is None:
@@ -107,17 +132,30 @@ def timestamp(rows: Rows, name: str, *, required: bool = False) -> list[datetime
         return _typed_timestamps(rows, name, column)
     array = as_text(column)
     try:
-        aware = pc.cast(array, pa.timestamp("us", tz="UTC"))
+        return pc.cast(array, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
         return [_parse_timestamp(rows, name, index, value) for index, value in enumerate(array.to_pylist())]
-    return _utc_datetimes(aware)
 
 
-def _typed_timestamps(rows: Rows, name: str, column: pa.Array) -> list[datetime | None]:
+def python(column: Column) -> list[Any]:
+    """A column's values as Python objects (timestamps as aware UTC datetimes)."""
+    if not isinstance(column, pa.Array):
+        return list(column)
+    return _utc_datetimes(column) if pa.types.is_timestamp(column.type) else column.to_pylist()
+
+
+def python_value(column: Column, index: int) -> Any:
+    """One value of a column as a Python object."""
+    if isinstance(column, pa.Array):
+        return python(column.slice(index, 1))[0]
+    return column[index]
+
+
+def _typed_timestamps(rows: Rows, name: str, column: pa.Array) -> Column:
     if column.type.tz is None:
         rows.reject(pc.is_valid(column), lambda _: f"{name}: timestamp has no time zone")
         return [None] * rows.size
-    return _utc_datetimes(pc.cast(column, pa.timestamp("us", tz="UTC")))
+    return pc.cast(column, pa.timestamp("us", tz="UTC"))
 
 
 def _utc_datetimes(aware: pa.Array) -> list[datetime | None]:
@@ -196,14 +234,33 @@ def currency(rows: Rows, name: str) -> list[str | None]:
 
 def attributes(rows: Rows) -> list[dict[str, Any]]:
     """Free attributes: an `attributes` JSON object column merged with `attr.<name>` columns."""
-    found: list[dict[str, Any]] = [{} for _ in range(rows.size)]
+    names = [name for name in rows.batch.schema.names if name.startswith("attr.")]
     column = rows.column("attributes")
+    if column is None:
+        try:
+            return _shared_attributes(rows, names)
+        except TypeError:  # an unhashable cell (a list or an object): one dict per row after all
+            pass
+    found: list[dict[str, Any]] = [{} for _ in range(rows.size)]
     if column is not None:
         for index, value in enumerate(as_text(column).to_pylist()):
             found[index] = _json(rows, "attributes", index, value, dict) or {}
-    for name in rows.batch.schema.names:
-        if name.startswith("attr."):
-            _add_attribute(found, name.removeprefix("attr."), rows.batch.column(name).to_pylist())
+    for name in names:
+        _add_attribute(found, name.removeprefix("attr."), rows.batch.column(name).to_pylist())
+    return found
+
+
+def _shared_attributes(rows: Rows, names: list[str]) -> list[dict[str, Any]]:
+    """`attr.<name>` columns as dicts, one shared dict per distinct combination of cells (stored once)."""
+    keys = [name.removeprefix("attr.") for name in names]
+    columns = [rows.batch.column(name).to_pylist() for name in names]
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    found = []
+    for cells in zip(*columns, strict=True) if names else [()] * rows.size:
+        shared = seen.get(cells)
+        if shared is None:
+            shared = seen[cells] = {k: v for k, v in zip(keys, cells, strict=True) if v is not None and v != ""}
+        found.append(shared)
     return found
 
 
@@ -255,28 +312,35 @@ def _normalise(kind: str, value: str) -> Key | str:
 
 
 def identity_keys(rows: Rows, *, required: bool) -> list[tuple[Key, ...]]:
-    """The normalised identities of each row, from its identity columns (each distinct value checked once)."""
-    keys: list[list[Key]] = [[] for _ in range(rows.size)]
-    for name in rows.batch.schema.names:
-        if is_identity(name):
-            _add_identity(rows, name, as_text(rows.batch.column(name)).to_pylist(), keys)
-    if required:
-        for index, found in enumerate(keys):
-            if not found:
-                rows.reject_row(index, "no identity (email, phone, external_id, ...) given")
-    return [tuple(sorted(set(found))) for found in keys]
+    """The normalised identities of each row, from its identity columns (each distinct combination checked once)."""
+    names = tuple(name for name in rows.batch.schema.names if is_identity(name))
+    columns = [as_text(rows.batch.column(name)).to_pylist() for name in names]
+    checked = rows.checked.bounded()
+    # Rows of one customer repeat the same cells: they share one checked result (and one tuple of keys).
+    known = checked.rows.setdefault(names, {})
+    keys: list[tuple[Key, ...]] = []
+    for index, cells in enumerate(zip(*columns, strict=True) if names else [()] * rows.size):
+        found = known.get(cells)
+        if found is None:
+            found = known[cells] = _checked_keys(checked, names, cells)
+        if isinstance(found, str):
+            rows.reject_row(index, found)
+            found = ()
+        elif required and not found:
+            rows.reject_row(index, "no identity (email, phone, external_id, ...) given")
+        keys.append(found)
+    return keys
 
 
-def _add_identity(rows: Rows, kind: str, values: list[str | None], keys: list[list[Key]]) -> None:
-    normal = rows.normalised
-    if len(normal) > NORMALISED_CACHE:
-        normal.clear()
-    for fresh in {v for v in values if v is not None and (kind, v) not in normal}:
-        normal[kind, fresh] = _normalise(kind, fresh)
-    for index, value in enumerate(values):
+def _checked_keys(checked: Checked, names: tuple[str, ...], cells: Cells) -> tuple[Key, ...] | str:
+    """A row's sorted unique keys, or the reason its first bad identity is bad."""
+    found: set[Key] = set()
+    for kind, value in zip(names, cells, strict=True):
         if value is not None:
-            key = normal[kind, value]
+            key = checked.values.get((kind, value))
+            if key is None:
+                key = checked.values[kind, value] = _normalise(kind, value)
             if isinstance(key, str):
-                rows.reject_row(index, f"{kind}: {key}")
-            else:
-                keys[index].append(key)
+                return f"{kind}: {key}"
+            found.add(key)
+    return tuple(sorted(found))

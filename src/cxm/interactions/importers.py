@@ -24,14 +24,16 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from cxm.core.bulk import Column
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerUpsert
 from cxm.interactions import columns as col
-from cxm.interactions.ingest import Incoming, store_interactions, store_orders
+from cxm.interactions.ingest import IncomingBatch, store_interaction_batch, store_order_batch
 from cxm.interactions.models import Channel, Direction, JourneyStage
 from cxm.interactions.readers import RejectedRows, default_rejected_path, detect_format, open_source
 
@@ -57,6 +59,7 @@ FIELDS = {
     "customers": {"name", "language", "country", "segment", "attributes"},
 }
 Progress = Callable[[int, int], None]
+Key = customers_service.Key
 
 
 @dataclass
@@ -112,12 +115,13 @@ def import_file(
     _check_mapping(mapping, source.columns)
     used = {*mapping, *mapping.values()}
     summary = ImportSummary(kind=kind, ignored_columns=_ignored(kind, [c for c in source.columns if c not in used]))
-    normalised: dict[Any, Any] = {}
+    checked = col.Checked()
+    known = customers_service.KnownOwners()  # the import is one transaction: owners carry over between batches
     with RejectedRows(rejected_path or default_rejected_path(path)) as rejected:
         done = 0
         for batch in source.batches:
-            rows = col.Rows(_mapped(batch, mapping), normalised)
-            _import_batch(session, kind, rows, batch, rejected, summary, done, actor)
+            rows = col.Rows(_mapped(batch, mapping), checked)
+            _import_batch(session, kind, rows, batch, rejected, summary, done, actor, known)
             done += batch.num_rows
             if progress is not None:
                 progress(done, max(done, source.total))
@@ -163,6 +167,7 @@ def _import_batch(
     summary: ImportSummary,
     offset: int,
     actor: str,
+    known: customers_service.KnownOwners,
 ) -> None:
     if kind == "customers":
         upserts = _customer_upserts(rows)
@@ -170,23 +175,29 @@ def _import_batch(
         customers_service.upsert_customers(session, valid, actor=actor)
         summary.imported += len(valid)
     else:
-        records = _interaction_records(rows) if kind == "interactions" else _order_records(rows)
-        _reject_unknown_customers(session, rows, records)
-        store = store_interactions if kind == "interactions" else store_orders
-        result = store(session, [r for r in records if r is not None], actor=actor)
+        if kind == "interactions":
+            result = store_interaction_batch(session, _interaction_batch(session, rows), actor=actor, known=known)
+        else:
+            result = store_order_batch(session, _order_batch(session, rows), actor=actor, known=known)
         summary.imported += result.accepted
         summary.duplicates += result.duplicates
     _write_rejected(rows, batch, rejected, offset)
 
 
-def _reject_unknown_customers(session: Session, rows: col.Rows, records: list[Incoming | None]) -> None:
+def _reject_unknown_customers(session: Session, rows: col.Rows, customer_ids: list[int | None]) -> None:
     """Reject (rather than fail the import on) rows naming a customer id that does not exist."""
-    named = {r.customer_id for r in records if r is not None and r.customer_id is not None}
+    named = {c for c, reason in zip(customer_ids, rows.reasons, strict=True) if c is not None and reason is None}
+    if not named:
+        return
     known = customers_service.usable_customer_ids(session, named)
-    for index, record in enumerate(records):
-        if record is not None and record.customer_id is not None and record.customer_id not in known:
-            rows.reject_row(index, f"customer_id: no customer {record.customer_id} (or it was erased)")
-            records[index] = None
+    for index, customer_id in enumerate(customer_ids):
+        if customer_id is not None and customer_id not in known:
+            rows.reject_row(index, f"customer_id: no customer {customer_id} (or it was erased)")
+
+
+def _valid(rows: col.Rows, batch: IncomingBatch) -> IncomingBatch:
+    """The batch without its rejected rows."""
+    return batch.take([index for index, reason in enumerate(rows.reasons) if reason is None])
 
 
 def _write_rejected(rows: col.Rows, batch: pa.RecordBatch, rejected: RejectedRows, offset: int) -> None:
@@ -205,37 +216,54 @@ def _owners(rows: col.Rows) -> tuple[list[tuple[customers_service.Key, ...]], li
     return keys, customer_ids
 
 
-def _interaction_records(rows: col.Rows) -> list[Incoming | None]:
-    """The stored form of each row, None for a rejected one."""
+def _interaction_batch(session: Session, rows: col.Rows) -> IncomingBatch:
+    """The stored form of the batch's good rows, column by column (rejected rows get their reason)."""
     keys, customer_ids = _owners(rows)
     values = _interaction_values(rows)
-    for index, (occurred, responded) in enumerate(zip(values["occurred_at"], values["responded_at"], strict=True)):
-        if responded is not None and occurred is not None and responded < occurred:
-            rows.reject_row(index, "responded_at is before occurred_at")
-    names = list(values)
-    records: list[Incoming | None] = [None] * rows.size
-    for index, row in enumerate(zip(*values.values(), strict=True)):
-        if rows.reasons[index] is None:
-            stored = dict(zip(names, row, strict=True))
-            stored["event_id"] = stored["event_id"] or _content_id(keys[index], customer_ids[index], row)
-            records[index] = Incoming(stored, keys[index], customer_ids[index], stored["event_id"])
-    return records
+    _check_response_times(rows, values["occurred_at"], values["responded_at"])
+    _reject_unknown_customers(session, rows, customer_ids)
+    values["event_id"] = _event_ids(rows, values, keys, customer_ids)
+    return _valid(rows, IncomingBatch(values, keys, customer_ids, values["event_id"]))
 
 
-def _interaction_values(rows: col.Rows) -> dict[str, list[Any]]:
+def _interaction_values(rows: col.Rows) -> dict[str, Column]:
     return {
         "event_id": col.text(rows, "event_id", max_length=200),
         "channel": _required_channel(rows),
         "journey_stage": col.choice(rows, "journey_stage", JourneyStage),
         "direction": col.choice(rows, "direction", Direction, default=Direction.inbound.value),
         "type": col.text(rows, "type", max_length=100, required=True),
-        "occurred_at": col.timestamp(rows, "occurred_at", required=True),
+        "occurred_at": col.timestamp_column(rows, "occurred_at", required=True),
         "text": col.text(rows, "text", max_length=20_000),
         "agent": col.text(rows, "agent", max_length=200),
         "value": col.amount(rows, "value"),
-        "responded_at": col.timestamp(rows, "responded_at"),
+        "responded_at": col.timestamp_column(rows, "responded_at"),
         "attributes": col.attributes(rows),
     }
+
+
+def _check_response_times(rows: col.Rows, occurred: Column, responded: Column) -> None:
+    reason = "responded_at is before occurred_at"
+    if not isinstance(responded, pa.Array) and all(answer is None for answer in responded):
+        return
+    if isinstance(occurred, pa.Array) and isinstance(responded, pa.Array):
+        rows.reject(pc.less(responded, occurred), lambda _: reason)
+        return
+    for index, (start, answer) in enumerate(zip(col.python(occurred), col.python(responded), strict=True)):
+        if answer is not None and start is not None and answer < start:
+            rows.reject_row(index, reason)
+
+
+def _event_ids(
+    rows: col.Rows, values: dict[str, Column], keys: list[tuple[Key, ...]], customer_ids: list[int | None]
+) -> list[str | None]:
+    """The given event ids, and for good rows without one an id made from the row's content."""
+    event_ids = list(values["event_id"])
+    for index, (event_id, reason) in enumerate(zip(event_ids, rows.reasons, strict=True)):
+        if event_id is None and reason is None:
+            row = tuple(col.python_value(column, index) for column in values.values())
+            event_ids[index] = _content_id(keys[index], customer_ids[index], row)
+    return event_ids
 
 
 def _required_channel(rows: col.Rows) -> list[str | None]:
@@ -246,31 +274,26 @@ def _required_channel(rows: col.Rows) -> list[str | None]:
     return channels
 
 
-def _content_id(keys: tuple[customers_service.Key, ...], customer_id: int | None, row: tuple[Any, ...]) -> str:
+def _content_id(keys: tuple[Key, ...], customer_id: int | None, row: tuple[Any, ...]) -> str:
     """A deterministic event id for a row without one: the same content always gets the same id."""
     canonical = orjson.dumps([keys, customer_id, row], default=str, option=orjson.OPT_SORT_KEYS)
     return "import:" + hashlib.sha1(canonical, usedforsecurity=False).hexdigest()
 
 
-def _order_records(rows: col.Rows) -> list[Incoming | None]:
-    """The stored form of each order row, None for a rejected one."""
+def _order_batch(session: Session, rows: col.Rows) -> IncomingBatch:
+    """The stored form of the batch's good order rows, column by column."""
     keys, customer_ids = _owners(rows)
-    values = {
+    values: dict[str, Column] = {
         "order_id": col.text(rows, "order_id", max_length=200, required=True),
-        "occurred_at": col.timestamp(rows, "occurred_at", required=True),
+        "occurred_at": col.timestamp_column(rows, "occurred_at", required=True),
         "amount": col.amount(rows, "amount", required=True),
         "currency": col.currency(rows, "currency"),
         "channel": col.choice(rows, "channel", Channel),
         "attributes": col.attributes(rows),
     }
     lines = col.items(rows, "items")
-    names = list(values)
-    records: list[Incoming | None] = [None] * rows.size
-    for index, row in enumerate(zip(*values.values(), strict=True)):
-        if rows.reasons[index] is None:
-            stored = dict(zip(names, row, strict=True))
-            records[index] = Incoming(stored, keys[index], customer_ids[index], stored["order_id"], lines[index])
-    return records
+    _reject_unknown_customers(session, rows, customer_ids)
+    return _valid(rows, IncomingBatch(values, keys, customer_ids, values["order_id"], lines))
 
 
 def _customer_upserts(rows: col.Rows) -> list[CustomerUpsert | None]:

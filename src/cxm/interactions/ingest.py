@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_rows, rows_matching, table_of
+from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.customers import service as customers_service
 from cxm.interactions.models import Interaction, Order, OrderItem
+
+Key = customers_service.Key
 
 
 @dataclass(slots=True)
@@ -21,10 +24,56 @@ class Incoming:
     """One record to store: its column values, who it concerns, and its idempotency key."""
 
     values: dict[str, Any]
-    keys: tuple[customers_service.Key, ...]
+    keys: tuple[Key, ...]
     customer_id: int | None = None
     client_id: str | None = None
     children: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IncomingBatch:
+    """Records to store, column by column: values, whom each concerns, idempotency keys, child rows."""
+
+    values: dict[str, Column]
+    keys: Sequence[tuple[Key, ...]]
+    customer_ids: Sequence[int | None]
+    client_ids: Sequence[str | None]
+    children: Sequence[list[dict[str, Any]]] = ()
+
+    @classmethod
+    def of(cls, records: Sequence[Incoming]) -> IncomingBatch:
+        """The records as columns (named by the first record's values)."""
+        names = list(records[0].values) if records else []
+        return cls(
+            values={name: [r.values[name] for r in records] for name in names},
+            keys=[r.keys for r in records],
+            customer_ids=[r.customer_id for r in records],
+            client_ids=[r.client_id for r in records],
+            children=[r.children for r in records],
+        )
+
+    @property
+    def size(self) -> int:
+        """How many records."""
+        return len(self.keys)
+
+    def take(self, indexes: list[int]) -> IncomingBatch:
+        """Only the records at `indexes`, in that order."""
+        if len(indexes) == self.size:
+            return self
+        return IncomingBatch(
+            values={name: _taken(column, indexes) for name, column in self.values.items()},
+            keys=_taken(self.keys, indexes),
+            customer_ids=_taken(self.customer_ids, indexes),
+            client_ids=_taken(self.client_ids, indexes),
+            children=_taken(self.children, indexes) if self.children else (),
+        )
+
+
+def _taken(column: Any, indexes: list[int]) -> Any:
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(indexes, pa.int64()))
+    return [column[i] for i in indexes]
 
 
 @dataclass
@@ -41,52 +90,80 @@ def _known(session: Session, column: Any, client_ids: list[str]) -> set[str]:
     return {row[0] for row in rows_matching(session, column.table, [column.name], column.name, client_ids)}
 
 
-def _fresh(session: Session, column: Any, records: Sequence[Incoming]) -> list[int]:
+def _fresh(session: Session, column: Any, client_ids: Sequence[str | None]) -> list[int]:
     """Indexes of records not seen before (neither stored nor earlier in this batch)."""
-    known = _known(session, column, [r.client_id for r in records if r.client_id is not None])
+    known = _known(session, column, [c for c in client_ids if c is not None])
     fresh = []
-    for index, record in enumerate(records):
-        if record.client_id is None:
+    for index, client_id in enumerate(client_ids):
+        if client_id is None:
             fresh.append(index)
-        elif record.client_id not in known:
-            known.add(record.client_id)
+        elif client_id not in known:
+            known.add(client_id)
             fresh.append(index)
     return fresh
 
 
 def _store(
-    session: Session, model: Any, column: Any, records: Sequence[Incoming], actor: str, now: datetime
+    session: Session,
+    model: Any,
+    column: Any,
+    batch: IncomingBatch,
+    actor: str,
+    now: datetime,
+    known: customers_service.KnownOwners | None,
 ) -> tuple[list[int], IngestResult]:
     # Taken before the duplicate check, so two writers cannot both find an event new (resolve re-takes it).
     customers_service.lock_resolution(session)
-    fresh = _fresh(session, column, records)
-    claims = [customers_service.Claim(keys=records[i].keys, customer_id=records[i].customer_id) for i in fresh]
-    owners = customers_service.resolve(session, claims, actor=actor, now=now)
-    rows = [_owned(records[i].values, owner, now) for i, owner in zip(fresh, owners, strict=True)]
-    new_ids = _insert(session, model, rows)
-    ids: list[int | None] = [None] * len(records)
-    customer_ids: list[int | None] = [None] * len(records)
+    fresh = _fresh(session, column, batch.client_ids)
+    chosen = batch.take(fresh)
+    owners = customers_service.resolve_keys(
+        session, chosen.keys, chosen.customer_ids, actor=actor, now=now, known=known
+    )
+    owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
+    new_ids = insert_columns(session, table_of(model), owned) if owners else []
+    ids: list[int | None] = [None] * batch.size
+    customer_ids: list[int | None] = [None] * batch.size
     for i, row_id, owner in zip(fresh, new_ids, owners, strict=True):
         ids[i], customer_ids[i] = row_id, owner
-    return fresh, IngestResult(len(fresh), len(records) - len(fresh), ids, customer_ids)
+    return fresh, IngestResult(len(fresh), batch.size - len(fresh), ids, customer_ids)
 
 
-def _owned(values: dict[str, Any], owner: int, now: datetime) -> dict[str, Any]:
-    # Filled in place: records are built for this one call, and a copy per row cost more than the insert.
-    values["customer_id"] = owner
-    values["ingested_at"] = now
-    return values
+def store_interaction_batch(
+    session: Session,
+    batch: IncomingBatch,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    known: customers_service.KnownOwners | None = None,
+) -> IngestResult:
+    """Store interactions given as columns, all or nothing; re-sent `event_id`s count as duplicates.
 
-
-def _insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    return insert_rows(session, table_of(model), rows)
+    `known`: identity owners carried from batch to batch of one transaction (an import).
+    """
+    _, result = _store(session, Interaction, Interaction.event_id, batch, actor, now or utcnow(), known)
+    return result
 
 
 def store_interactions(
     session: Session, records: Sequence[Incoming], *, actor: str, now: datetime | None = None
 ) -> IngestResult:
     """Store interactions all or nothing; re-sent `event_id`s count as duplicates and are skipped."""
-    _, result = _store(session, Interaction, Interaction.event_id, records, actor, now or utcnow())
+    return store_interaction_batch(session, IncomingBatch.of(records), actor=actor, now=now)
+
+
+def store_order_batch(
+    session: Session,
+    batch: IncomingBatch,
+    *,
+    actor: str,
+    now: datetime | None = None,
+    known: customers_service.KnownOwners | None = None,
+) -> IngestResult:
+    """Store orders (given as columns) and their items all or nothing; re-sent `order_id`s count as duplicates."""
+    fresh, result = _store(session, Order, Order.order_id, batch, actor, now or utcnow(), known)
+    items = [{**item, "order_ref": result.ids[i]} for i in fresh for item in batch.children[i]]
+    if items:
+        session.execute(insert(table_of(OrderItem)), items)
     return result
 
 
@@ -94,8 +171,4 @@ def store_orders(
     session: Session, records: Sequence[Incoming], *, actor: str, now: datetime | None = None
 ) -> IngestResult:
     """Store orders and their items all or nothing; re-sent `order_id`s count as duplicates."""
-    fresh, result = _store(session, Order, Order.order_id, records, actor, now or utcnow())
-    items = [{**item, "order_ref": result.ids[i]} for i in fresh for item in records[i].children]
-    if items:
-        session.execute(insert(table_of(OrderItem)), items)
-    return result
+    return store_order_batch(session, IncomingBatch.of(records), actor=actor, now=now)

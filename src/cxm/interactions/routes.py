@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 
+from cxm.core.api import body_docs, json_body
 from cxm.core.auth import Reader, SessionDep, Writer
 from cxm.core.schemas import BatchResult
 from cxm.interactions import service
@@ -30,8 +31,10 @@ def create_interaction(body: InteractionIn, session: SessionDep, who: Writer, re
     return stored
 
 
-@router.post("/interactions/batch", response_model=BatchResult)
-def create_interactions(body: InteractionBatch, session: SessionDep, who: Writer) -> BatchResult:
+@router.post("/interactions/batch", response_model=BatchResult, openapi_extra=body_docs(InteractionBatch))
+def create_interactions(
+    session: SessionDep, who: Writer, body: Annotated[InteractionBatch, json_body(InteractionBatch)]
+) -> BatchResult:
     """Store up to 10,000 interactions, all or nothing."""
     result = service.ingest_interactions(session, body.interactions, actor=who.actor)
     return BatchResult(accepted=result.accepted, duplicates=result.duplicates)
@@ -51,8 +54,8 @@ def create_order(body: OrderIn, session: SessionDep, who: Writer, response: Resp
     return stored
 
 
-@router.post("/orders/batch", response_model=BatchResult)
-def create_orders(body: OrderBatch, session: SessionDep, who: Writer) -> BatchResult:
+@router.post("/orders/batch", response_model=BatchResult, openapi_extra=body_docs(OrderBatch))
+def create_orders(session: SessionDep, who: Writer, body: Annotated[OrderBatch, json_body(OrderBatch)]) -> BatchResult:
     """Store up to 10,000 orders, all or nothing."""
     result = service.ingest_orders(session, body.orders, actor=who.actor)
     return BatchResult(accepted=result.accepted, duplicates=result.duplicates)

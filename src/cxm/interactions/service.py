@@ -11,13 +11,22 @@ from sqlalchemy.orm import Session
 
 from cxm.core.errors import NotFound
 from cxm.core.timeline import TimelineEntry, register_source
-from cxm.interactions.ingest import Incoming, IngestResult, store_interactions, store_orders
+from cxm.interactions.ingest import (
+    Incoming,
+    IncomingBatch,
+    IngestResult,
+    store_interaction_batch,
+    store_interactions,
+    store_order_batch,
+    store_orders,
+)
 from cxm.interactions.models import Interaction, Order, OrderItem
 from cxm.interactions.readers import RejectedRows
 from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
 
 __all__ = [
     "Incoming",
+    "IncomingBatch",
     "IngestResult",
     "InteractionRef",
     "RejectedRows",
@@ -31,26 +40,16 @@ __all__ = [
     "interactions_after",
     "newest_interaction_id",
     "store_interaction",
+    "store_interaction_batch",
     "store_interactions",
     "store_order",
+    "store_order_batch",
     "store_orders",
     "totals",
 ]
 
 
 INTERACTION_COLUMNS = tuple(name for name in InteractionIn.model_fields if name not in {"identities", "customer_id"})
-
-
-def interaction_record(item: InteractionIn) -> Incoming:
-    """The stored form of a validated interaction."""
-    # Read the fields directly: model_dump() per item cost a fifth of a 10,000-event batch.
-    values = {name: getattr(item, name) for name in INTERACTION_COLUMNS}
-    return Incoming(
-        values=values,
-        keys=tuple(sorted(item.identities.items())),
-        customer_id=item.customer_id,
-        client_id=item.event_id,
-    )
 
 
 def order_record(item: OrderIn) -> Incoming:
@@ -66,11 +65,22 @@ def order_record(item: OrderIn) -> Incoming:
     )
 
 
+def interaction_batch(items: Sequence[InteractionIn]) -> IncomingBatch:
+    """The stored form of validated interactions, column by column."""
+    # Read the fields directly: model_dump() per item cost a fifth of a 10,000-event batch.
+    return IncomingBatch(
+        values={name: [getattr(item, name) for item in items] for name in INTERACTION_COLUMNS},
+        keys=[tuple(sorted(item.identities.items())) for item in items],
+        customer_ids=[item.customer_id for item in items],
+        client_ids=[item.event_id for item in items],
+    )
+
+
 def ingest_interactions(
     session: Session, items: Sequence[InteractionIn], *, actor: str, now: datetime | None = None
 ) -> IngestResult:
     """Store validated interactions, resolving each to its customer."""
-    return store_interactions(session, [interaction_record(i) for i in items], actor=actor, now=now)
+    return store_interaction_batch(session, interaction_batch(items), actor=actor, now=now)
 
 
 def ingest_orders(
