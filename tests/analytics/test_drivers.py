@@ -88,6 +88,7 @@ def test_planted_driver_ranks_first_with_johnson_weights(
     for row in found.to_dict("records"):
         assert row["weight"] == pytest.approx(expected[row["driver"]], abs=TOLERANCE)
         assert row["weight_ci_low"] <= row["weight"] <= row["weight_ci_high"]
+        assert 0 <= row["importance_ci_low"] <= row["importance_pct"] <= row["importance_ci_high"] <= 100
         assert row["n"] == len(y)
     assert found["weight"].sum() == pytest.approx(ols_r2(x, y), abs=TOLERANCE)
     assert found["importance_pct"].sum() == pytest.approx(100.0)

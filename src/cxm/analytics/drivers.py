@@ -137,7 +137,7 @@ def _frame(
     frame = pd.DataFrame({"driver": names, "kind": drivers["kind"].tolist(), "weight": found.weights})
     frame["weight_ci_low"], frame["weight_ci_high"] = found.ci_low, found.ci_high
     frame["importance_pct"] = found.weights * scale
-    frame["importance_ci_low"], frame["importance_ci_high"] = found.ci_low * scale, found.ci_high * scale
+    frame["importance_ci_low"], frame["importance_ci_high"] = found.share_ci_low, found.share_ci_high
     frame["rank"] = frame["weight"].rank(ascending=False, method="min").astype(int)
     frame["mean_score"], frame["performance"] = means, performance
     frame["quadrant"] = quadrants(frame["importance_pct"].to_numpy(), performance)

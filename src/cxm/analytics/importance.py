@@ -33,6 +33,8 @@ class Importance:
     ci_low: Matrix
     ci_high: Matrix
     r_squared: float
+    share_ci_low: Matrix  # the same intervals for each weight as % of its resample's R^2
+    share_ci_high: Matrix
 
 
 def _correlations(x: Matrix, y: Matrix) -> tuple[Matrix, Matrix]:
@@ -126,12 +128,19 @@ def importance(x: Matrix, y: Matrix, *, method: str = "relative_weights", resamp
     weigh, resamples = METHODS[method], RESAMPLES[method] if resamples is None else resamples
     weights = weigh(x, y)
     if resamples <= 0:
-        return Importance(weights, np.full_like(weights, np.nan), np.full_like(weights, np.nan), float(weights.sum()))
+        none = np.full_like(weights, np.nan)
+        return Importance(weights, none, none, float(weights.sum()), none, none)
     rng = np.random.default_rng(seed_of(x, y))
     drawn = np.array([_resampled(weigh, x, y, rng.integers(0, len(y), len(y))) for _ in range(resamples)])
+    low, high = _percentiles(drawn)
+    share_low, share_high = _percentiles(100 * drawn / drawn.sum(axis=1, keepdims=True))
+    return Importance(weights, low, high, float(weights.sum()), share_low, share_high)
+
+
+def _percentiles(drawn: Matrix) -> tuple[Matrix, Matrix]:
     tail = 100 * (1 - CONFIDENCE) / 2
     low, high = np.nanpercentile(drawn, [tail, 100 - tail], axis=0)
-    return Importance(weights, low, high, float(weights.sum()))
+    return low, high
 
 
 def _resampled(weigh: Weigher, x: Matrix, y: Matrix, rows: NDArray[np.int64]) -> Matrix:

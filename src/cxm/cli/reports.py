@@ -103,15 +103,13 @@ def _print_drivers(frame: Any, output: ReportFormat, chart: Path | None) -> None
 def _drivers_table(frame: Any) -> Table:
     first = frame.iloc[0]
     title = f"key drivers of {first['outcome']} — R² {first['r_squared']:.3f}, n = {first['n']:,} ({first['method']})"
-    table = Table(title=title, caption="importance = share of R² (95% bootstrap CI); performance = mean as % of scale")
-    for name in ("rank", "driver", "importance %", "95% CI", "mean", "performance", "quadrant"):
-        table.add_column(name, justify="left" if name in ("driver", "quadrant") else "right")
+    table = Table(title=title, caption="importance: % of R² (95% bootstrap CI); performance: mean as % of scale")
+    for name in ("#", "driver", "importance %", "95% CI", "performance", "quadrant"):
+        table.add_column(name, justify="left" if name in ("driver", "quadrant") else "right", no_wrap=name != "driver")
     for row in frame.to_dict("records"):
-        interval = f"{_cell(row['importance_ci_low'])} to {_cell(row['importance_ci_high'])}"
-        figures = [_cell(row[k]) for k in ("importance_pct",)] + [interval, _cell(row["mean_score"])]
-        table.add_row(
-            str(row["rank"]), escape(str(row["driver"])), *figures, _cell(row["performance"]), row["quadrant"]
-        )
+        interval = f"{_cell(row['importance_ci_low'])}-{_cell(row['importance_ci_high'])}"
+        figures = [_cell(row["importance_pct"]), interval, _cell(row["performance"])]
+        table.add_row(str(row["rank"]), escape(str(row["driver"])), *figures, row["quadrant"])
     return table
 
 
