@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import cxm.tables  # noqa: F401  (every table is known)
 from cxm.analytics import service as analytics_service
-from cxm.analytics.library import Metrics
+from cxm.analytics.library import Analyses, Metrics
 from cxm.config import Settings
 from cxm.core.db import make_engine, make_sessionmaker
 from cxm.core.errors import InvalidInput
@@ -56,6 +56,7 @@ class Hub:
         self.settings = Settings(database_url=self.database_url)
         self._analytics: analytics_service.Engine | None = None
         self.metrics = Metrics(self._analytics_engine)
+        self.analytics = Analyses(self._analytics_engine)
 
     def _analytics_engine(self) -> analytics_service.Engine:
         if self._analytics is None:

@@ -16,7 +16,15 @@ import pyarrow as pa
 # The columns of each operational table that facts use, with their analytic types.
 SOURCES: dict[str, dict[str, str]] = {
     "answers": {"response_id": "int64", "question_id": "int64", "score": "int64"},
-    "questions": {"id": "int64", "survey_id": "int64", "key": "string", "kind": "string"},
+    "questions": {
+        "id": "int64",
+        "survey_id": "int64",
+        "key": "string",
+        "kind": "string",
+        "position": "int64",
+        "scale_min": "int64",
+        "scale_max": "int64",
+    },
     "surveys": {"id": "int64", "key": "string"},
     "responses": {
         "id": "int64",

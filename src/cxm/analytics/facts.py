@@ -117,4 +117,26 @@ def customers(tables: Any) -> Table:
     )
 
 
-FACTS = {"scores": scores, "response_times": response_times, "invitations": invitations, "customers": customers}
+def questions(tables: Any) -> Table:
+    """The scored questions of every survey with their scales (what driver analysis may use)."""
+    q = tables("questions")
+    q = q.filter(q.kind.isin(SCORED_KINDS))
+    s = tables("surveys").select(sid="id", survey="key")
+    joined = q.join(s, q.survey_id == s.sid)
+    return joined.select(
+        survey=joined.survey,
+        question=joined.key,
+        kind=joined.kind,
+        position=joined.position.cast("int64"),
+        scale_min=joined.scale_min.cast("int64"),
+        scale_max=joined.scale_max.cast("int64"),
+    )
+
+
+FACTS = {
+    "scores": scores,
+    "response_times": response_times,
+    "invitations": invitations,
+    "customers": customers,
+    "questions": questions,
+}

@@ -50,3 +50,32 @@ class Metrics:
     def first_response_time(self, **options: object) -> pd.DataFrame:
         """Median and p90 first-response time of inbound questions, and the share within the target."""
         return self.metric("first_response_time", **options)  # type: ignore[arg-type]
+
+
+class Analyses:
+    """Analyses that explain the figures: `hub.analytics.drivers(survey=..., outcome=...)`."""
+
+    def __init__(self, engine: Callable[[], service.Engine]) -> None:
+        self._engine = engine
+
+    def drivers(
+        self,
+        survey: str,
+        outcome: str,
+        *,
+        drivers: Sequence[str] = (),
+        level: str = "response",
+        method: str = "relative_weights",
+        resamples: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        **where: Sequence[str] | str,
+    ) -> pd.DataFrame:
+        """Key drivers of a question: share of R^2 with 95% CI, rank, performance and quadrant per driver."""
+        filters = service.describe_query(since=since, until=until, where=where)
+        request = service.DriverQuery(survey, outcome, tuple(drivers), level, method, resamples, filters)
+        return service.key_drivers(self._engine(), request)
+
+    def drivers_chart(self, survey: str, outcome: str, *, image: str = "svg", **options: object) -> bytes:
+        """The importance x performance quadrant as SVG (or PNG) bytes."""
+        return service.quadrant_chart(self.drivers(survey, outcome, **options), image=image)  # type: ignore[arg-type]

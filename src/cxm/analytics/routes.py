@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from cxm.analytics import service
-from cxm.analytics.schemas import MetricResult, SyncResult
+from cxm.analytics.charts import FORMATS
+from cxm.analytics.schemas import DriverResult, MetricResult, SyncResult
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
 
@@ -49,6 +50,65 @@ def get_metric(
     return MetricResult(
         metric=metric, unit=service.UNITS[metric], engine=engine.kind, by=list(query.by), period=period, rows=rows
     )
+
+
+def driver_query(
+    survey: Annotated[str, Query(description="Key of the survey holding the outcome question")],
+    outcome: Annotated[str, Query(description="Key of the outcome question, e.g. nps or overall")],
+    driver: Annotated[
+        list[str] | None, Query(description="Driver question (repeatable); `survey.question` for another survey's")
+    ] = None,
+    level: Annotated[str, Query(description="response | customer (scores averaged per customer)")] = "response",
+    method: Annotated[
+        str, Query(description="relative_weights (Johnson) | shapley (LMG, up to 15 drivers)")
+    ] = "relative_weights",
+    resamples: Annotated[
+        int | None, Query(ge=0, le=2000, description="Bootstrap resamples for the CIs (0: none)")
+    ] = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    channel: Values = None,
+    journey_stage: Values = None,
+    segment: Values = None,
+    language: Values = None,
+) -> service.DriverQuery:
+    """The driver analysis a request asks for."""
+    where = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
+    filters = service.describe_query(since=since, until=until, where=where)
+    return service.DriverQuery(survey, outcome, tuple(driver or ()), level, method, resamples, filters)
+
+
+Drivers = Annotated[service.DriverQuery, Depends(driver_query)]
+
+
+@router.get("/analytics/drivers", response_model=DriverResult)
+def get_drivers(request: Request, _: Reader, asked: Drivers) -> DriverResult:
+    """Key drivers: each driver's share of R^2 (95% bootstrap CI), rank, performance (0-100) and quadrant."""
+    engine = _engine(request)
+    frame = service.key_drivers(engine, asked)
+    return DriverResult(
+        survey=asked.survey,
+        outcome=asked.outcome,
+        level=asked.level,
+        method=asked.method,
+        engine=engine.kind,
+        n=int(frame["n"].iloc[0]),
+        r_squared=float(frame["r_squared"].iloc[0]),
+        rows=service.records(frame),
+    )
+
+
+@router.get(
+    "/analytics/drivers/chart",
+    response_class=Response,
+    responses={200: {"content": {kind: {} for kind in FORMATS.values()}}},
+)
+def get_drivers_chart(
+    request: Request, _: Reader, asked: Drivers, image: Annotated[str, Query(pattern="^(svg|png)$")] = "svg"
+) -> Response:
+    """The importance x performance quadrant as an SVG (or PNG) image."""
+    frame = service.key_drivers(_engine(request), asked)
+    return Response(service.quadrant_chart(frame, image=image), media_type=FORMATS[image])
 
 
 @router.post("/analytics/sync", response_model=SyncResult)

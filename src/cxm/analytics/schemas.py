@@ -24,3 +24,16 @@ class SyncResult(BaseModel):
     rows: dict[str, int]
     erased_customers: int
     seconds: float
+
+
+class DriverResult(BaseModel):
+    """Key drivers of one outcome: one row per driver with its share of R^2, performance and quadrant."""
+
+    survey: str
+    outcome: str
+    level: str
+    method: str
+    engine: str
+    n: int
+    r_squared: float
+    rows: list[dict[str, Any]]

@@ -10,6 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import stats
+from cxm.analytics.charts import quadrant_chart
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
     PERIODS,
@@ -19,6 +20,7 @@ from cxm.analytics.dimensions import (
     check_query,
     group_columns,
 )
+from cxm.analytics.drivers import DriverQuery, key_drivers
 from cxm.analytics.engines import Engine, analytics_url, open_engine
 from cxm.analytics.metrics import (
     SCORE_METRICS,
@@ -38,7 +40,19 @@ METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
 DEFAULT_TARGET_SECONDS = 3600.0
 ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_DIMENSIONS}
 
-__all__ = ["METRICS", "PERIODS", "Engine", "Query", "SyncReport", "engine_for", "metric", "sync_store"]
+__all__ = [
+    "METRICS",
+    "PERIODS",
+    "DriverQuery",
+    "Engine",
+    "Query",
+    "SyncReport",
+    "engine_for",
+    "key_drivers",
+    "metric",
+    "quadrant_chart",
+    "sync_store",
+]
 
 
 def engine_for(settings: Settings) -> Engine:

@@ -27,7 +27,8 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers")
+FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions")
+PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
 LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
 
@@ -169,6 +170,12 @@ def _sync_invitations(run: Run) -> int:
     return _materialise(run, "invitations", None)
 
 
+def _sync_questions(run: Run) -> int:
+    """Scored questions and their scales: a small table, refreshed whole."""
+    run.stage_many({"questions": None, "surveys": None})
+    return _materialise(run, "questions", None)
+
+
 def _people(run: Run, sql: str) -> tuple[list[int], int]:
     """Customer ids named by new rows of merges or tombstones, and the newest row id."""
     with read_only(run.operational).connect() as connection:
@@ -201,7 +208,7 @@ def _apply_tombstones(run: Run) -> int:
     mark = int(run.mark("tombstones.id") or 0)
     erased, newest = _people(run, f"SELECT id, customer_id FROM tombstones WHERE id > {mark}")
     for name in FACT_TABLES:
-        if erased and run.has(name):
+        if erased and name not in PEOPLE_FREE and run.has(name):
             run.sql(f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
     if erased:
         run.set_mark("tombstones.id", newest)
@@ -223,6 +230,7 @@ def sync(
         say("interactions")
         report.rows["response times"] = _sync_response_times(run)
         report.rows["invitations"] = _sync_invitations(run)
+        report.rows["questions"] = _sync_questions(run)
         _apply_merges(run)
         report.erased_customers = _apply_tombstones(run)
         if lake is not None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli.base import app, console, open_hub, out, settings
+from cxm.core.errors import InvalidInput
 
 analytics_app = typer.Typer(help="The analytics store (DuckDB by default) and its Parquet lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
@@ -41,7 +44,9 @@ def analytics_sync() -> None:
 
 @app.command("report")
 def report(
-    metric: Annotated[str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time")],
+    metric: Annotated[
+        str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time | drivers")
+    ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
     since: Annotated[datetime | None, typer.Option(help="From this date (UTC)")] = None,
@@ -49,8 +54,15 @@ def report(
     where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
     target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
     output: Annotated[ReportFormat, typer.Option("--format", help="table | csv | json")] = ReportFormat.table,
+    survey: Annotated[str | None, typer.Option(help="drivers: the survey holding the outcome")] = None,
+    outcome: Annotated[str | None, typer.Option(help="drivers: the outcome question key")] = None,
+    driver: Annotated[list[str] | None, typer.Option(help="drivers: a driver question (repeatable)")] = None,
+    level: Annotated[str, typer.Option(help="drivers: response | customer")] = "response",
+    method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
+    resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
+    chart: Annotated[Path | None, typer.Option(help="drivers: also write the quadrant chart (.svg or .png)")] = None,
 ) -> None:
-    """A metric with n, 95% CI, change and p-value, by any dimensions and period."""
+    """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
     from cxm.analytics import service as analytics_service
 
     filters: dict[str, list[str]] = {}
@@ -58,13 +70,47 @@ def report(
         name, _, value = item.partition("=")
         filters.setdefault(name.strip(), []).append(value.strip())
     query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
-    frame = analytics_service.metric(analytics_service.engine_for(settings()), metric, query, target_seconds=target)
+    engine = analytics_service.engine_for(settings())
+    if metric == "drivers":
+        if not survey or not outcome:
+            raise InvalidInput("drivers needs --survey and --outcome")
+        asked = analytics_service.DriverQuery(survey, outcome, tuple(driver or ()), level, method, resamples, query)
+        _print_drivers(analytics_service.key_drivers(engine, asked), output, chart)
+        return
+    frame = analytics_service.metric(engine, metric, query, target_seconds=target)
     if output is ReportFormat.csv:
         out.print(frame.to_csv(index=False), end="", highlight=False, markup=False)
     elif output is ReportFormat.json:
         out.print_json(data=analytics_service.records(frame))
     else:
         out.print(_table(frame, metric, analytics_service.UNITS[metric]))
+
+
+def _print_drivers(frame: Any, output: ReportFormat, chart: Path | None) -> None:
+    from cxm.analytics import service as analytics_service
+
+    if chart is not None:
+        image = chart.suffix.lstrip(".").lower() or "svg"
+        chart.write_bytes(analytics_service.quadrant_chart(frame, image=image))
+    if output is ReportFormat.csv:
+        out.print(frame.to_csv(index=False), end="", highlight=False, markup=False)
+    elif output is ReportFormat.json:
+        out.print_json(data=analytics_service.records(frame))
+    else:
+        out.print(_drivers_table(frame))
+
+
+def _drivers_table(frame: Any) -> Table:
+    first = frame.iloc[0]
+    title = f"key drivers of {first['outcome']} — R² {first['r_squared']:.3f}, n = {first['n']:,} ({first['method']})"
+    table = Table(title=title, caption="importance: % of R² (95% bootstrap CI); performance: mean as % of scale")
+    for name in ("#", "driver", "importance %", "95% CI", "performance", "quadrant"):
+        table.add_column(name, justify="left" if name in ("driver", "quadrant") else "right", no_wrap=name != "driver")
+    for row in frame.to_dict("records"):
+        interval = f"{_cell(row['importance_ci_low'])}-{_cell(row['importance_ci_high'])}"
+        figures = [_cell(row["importance_pct"]), interval, _cell(row["performance"])]
+        table.add_row(str(row["rank"]), escape(str(row["driver"])), *figures, row["quadrant"])
+    return table
 
 
 def _utc(moment: datetime | None) -> datetime | None:
