@@ -23,6 +23,20 @@ def normalised_identities(identities: dict[str, str], region: str | None = None)
         raise ValueError(error.message) from None
 
 
+class Identified(Schema):
+    """A record that says whom it concerns: a known customer id or identities."""
+
+    customer_id: int | None = None
+    identities: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _identify(self) -> Identified:
+        if not self.identities and self.customer_id is None:
+            raise ValueError('give identities (e.g. {"email": ...}) or a customer_id')
+        self.identities = normalised_identities(self.identities)
+        return self
+
+
 class ConsentIn(Schema):
     """A consent decision sent by a client."""
 

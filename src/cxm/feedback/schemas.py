@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from cxm.core.schemas import ReadModel, Schema
-from cxm.customers.schemas import normalised_identities
+from cxm.customers.schemas import Identified, normalised_identities
 from cxm.feedback.definitions import check_definition
 from cxm.feedback.models import QuestionKind, SurveyStatus
 
@@ -169,21 +169,12 @@ class ResponseRead(ReadModel):
     duplicate: bool = False
 
 
-class InvitationCreate(Schema):
+class InvitationCreate(Identified):
     """Invite one customer (by id or identity) to a survey, by e-mail or as a personal link."""
 
-    customer_id: int | None = None
-    identities: dict[str, str] = Field(default_factory=dict)
     interaction_id: int | None = None
     channel: Literal["email", "link"] = "email"
     send_at: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _identify(self) -> InvitationCreate:
-        if not self.identities and self.customer_id is None:
-            raise ValueError('give identities (e.g. {"email": ...}) or a customer_id')
-        self.identities = normalised_identities(self.identities)
-        return self
 
 
 class InvitationRead(ReadModel):

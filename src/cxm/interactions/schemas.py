@@ -9,24 +9,10 @@ from typing import Any
 from pydantic import AwareDatetime, ConfigDict, Field, field_validator, model_validator
 
 from cxm.core.schemas import ReadModel, Schema
-from cxm.customers.schemas import normalised_identities
+from cxm.customers.schemas import Identified
 from cxm.interactions.models import Channel, Direction, JourneyStage
 
 Text = Field(default=None, max_length=200)
-
-
-class Identified(Schema):
-    """A record that says whom it concerns: a known customer id or identities."""
-
-    customer_id: int | None = None
-    identities: dict[str, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _identify(self) -> Identified:
-        if not self.identities and self.customer_id is None:
-            raise ValueError('give identities (e.g. {"email": ...}) or a customer_id')
-        self.identities = normalised_identities(self.identities)
-        return self
 
 
 class InteractionIn(Identified):
