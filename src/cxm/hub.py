@@ -23,6 +23,7 @@ from cxm.feedback import service as feedback_service
 from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn, OrderIn
+from cxm.text.library import TextLibrary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +57,7 @@ class Hub:
         self.settings = Settings(database_url=self.database_url)
         self._analytics: analytics_service.Engine | None = None
         self.metrics = Metrics(self._analytics_engine)
+        self.text = TextLibrary(self.session, self.settings.text_languages)
 
     def _analytics_engine(self) -> analytics_service.Engine:
         if self._analytics is None:
