@@ -30,7 +30,7 @@ def engine() -> OfflineEngine:
         ("Coletul a ajuns repede și personalul a fost amabil.", "ro"),
         ("The parcel arrived quickly and the staff were kind.", "en"),
         ("Zásielka prišla rýchlo a všetko bolo v poriadku.", "sk"),
-        ("Пакет је стигао брзо и особље је било љубазно.", "hr"),
+        ("Пакет је стигао брзо и особље је било љубазно.", "hr"),  # noqa: RUF001 (Serbian Cyrillic)
         ("12345 !!!", "und"),
     ],
 )
@@ -88,7 +88,9 @@ def test_char_model_survives_storage_without_pickle() -> None:
     labels = ["positive", "negative", "positive", "negative", "positive", "negative"] * 3
     model = CharModel().fit(texts, labels)
     restored = CharModel.from_bytes(model.to_bytes())
-    assert restored.scores(["friendly and fast"]).tolist() == pytest.approx(model.scores(["friendly and fast"]).tolist())
+    assert restored.scores(["friendly and fast"]).tolist() == pytest.approx(
+        model.scores(["friendly and fast"]).tolist()
+    )
     assert restored.scores(["friendly and fast"])[0] > 0 > restored.scores(["rude and slow"])[0]
 
 

@@ -26,8 +26,11 @@ def rate(session: Session, comments: list[tuple[int, str]]) -> None:
     survey = feedback_service.create_survey(session, feedback_service.load_template("relationship-nps"))
     items = [
         feedback_service.IncomingResponse(
-            answers={"nps": score, "reason": text}, external_id=f"r{i}", language="en",
-            started_at=START + timedelta(days=i), completed_at=START + timedelta(days=i),
+            answers={"nps": score, "reason": text},
+            external_id=f"r{i}",
+            language="en",
+            started_at=START + timedelta(days=i),
+            completed_at=START + timedelta(days=i),
         )
         for i, (score, text) in enumerate(comments)
     ]
@@ -37,8 +40,10 @@ def rate(session: Session, comments: list[tuple[int, str]]) -> None:
 
 def company_comments(n: int = 60) -> list[tuple[int, str]]:
     """Comments whose polarity only this company's ratings reveal: which counter served the customer."""
-    return [(10, f"Served at counter Alpha, ticket {i}.") if i % 2 else (2, f"Served at counter Omega, ticket {i}.")
-            for i in range(n)]
+    return [
+        (10, f"Served at counter Alpha, ticket {i}.") if i % 2 else (2, f"Served at counter Omega, ticket {i}.")
+        for i in range(n)
+    ]
 
 
 def test_rated_comments_keep_only_clear_scores_oldest_first(session: Session) -> None:
@@ -85,8 +90,9 @@ def test_api_analyzes_texts_and_trains(client: TestClient, admin_headers: dict[s
 
 def test_api_refuses_bad_requests(client: TestClient, admin_headers: dict[str, str]) -> None:
     assert client.post("/api/v1/text/analyze", json={"texts": []}, headers=admin_headers).status_code == 422
-    assert client.post("/api/v1/text/analyze", json={"texts": ["x"], "language": "<b>"},
-                       headers=admin_headers).json()["error"]["code"]
+    assert client.post("/api/v1/text/analyze", json={"texts": ["x"], "language": "<b>"}, headers=admin_headers).json()[
+        "error"
+    ]["code"]
     assert client.post("/api/v1/text/analyze", json={"texts": ["x"]}).status_code == 401
     refused = client.post("/api/v1/text/models", headers=admin_headers)
     assert refused.status_code == 422 and "rated comments" in refused.json()["error"]["message"]
@@ -110,10 +116,12 @@ def test_cli_analyzes_evaluates_and_trains(database_url: str, db: Engine, tmp_pa
     analysed = runner.invoke(cli_app, [*base, "analyze", str(texts)])
     assert analysed.exit_code == 0 and analysed.stdout.count("\n") == 2 and '"label": "negative"' in analysed.stdout
     rated = tmp_path / "rated.csv"
-    rated.write_text("stars,text\n5,Wonderful staff and fast delivery.\n1,Awful service and rude staff.\n3,ok\n",
-                     encoding="utf-8")
-    evaluated = runner.invoke(cli_app, [*base, "evaluate", str(rated), "--label-column", "stars",
-                                        "--positive", "4,5", "--negative", "0,1,2"])
+    rated.write_text(
+        "stars,text\n5,Wonderful staff and fast delivery.\n1,Awful service and rude staff.\n3,ok\n", encoding="utf-8"
+    )
+    evaluated = runner.invoke(
+        cli_app, [*base, "evaluate", str(rated), "--label-column", "stars", "--positive", "4,5", "--negative", "0,1,2"]
+    )
     assert evaluated.exit_code == 0 and "texts 2  accuracy 1.000  macro-F1 1.000" in evaluated.stdout
     missing = runner.invoke(cli_app, [*base, "evaluate", str(rated), "--label-column", "rating"])
     assert missing.exit_code != 0

@@ -88,8 +88,16 @@ def models() -> None:
         hub.close()
     table = Table("id", "in use", "trained", "train", "test", "macro-F1", "in use before", "accuracy")
     for m in frame.itertuples():
-        table.add_row(str(m.id), "*" if m.active else "", f"{m.created_at:%Y-%m-%d %H:%M}", str(m.train_size),
-                      str(m.test_size), f"{m.macro_f1:.3f}", f"{m.baseline_macro_f1:.3f}", f"{m.accuracy:.3f}")
+        table.add_row(
+            str(m.id),
+            "*" if m.active else "",
+            f"{m.created_at:%Y-%m-%d %H:%M}",
+            str(m.train_size),
+            str(m.test_size),
+            f"{m.macro_f1:.3f}",
+            f"{m.baseline_macro_f1:.3f}",
+            f"{m.accuracy:.3f}",
+        )
     out.print(table)
 
 
@@ -116,8 +124,9 @@ def _values(option: str) -> set[str]:
     return {v.strip() for v in option.split(",") if v.strip()}
 
 
-def _labelled(file: Path, text_column: str, label_column: str, positive: set[str],
-              negative: set[str]) -> tuple[list[str], list[str]]:
+def _labelled(
+    file: Path, text_column: str, label_column: str, positive: set[str], negative: set[str]
+) -> tuple[list[str], list[str]]:
     pairs = [(r[text_column], r[label_column].strip()) for r in _rows(file, text_column, label_column)]
     kept = [(t, "positive" if v in positive else "negative") for t, v in pairs if v in positive | negative and t]
     if not kept:

@@ -37,10 +37,14 @@ def rated_comments(session: Session) -> list[RatedComment]:
         .where(Response.status == ResponseStatus.complete, Answer.text.is_not(None), Answer.text != "")
         .order_by(Response.completed_at, Response.id)
     )
-    return [c for row in session.execute(query) if (c := _rated(*row)) is not None]
+    return [c for row in session.execute(query) if (c := _rated(*row.tuple())) is not None]
 
 
-def _rated(response_id: int, text: str, score: int, kind: str, completed_at: datetime) -> RatedComment | None:
+def _rated(
+    response_id: int, text: str | None, score: int | None, kind: str, completed_at: datetime | None
+) -> RatedComment | None:
+    if text is None or score is None or completed_at is None:
+        return None
     negative_to, positive_from = CLEAR_SCORES[QuestionKind(kind)]
     if negative_to < score < positive_from:
         return None

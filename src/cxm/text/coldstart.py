@@ -37,8 +37,13 @@ def head_bytes(head: EmbeddingHead) -> bytes:
     """A trained head as an .npz archive with the digest of its seed."""
     buffer = io.BytesIO()
     model = head.model
-    np.savez(buffer, coef=model.coef_, intercept=model.intercept_, classes=np.array(model.classes_, dtype=str),
-             digest=np.array(seed_digest()))
+    np.savez(
+        buffer,
+        coef=model.coef_,
+        intercept=model.intercept_,
+        classes=np.array(model.classes_, dtype=str),
+        digest=np.array(seed_digest()),
+    )
     return buffer.getvalue()
 
 
@@ -58,7 +63,8 @@ def load_head(embedder: E5) -> EmbeddingHead:
 
 def _stored() -> np.lib.npyio.NpzFile:
     data = resources.files("cxm.text").joinpath(HEAD_FILE).read_bytes()
-    return np.load(io.BytesIO(data), allow_pickle=False)
+    stored: np.lib.npyio.NpzFile = np.load(io.BytesIO(data), allow_pickle=False)
+    return stored
 
 
 if __name__ == "__main__":

@@ -38,8 +38,13 @@ class TextEngine(Protocol):
 class OfflineEngine:
     """Language by langidentify, sentiment by the E5 head (and the company's character model), YAKE keyphrases."""
 
-    def __init__(self, *, languages: Sequence[str] = DEFAULT_LANGUAGES, char_model: CharModel | None = None,
-                 embeddings: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        char_model: CharModel | None = None,
+        embeddings: bool = True,
+    ) -> None:
         self.detector = detector_for(tuple(languages))
         self.head = cold_start_head() if embeddings else None
         self.char_model = char_model
@@ -48,23 +53,27 @@ class OfflineEngine:
         """Language, sentiment and keyphrases for each text."""
         languages = [language or self.detector.detect(t) for t in texts]
         sentiments = self.sentiments(texts)
-        return [TextAnalysis(lang, s, keyphrases(t, lang)) for t, lang, s in zip(texts, languages, sentiments, strict=True)]
+        return [
+            TextAnalysis(lang, s, keyphrases(t, lang)) for t, lang, s in zip(texts, languages, sentiments, strict=True)
+        ]
 
     def sentiments(self, texts: Sequence[str]) -> list[Sentiment]:
         """Sentiment of each text; clauses of longer texts are scored too, to find `mixed` ones."""
         parts = [clauses(t) for t in texts]
         split = [p if len(p) > 1 else [] for p in parts]
         scores = self.scores([*texts, *(c for p in split for c in p)])
-        whole, rest = scores[: len(texts)], iter(scores[len(texts):].tolist())
-        return [Sentiment(round(float(s), 4), label_for(float(s), [next(rest) for _ in p]))
-                for s, p in zip(whole, split, strict=True)]
+        whole, rest = scores[: len(texts)], iter(scores[len(texts) :].tolist())
+        return [
+            Sentiment(round(float(s), 4), label_for(float(s), [next(rest) for _ in p]))
+            for s, p in zip(whole, split, strict=True)
+        ]
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Scores in [-1, 1]: the mean of the models the engine has."""
         models: list[EmbeddingHead | CharModel] = [m for m in (self.head, self.char_model) if m is not None]
         if not models or not texts:
             return np.zeros(len(texts))
-        return np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0)
+        return np.asarray(np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0), dtype=float)
 
 
 @lru_cache(maxsize=4)

@@ -22,7 +22,7 @@ class Figures:
         return f"n={self.n} accuracy={self.accuracy:.3f} macro-F1={self.macro_f1:.3f}"
 
 
-def figures(labels: Sequence[str], scores: np.ndarray) -> Figures:
+def figures(labels: Sequence[str], scores: Sequence[float] | np.ndarray) -> Figures:
     """Accuracy and macro-F1 (over positive and negative) of `score > 0` as positive."""
     predicted = np.where(np.asarray(scores) > 0, "positive", "negative")
     truth = list(labels)

@@ -22,8 +22,9 @@ def keyphrases(text: str, language: str, *, top: int = 5) -> list[str]:
 
 @lru_cache(maxsize=32)
 def _extractor(language: str, top: int) -> yake.KeywordExtractor:
-    return yake.KeywordExtractor(lan=YAKE_CODES.get(language, language), n=3, top=top,
-                                 stopwords=frozenset(stopwords(language)))
+    return yake.KeywordExtractor(
+        lan=YAKE_CODES.get(language, language), n=3, top=top, stopwords=frozenset(stopwords(language))
+    )
 
 
 @lru_cache(maxsize=32)

@@ -51,8 +51,18 @@ class TextLibrary:
         return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
-MODEL_COLUMNS = ["id", "active", "created_at", "train_size", "test_size", "accuracy", "macro_f1",
-                 "baseline_accuracy", "baseline_macro_f1", "trained_until"]
+MODEL_COLUMNS = [
+    "id",
+    "active",
+    "created_at",
+    "train_size",
+    "test_size",
+    "accuracy",
+    "macro_f1",
+    "baseline_accuracy",
+    "baseline_macro_f1",
+    "trained_until",
+]
 
 
 def _rows(texts: Sequence[str], analyses: list[service.TextAnalysis]) -> Iterator[tuple[object, ...]]:

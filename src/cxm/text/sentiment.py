@@ -92,8 +92,12 @@ class CharModel:
         terms = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
         buffer = io.BytesIO()
         np.savez_compressed(
-            buffer, terms=np.array(terms, dtype=str), idf=self.vectorizer.idf_, coef=self.model.coef_,
-            intercept=self.model.intercept_, classes=np.array(self.model.classes_, dtype=str),
+            buffer,
+            terms=np.array(terms, dtype=str),
+            idf=self.vectorizer.idf_,
+            coef=self.model.coef_,
+            intercept=self.model.intercept_,
+            classes=np.array(self.model.classes_, dtype=str),
         )
         return buffer.getvalue()
 

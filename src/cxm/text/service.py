@@ -52,7 +52,9 @@ def _scores(analyses: list[TextAnalysis]) -> list[float]:
     return [a.sentiment.score for a in analyses]
 
 
-def train(session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES, min_comments: int = MIN_COMMENTS) -> TextModel:
+def train(
+    session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES, min_comments: int = MIN_COMMENTS
+) -> TextModel:
     """Train the character model on the company's rated comments; adopt it only if it beats the engine in use."""
     return train_char_model(session, languages=languages, min_comments=min_comments)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,7 +46,9 @@ def _time_split(
     """Oldest 80% to learn from, newest 20% to test on; both labels needed in each."""
     cut = int(len(comments) * (1 - HOLDOUT))
     train, test = comments[:cut], comments[cut:]
-    if len(comments) < min_comments or any({c.label for c in part} != {"negative", "positive"} for part in (train, test)):
+    if len(comments) < min_comments or any(
+        {c.label for c in part} != {"negative", "positive"} for part in (train, test)
+    ):
         raise InvalidInput(
             f"training needs at least {min_comments} rated comments with both clearly negative and clearly positive "
             f"scores among the older and the newest; there are {len(comments)}"
@@ -62,11 +65,21 @@ def _figures(engine: OfflineEngine, texts: list[str], labels: list[str]) -> Figu
     return figures(labels, engine.scores(texts))
 
 
-def _record(train: list[feedback_service.RatedComment], test: list[feedback_service.RatedComment],
-            result: Figures, baseline: Figures) -> TextModel:
+def _record(
+    train: list[feedback_service.RatedComment],
+    test: list[feedback_service.RatedComment],
+    result: Figures,
+    baseline: Figures,
+) -> TextModel:
     return TextModel(
-        kind="char", active=False, train_size=len(train), test_size=len(test), accuracy=result.accuracy,
-        macro_f1=result.macro_f1, baseline_accuracy=baseline.accuracy, baseline_macro_f1=baseline.macro_f1,
+        kind="char",
+        active=False,
+        train_size=len(train),
+        test_size=len(test),
+        accuracy=result.accuracy,
+        macro_f1=result.macro_f1,
+        baseline_accuracy=baseline.accuracy,
+        baseline_macro_f1=baseline.macro_f1,
         trained_until=train[-1].completed_at,
     )
 
@@ -76,4 +89,3 @@ def _adopt(session: Session, record: TextModel, candidate: CharModel, current: T
         current.active = False
         session.flush()
     record.active, record.data = True, candidate.to_bytes()
-
