@@ -22,6 +22,7 @@ from cxm.feedback.pages import install_pages
 from cxm.feedback.routes import router as feedback_router
 from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
+from cxm.text.routes import router as text_router
 from cxm.web.routes import router as web_router
 from cxm.worker import BackgroundWorker
 
@@ -34,6 +35,7 @@ def api_router() -> APIRouter:
     router.include_router(feedback_router)
     router.include_router(analytics_router)
     router.include_router(distribution_router)
+    router.include_router(text_router)
     return router
 
 

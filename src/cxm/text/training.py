@@ -1,0 +1,91 @@
+"""Learning from the company's own ratings: train, compare on a time-ordered hold-out, adopt only if better."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxm.core.errors import InvalidInput
+from cxm.feedback import service as feedback_service
+from cxm.text.engine import OfflineEngine
+from cxm.text.evaluation import Figures, figures
+from cxm.text.models import TextModel
+from cxm.text.sentiment import CharModel
+
+MIN_COMMENTS = 40
+HOLDOUT = 0.2
+
+
+def active_model(session: Session) -> TextModel | None:
+    """The adopted model in use, if any."""
+    return session.scalars(select(TextModel).where(TextModel.active.is_(True))).first()
+
+
+def train_char_model(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
+    """Train on the older rated comments, test on the newest; the candidate replaces the engine only if better."""
+    comments = feedback_service.rated_comments(session)
+    train, test = _time_split(comments, min_comments)
+    candidate = CharModel().fit([c.text for c in train], [c.label for c in train])
+    current = active_model(session)
+    texts, labels = [c.text for c in test], [c.label for c in test]
+    baseline = _figures(_engine(languages, current), texts, labels)
+    result = _figures(OfflineEngine(languages=languages, char_model=candidate), texts, labels)
+    record = _record(train, test, result, baseline)
+    if result.macro_f1 > baseline.macro_f1:
+        _adopt(session, record, candidate, current)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _time_split(
+    comments: list[feedback_service.RatedComment], min_comments: int
+) -> tuple[list[feedback_service.RatedComment], list[feedback_service.RatedComment]]:
+    """Oldest 80% to learn from, newest 20% to test on; both labels needed in each."""
+    cut = int(len(comments) * (1 - HOLDOUT))
+    train, test = comments[:cut], comments[cut:]
+    if len(comments) < min_comments or any(
+        {c.label for c in part} != {"negative", "positive"} for part in (train, test)
+    ):
+        raise InvalidInput(
+            f"training needs at least {min_comments} rated comments with both clearly negative and clearly positive "
+            f"scores among the older and the newest; there are {len(comments)}"
+        )
+    return train, test
+
+
+def _engine(languages: Sequence[str], model: TextModel | None) -> OfflineEngine:
+    char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
+    return OfflineEngine(languages=languages, char_model=char_model)
+
+
+def _figures(engine: OfflineEngine, texts: list[str], labels: list[str]) -> Figures:
+    return figures(labels, engine.scores(texts))
+
+
+def _record(
+    train: list[feedback_service.RatedComment],
+    test: list[feedback_service.RatedComment],
+    result: Figures,
+    baseline: Figures,
+) -> TextModel:
+    return TextModel(
+        kind="char",
+        active=False,
+        train_size=len(train),
+        test_size=len(test),
+        accuracy=result.accuracy,
+        macro_f1=result.macro_f1,
+        baseline_accuracy=baseline.accuracy,
+        baseline_macro_f1=baseline.macro_f1,
+        trained_until=train[-1].completed_at,
+    )
+
+
+def _adopt(session: Session, record: TextModel, candidate: CharModel, current: TextModel | None) -> None:
+    if current is not None:
+        current.active = False
+        session.flush()
+    record.active, record.data = True, candidate.to_bytes()
