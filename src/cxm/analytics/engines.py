@@ -64,7 +64,9 @@ class Engine:
     def connect(self) -> Iterator[Callable[[str], Table]]:
         """A function from fact name to Ibis table, valid inside the block."""
         if self.kind == "duckdb":
-            with duckdb_connection(self.url, read_only=True) as con:
+            # Not read-only: DuckDB refuses a read-only connection in a process that holds a read-write one (the
+            # in-process worker's sync), while connections of one configuration share the database safely.
+            with duckdb_connection(self.url, read_only=False) as con:
                 yield _stored(con)
         elif self.kind == "spark":
             yield _lake(self._spark_backend(), self.lake)
@@ -114,7 +116,7 @@ def _live_backend(url: str) -> BaseBackend:
 def duckdb_connection(url: str, *, read_only: bool) -> Iterator[BaseBackend]:
     """A DuckDB connection, waiting briefly while another process holds the file."""
     path = url.removeprefix("duckdb:///")
-    if read_only and not Path(path).exists():
+    if not Path(path).exists():
         raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
     con = _open_duckdb(path, read_only)
     try:
@@ -129,7 +131,8 @@ def _open_duckdb(path: str, read_only: bool) -> BaseBackend:
         try:
             return ibis.duckdb.connect(path, read_only=read_only)
         except Exception as error:
-            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+            busy = "lock" in str(error).lower() or "different configuration" in str(error).lower()
+            if not busy or time.monotonic() > deadline:
                 raise AnalyticsUnavailable(f"cannot open the analytics store: {error}") from None
             time.sleep(0.1)
 
