@@ -52,3 +52,18 @@ def engines(
     else:
         found["postgres"] = open_engine(url.replace("postgresql+psycopg://", "postgresql://"))
     return found
+
+
+def analytics_environment(
+    db: SqlEngine, folder: Path, monkeypatch: pytest.MonkeyPatch, load: Any
+) -> dict[str, str]:
+    """`load` the operational database; the environment of a user on it (a fresh DuckDB store for SQLite)."""
+    with make_sessionmaker(db)() as session, session.begin():
+        load(session)
+    url = db.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    env = {"CXM_DATABASE_URL": url}
+    if db.dialect.name == "sqlite":
+        env["CXM_ANALYTICS_URL"] = f"duckdb:///{folder / 'store.duckdb'}"
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env

@@ -14,9 +14,9 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.app import create_app
 from cxm.config import Settings
-from cxm.core.db import make_sessionmaker
 from cxm.hub import Hub
 from tests.analytics import driver_data
+from tests.analytics.conftest import analytics_environment
 from tests.conftest import make_key
 from tests.test_cli import CXM
 
@@ -26,15 +26,7 @@ COMPARED = ["driver", "rank", "weight", "weight_ci_low", "weight_ci_high", "perf
 @pytest.fixture
 def drivers_env(db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The planted ratings loaded; a fresh DuckDB store for SQLite (PostgreSQL is read directly)."""
-    with make_sessionmaker(db)() as session, session.begin():
-        driver_data.load(session)
-    url = db.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-    env = {"CXM_DATABASE_URL": url}
-    if db.dialect.name == "sqlite":
-        env["CXM_ANALYTICS_URL"] = f"duckdb:///{tmp_path / 'store.duckdb'}"
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return analytics_environment(db, tmp_path, monkeypatch, driver_data.load)
 
 
 def test_library_api_and_cli_agree(drivers_env: dict[str, str], db: SqlEngine, tmp_path: Path) -> None:

@@ -15,9 +15,9 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.app import create_app
 from cxm.config import Settings
-from cxm.core.db import make_sessionmaker
 from cxm.hub import Hub
 from tests.analytics import dataset
+from tests.analytics.conftest import analytics_environment
 from tests.conftest import make_key
 from tests.test_cli import CXM
 
@@ -25,15 +25,7 @@ from tests.test_cli import CXM
 @pytest.fixture
 def analytics_env(db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The dataset loaded; a fresh DuckDB store for SQLite (PostgreSQL is read directly)."""
-    with make_sessionmaker(db)() as session, session.begin():
-        dataset.load(session)
-    url = db.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-    env = {"CXM_DATABASE_URL": url}
-    if db.dialect.name == "sqlite":
-        env["CXM_ANALYTICS_URL"] = f"duckdb:///{tmp_path / 'store.duckdb'}"
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    return env
+    return analytics_environment(db, tmp_path, monkeypatch, dataset.load)
 
 
 def test_three_interfaces_agree(analytics_env: dict[str, str], db: SqlEngine) -> None:

@@ -17,6 +17,16 @@ router = APIRouter(tags=["analytics"])
 Values = Annotated[list[str] | None, Query()]
 
 
+def metric_filters(
+    channel: Values = None, journey_stage: Values = None, segment: Values = None, language: Values = None
+) -> dict[str, list[str] | None]:
+    """The dimension filters of a request (`?channel=web&channel=app&segment=retail`)."""
+    return {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
+
+
+Filters = Annotated[dict[str, list[str] | None], Depends(metric_filters)]
+
+
 def _engine(request: Request) -> service.Engine:
     engine: service.Engine | None = getattr(request.app.state, "analytics", None)
     if engine is None:
@@ -29,21 +39,16 @@ def get_metric(
     metric: str,
     request: Request,
     _: Reader,
+    where: Filters,
     by: Annotated[str | None, Query(description="Comma-separated dimensions, e.g. channel,segment")] = None,
     period: Annotated[str | None, Query(description="day | week | month | quarter | year")] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    channel: Values = None,
-    journey_stage: Values = None,
-    segment: Values = None,
-    language: Values = None,
     survey: Values = None,
     target_seconds: Annotated[float, Query(gt=0)] = service.DEFAULT_TARGET_SECONDS,
 ) -> MetricResult:
     """A metric by any dimensions and period: value, n, 95% CI, change vs previous period (or the rest), p-value."""
-    where = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
-    where["survey"] = survey
-    query = service.describe_query(by=by, period=period, since=since, until=until, where=where)
+    query = service.describe_query(by=by, period=period, since=since, until=until, where={**where, "survey": survey})
     engine = _engine(request)
     frame = service.metric(engine, metric, query, target_seconds=target_seconds)
     rows = service.records(frame)
@@ -55,6 +60,7 @@ def get_metric(
 def driver_query(
     survey: Annotated[str, Query(description="Key of the survey holding the outcome question")],
     outcome: Annotated[str, Query(description="Key of the outcome question, e.g. nps or overall")],
+    where: Filters,
     driver: Annotated[
         list[str] | None, Query(description="Driver question (repeatable); `survey.question` for another survey's")
     ] = None,
@@ -67,13 +73,8 @@ def driver_query(
     ] = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
-    channel: Values = None,
-    journey_stage: Values = None,
-    segment: Values = None,
-    language: Values = None,
 ) -> service.DriverQuery:
     """The driver analysis a request asks for."""
-    where = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
     filters = service.describe_query(since=since, until=until, where=where)
     return service.DriverQuery(survey, outcome, tuple(driver or ()), level, method, resamples, filters)
 
