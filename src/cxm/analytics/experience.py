@@ -99,8 +99,9 @@ def moments(tables: Tables, request: ExperienceQuery) -> pd.DataFrame:
     """Stage x channel cells ranked by how much higher loyalty (NPS) is after a good than after a poor experience."""
     _check(request)
     counts = moment_histograms(tables, request)
-    rows = [_moment((str(cell[0]), str(cell[1])), part) for cell, part in counts.groupby(["journey_stage", "channel"], sort=True)]
-    frame = pd.DataFrame([r for r in rows if r], columns=MOMENT_COLUMNS[1:])
+    cells = counts.groupby(["journey_stage", "channel"], sort=True)
+    rows = [_moment((str(cell[0]), str(cell[1])), part) for cell, part in cells]
+    frame = pd.DataFrame(rows, columns=MOMENT_COLUMNS[1:])
     frame = frame[frame["customers"] >= request.min_customers]
     frame = frame.sort_values(
         ["nps_gap", "journey_stage", "channel"], ascending=[False, True, True], na_position="last"

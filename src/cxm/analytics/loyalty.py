@@ -7,7 +7,7 @@ the ladder runs alike on DuckDB, SQLite, PostgreSQL and Spark; only counts come 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import ibis
@@ -180,11 +180,6 @@ def snapshots(tables: Tables, request: LoyaltyQuery, customer_ids: Sequence[int]
     if customer_ids:
         events = events.filter(events.customer_id.isin(list(customer_ids)))
     return placed(features(events, months, request.rules), request.rules), currency
-
-
-def rules_of(request: LoyaltyQuery) -> dict[str, object]:
-    """The rules a result was computed with (shown with it)."""
-    return asdict(request.rules)
 
 
 def ladder(tables: Tables, request: LoyaltyQuery) -> pd.DataFrame:
