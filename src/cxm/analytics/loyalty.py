@@ -239,5 +239,8 @@ def placements(tables: Tables, request: LoyaltyQuery, customer_ids: Sequence[int
     frame = found.order_by("customer_id").execute()
     for column in ("last_active", "last_order"):
         frame[column] = pd.to_datetime(frame[column], unit="s", utc=True)
+    # Engines hand an all-NULL column back as objects or floats: one type everywhere.
+    frame = frame.astype({"nps": float, "csat": float, "ces": float, "orders_window": int, "bad": int})
+    frame = frame.astype({"referrals": int, "active_recent": int, "active_before": int})
     result: pd.DataFrame = frame[PLACEMENT_COLUMNS].reset_index(drop=True)
     return result
