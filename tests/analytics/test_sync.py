@@ -17,6 +17,7 @@ from cxm.analytics.sync import sync
 from cxm.core.db import make_sessionmaker
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
+from tests.analytics import journey_data
 
 
 def _answer(session: Session, email: str, score: int, when: datetime) -> int:
@@ -81,3 +82,28 @@ def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:
         feedback_service.save_answers(session, edited, {"nps": 10}, complete=True, at=datetime.now(UTC))
     sync(db, str(store))
     assert service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())["value"].iloc[0] == 100
+
+
+def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        ids = journey_data.load_ladder(session)
+    first = sync(db, str(store), lake=lake)
+    assert first.rows["touchpoints"] == 14 and first.rows["orders"] == 6
+    with factory() as session, session.begin():
+        journey_data.touch(session, ids["loyal"], journey_data.at(6, 28), "awareness", "web", "page_view")
+        journey_data.order(session, ids["newcomer"], journey_data.at(6, 29), 5)
+    again = sync(db, str(store), lake=lake)
+    assert again.rows["touchpoints"] == 1 and again.rows["orders"] == 1
+    with factory() as session, session.begin():
+        customers_service.erase_person(session, ids["loyal"], actor="test")
+    sync(db, str(store), lake=lake)
+    with duckdb.connect(str(store), read_only=True) as con:
+        for fact in ("touchpoints", "orders"):
+            people = {row[0] for row in con.execute(f"SELECT DISTINCT customer_id FROM {fact}").fetchall()}
+            assert ids["loyal"] not in people and people
+            in_lake = con.execute(f"SELECT count(*) FROM read_parquet('{lake / fact}/**/*.parquet')").fetchone()
+            assert in_lake is not None and in_lake[0] == con.execute(f"SELECT count(*) FROM {fact}").fetchone()[0]  # type: ignore[index]
+        assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)

@@ -59,3 +59,25 @@ def _bytes(figure: Any, image: str) -> bytes:
     with matplotlib.rc_context({"svg.hashsalt": "cxm", "svg.fonttype": "none"}):
         figure.savefig(buffer, format=image, metadata={"Date": None} if image == "svg" else {})
     return buffer.getvalue()
+
+
+def funnel_chart(funnel: pd.DataFrame, *, image: str = "svg") -> bytes:
+    """The stage funnel as grouped bars (customers in order at each stage), conversion from the step before."""
+    import numpy as np
+
+    figure, axes = _figure()
+    groups = list(dict.fromkeys(funnel["group"]))
+    stages = list(dict.fromkeys(funnel["stage"]))
+    width = 0.8 / max(len(groups), 1)
+    for index, group in enumerate(groups):
+        rows = funnel[funnel["group"] == group].set_index("stage").reindex(stages)
+        places = np.arange(len(stages)) + index * width - 0.4 + width / 2
+        bars = axes.bar(places, rows["customers"], width, label=str(group), zorder=3)
+        labels = ["" if pd.isna(v) else f"{v:.0f}%" for v in rows["conversion_pct"]]
+        axes.bar_label(bars, labels=labels, fontsize=8, padding=2)
+    axes.set_xticks(np.arange(len(stages)), [stage.replace("_", "-") for stage in stages])
+    axes.set_ylabel("customers (stages reached in order)")
+    axes.set_title("Journey funnel: conversion from the stage before")
+    if len(groups) > 1:
+        axes.legend(fontsize=8)
+    return _bytes(figure, image)

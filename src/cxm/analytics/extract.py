@@ -48,6 +48,14 @@ SOURCES: dict[str, dict[str, str]] = {
         "occurred_at": "timestamp",
         "responded_at": "timestamp",
     },
+    "orders": {
+        "id": "int64",
+        "customer_id": "int64",
+        "channel": "string",
+        "occurred_at": "timestamp",
+        "amount": "float64",
+        "currency": "string",
+    },
     "customers": {
         "id": "int64",
         "segment": "string",

@@ -83,6 +83,39 @@ def response_times(tables: Any) -> Table:
     )
 
 
+def touchpoints(tables: Any) -> Table:
+    """Every interaction with its journey stage, channel, type and direction: what journeys and the ladder read."""
+    i = tables("interactions")
+    people = _people(tables)
+    joined = i.left_join(people, i.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        interaction_id=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        channel=kept.channel,
+        journey_stage=kept.journey_stage,
+        type=kept.type,
+        direction=kept.direction,
+        occurred_at=kept.occurred_at,
+    )
+
+
+def orders(tables: Any) -> Table:
+    """Every order with its value and currency: repeat purchases and the value each loyalty rung holds."""
+    o = tables("orders")
+    people = _people(tables)
+    joined = o.left_join(people, o.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        order_ref=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        channel=kept.channel,
+        occurred_at=kept.occurred_at,
+        amount=kept.amount.cast("float64"),
+        currency=kept.currency,
+    )
+
+
 def invitations(tables: Any) -> Table:
     """Sent invitations and whether each was answered."""
     v = tables("invitations")
@@ -139,4 +172,6 @@ FACTS = {
     "invitations": invitations,
     "customers": customers,
     "questions": questions,
+    "touchpoints": touchpoints,
+    "orders": orders,
 }

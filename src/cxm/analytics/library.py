@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
 from cxm.analytics import service
+
+Values = Sequence[str] | str
+Filters = dict[str, Values]
 
 
 class Metrics:
@@ -79,3 +83,82 @@ class Analyses:
     def drivers_chart(self, survey: str, outcome: str, *, image: str = "svg", **options: object) -> bytes:
         """The importance x performance quadrant as SVG (or PNG) bytes."""
         return service.quadrant_chart(self.drivers(survey, outcome, **options), image=image)  # type: ignore[arg-type]
+
+    def _journeys(self, by: str | None, since: datetime | None, until: datetime | None, where: Filters,
+                  **options: Any) -> service.JourneyQuery:  # fmt: skip
+        return service.JourneyQuery(by, service.describe_query(since=since, until=until, where=where), **options)
+
+    def funnel(
+        self, *, by: str | None = None, since: datetime | None = None, until: datetime | None = None, **where: Values
+    ) -> pd.DataFrame:
+        """Customers reaching awareness -> purchase -> post-purchase, conversion (95% CI) and drop-off per step.
+
+        `by`: channel (the entry channel), segment, country or customer_language; keyword filters: channel, type,
+        direction, segment, ...
+        """
+        return service.funnel(self._engine(), self._journeys(by, since, until, where))
+
+    def funnel_chart(self, *, image: str = "svg", **options: Any) -> bytes:
+        """The funnel as SVG (or PNG) bytes."""
+        return service.funnel_chart(self.funnel(**options), image=image)
+
+    def stage_times(
+        self, *, by: str | None = None, since: datetime | None = None, until: datetime | None = None, **where: Values
+    ) -> pd.DataFrame:
+        """Days from first reaching each stage to first reaching the next: mean, median, p75, p90."""
+        return service.stage_times(self._engine(), self._journeys(by, since, until, where))
+
+    def paths(
+        self,
+        *,
+        top: int = 10,
+        steps: int = 5,
+        detail: bool = False,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        **where: Values,
+    ) -> pd.DataFrame:
+        """The most common paths of stages (stage:channel with `detail`), first `steps` steps, with their share."""
+        request = self._journeys(None, since, until, where, top=top, steps=steps, detail=detail)
+        return service.paths(self._engine(), request)
+
+    def _experience(self, since: datetime | None, until: datetime | None, where: Filters,
+                    **options: Any) -> service.ExperienceQuery:  # fmt: skip
+        return service.ExperienceQuery(service.describe_query(since=since, until=until, where=where), **options)
+
+    def stage_experience(
+        self, *, by_channel: bool = False, since: datetime | None = None, until: datetime | None = None, **where: Values
+    ) -> pd.DataFrame:
+        """NPS, CSAT and CES of the answers tied to each stage's (x channel's) interactions, n and 95% CI."""
+        return service.stage_experience(self._engine(), self._experience(since, until, where, by_channel=by_channel))
+
+    def moments(
+        self, *, min_customers: int = 5, since: datetime | None = None, until: datetime | None = None, **where: Values
+    ) -> pd.DataFrame:
+        """Moments that matter: stage x channel cells ranked by the NPS gap after a good vs a poor experience."""
+        request = self._experience(since, until, where, min_customers=min_customers)
+        return service.moments(self._engine(), request)
+
+    def loyalty(self, *, months: int = 12, until: datetime | None = None, currency: str | None = None,
+                rules: service.LadderRules | None = None) -> pd.DataFrame:  # fmt: skip
+        """Customers, orders and order value per loyalty rung at each of the last `months` month ends."""
+        request = service.LoyaltyQuery(months, until, currency, rules or service.LadderRules())
+        return service.loyalty_ladder(self._engine(), request)
+
+    def loyalty_transitions(self, *, months: int = 12, until: datetime | None = None,
+                            rules: service.LadderRules | None = None) -> pd.DataFrame:  # fmt: skip
+        """How many customers moved from each rung to each rung, month to month (`new`: first placed)."""
+        request = service.LoyaltyQuery(months, until, None, rules or service.LadderRules())
+        return service.loyalty_transitions(self._engine(), request)
+
+    def ladder(self, customer_ids: Sequence[int] = (), *, until: datetime | None = None,
+               rules: service.LadderRules | None = None) -> pd.DataFrame:  # fmt: skip
+        """Each customer's rung at the last month end (or `until`'s month end) and the features behind it."""
+        request = service.LoyaltyQuery(1, until, None, rules or service.LadderRules())
+        return service.loyalty_placements(self._engine(), request, customer_ids)
+
+    def rung_of(self, customer_id: int, *, until: datetime | None = None,
+                rules: service.LadderRules | None = None) -> str:  # fmt: skip
+        """One customer's rung: lost, at_risk, unknown, satisfied, loyal or advocate."""
+        request = service.LoyaltyQuery(1, until, None, rules or service.LadderRules())
+        return service.rung_of(self._engine(), customer_id, request)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from cxm.analytics import service
 from cxm.analytics.charts import FORMATS
-from cxm.analytics.schemas import DriverResult, MetricResult, SyncResult
+from cxm.analytics.schemas import AnalysisTable, DriverResult, JourneyResult, LoyaltyResult, MetricResult, SyncResult
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
 
@@ -119,3 +120,145 @@ def sync_analytics(request: Request, _: Operator) -> SyncResult:
     if report is None:
         return SyncResult(rows={}, erased_customers=0, seconds=0.0)
     return SyncResult(rows=report.rows, erased_customers=report.erased_customers, seconds=report.seconds)
+
+
+def journey_query(
+    where: Filters,
+    by: Annotated[str | None, Query(description="channel (the entry channel) | segment | country")] = None,
+    top: Annotated[int, Query(ge=1, le=1000, description="paths: how many")] = 10,
+    steps: Annotated[int, Query(ge=1, le=20, description="paths: first N steps of each customer's path")] = 5,
+    detail: Annotated[bool, Query(description="paths: steps as stage:channel")] = False,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> service.JourneyQuery:
+    """The journeys a request asks for (touchpoint filters: channel, segment)."""
+    return service.JourneyQuery(by, service.describe_query(since=since, until=until, where=where), top, steps, detail)
+
+
+Journeys = Annotated[service.JourneyQuery, Depends(journey_query)]
+
+
+@router.get("/analytics/journeys", response_model=JourneyResult)
+def get_journeys(request: Request, _: Reader, asked: Journeys) -> JourneyResult:
+    """The stage funnel (conversion, drop-off), days between stages and the most common paths."""
+    engine = _engine(request)
+    funnel, times = service.funnel(engine, asked), service.stage_times(engine, asked)
+    paths = service.records(service.paths(engine, asked))
+    return JourneyResult(
+        engine=engine.kind, by=asked.by, funnel=service.records(funnel), times=service.records(times), paths=paths
+    )
+
+
+@router.get("/analytics/journeys/funnel", response_model=AnalysisTable)
+def get_funnel(request: Request, _: Reader, asked: Journeys) -> AnalysisTable:
+    """Customers reaching each stage (at all, and in order), conversion from the stage before (95% CI), drop-off."""
+    engine = _engine(request)
+    return AnalysisTable(view="funnel", engine=engine.kind, rows=service.records(service.funnel(engine, asked)))
+
+
+@router.get(
+    "/analytics/journeys/funnel/chart",
+    response_class=Response,
+    responses={200: {"content": {kind: {} for kind in FORMATS.values()}}},
+)
+def get_funnel_chart(
+    request: Request, _: Reader, asked: Journeys, image: Annotated[str, Query(pattern="^(svg|png)$")] = "svg"
+) -> Response:
+    """The funnel as an SVG (or PNG) image."""
+    frame = service.funnel(_engine(request), asked)
+    return Response(service.funnel_chart(frame, image=image), media_type=FORMATS[image])
+
+
+@router.get("/analytics/journeys/times", response_model=AnalysisTable)
+def get_stage_times(request: Request, _: Reader, asked: Journeys) -> AnalysisTable:
+    """Days from first reaching each stage to first reaching the next: mean, median, p75, p90."""
+    engine = _engine(request)
+    return AnalysisTable(view="times", engine=engine.kind, rows=service.records(service.stage_times(engine, asked)))
+
+
+@router.get("/analytics/journeys/paths", response_model=AnalysisTable)
+def get_paths(request: Request, _: Reader, asked: Journeys) -> AnalysisTable:
+    """The most common paths through the stages (stage:channel with detail=true), with customers and share."""
+    engine = _engine(request)
+    return AnalysisTable(view="paths", engine=engine.kind, rows=service.records(service.paths(engine, asked)))
+
+
+def experience_query(
+    where: Filters,
+    by_channel: Annotated[bool, Query(description="stage x channel instead of stage")] = False,
+    min_customers: Annotated[int, Query(ge=1, description="moments: cells with fewer customers are left out")] = 5,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> service.ExperienceQuery:
+    """The answers a stage-experience request counts."""
+    filters = service.describe_query(since=since, until=until, where=where)
+    return service.ExperienceQuery(filters, by_channel, min_customers)
+
+
+Experience = Annotated[service.ExperienceQuery, Depends(experience_query)]
+
+
+@router.get("/analytics/journeys/experience", response_model=AnalysisTable)
+def get_stage_experience(request: Request, _: Reader, asked: Experience) -> AnalysisTable:
+    """NPS, CSAT and CES of the answers tied to each stage's (x channel's) interactions, with n and 95% CI."""
+    engine = _engine(request)
+    frame = service.stage_experience(engine, asked)
+    return AnalysisTable(view="experience", engine=engine.kind, rows=service.records(frame))
+
+
+@router.get("/analytics/journeys/moments", response_model=AnalysisTable)
+def get_moments(request: Request, _: Reader, asked: Experience) -> AnalysisTable:
+    """Moments that matter: stage x channel cells ranked by the NPS gap after a good vs a poor experience."""
+    engine = _engine(request)
+    return AnalysisTable(view="moments", engine=engine.kind, rows=service.records(service.moments(engine, asked)))
+
+
+DEFAULT_RULES = service.LadderRules()
+
+
+def loyalty_query(
+    months: Annotated[int, Query(ge=1, le=120, description="How many month ends")] = 12,
+    until: Annotated[AwareDatetime | None, Query(description="Last month end: this date's month")] = None,
+    currency: Annotated[str | None, Query(description="Order value in this currency (default: most orders')")] = None,
+    lost_days: Annotated[int, Query(ge=1)] = DEFAULT_RULES.lost_days,
+    repurchase_days: Annotated[int, Query(ge=1)] = DEFAULT_RULES.repurchase_days,
+    repeat_orders: Annotated[int, Query(ge=1)] = DEFAULT_RULES.repeat_orders,
+    feedback_days: Annotated[int, Query(ge=1)] = DEFAULT_RULES.feedback_days,
+    recent_days: Annotated[int, Query(ge=1)] = DEFAULT_RULES.recent_days,
+) -> service.LoyaltyQuery:
+    """The ladder a request asks for, with any rule windows changed from their defaults."""
+    rules = replace(DEFAULT_RULES, lost_days=lost_days, repurchase_days=repurchase_days, repeat_orders=repeat_orders,
+                    feedback_days=feedback_days, recent_days=recent_days)  # fmt: skip
+    return service.LoyaltyQuery(months, until, currency, rules)
+
+
+Loyalty = Annotated[service.LoyaltyQuery, Depends(loyalty_query)]
+
+
+def _loyalty(view: str, engine: service.Engine, asked: service.LoyaltyQuery, frame: Any) -> LoyaltyResult:
+    currency = str(frame["currency"].iloc[0]) if "currency" in frame and len(frame) else asked.currency
+    rules = service.records_of_rules(asked.rules)
+    return LoyaltyResult(view=view, engine=engine.kind, currency=currency, rules=rules, rows=service.records(frame))
+
+
+@router.get("/analytics/loyalty", response_model=LoyaltyResult)
+def get_loyalty(request: Request, _: Reader, asked: Loyalty) -> LoyaltyResult:
+    """Customers, orders and order value per loyalty rung at each month end."""
+    engine = _engine(request)
+    return _loyalty("ladder", engine, asked, service.loyalty_ladder(engine, asked))
+
+
+@router.get("/analytics/loyalty/transitions", response_model=LoyaltyResult)
+def get_loyalty_transitions(request: Request, _: Reader, asked: Loyalty) -> LoyaltyResult:
+    """Customers moving from each rung to each rung, month to month (`new`: placed for the first time)."""
+    engine = _engine(request)
+    return _loyalty("transitions", engine, asked, service.loyalty_transitions(engine, asked))
+
+
+@router.get("/analytics/loyalty/customers", response_model=LoyaltyResult)
+def get_loyalty_customers(
+    request: Request, _: Reader, asked: Loyalty, customer_id: Annotated[list[int] | None, Query()] = None
+) -> LoyaltyResult:
+    """Each customer's rung at the last month end with the features behind it (all customers, or those named)."""
+    engine = _engine(request)
+    return _loyalty("customers", engine, asked, service.loyalty_placements(engine, asked, customer_id or []))

@@ -37,3 +37,31 @@ class DriverResult(BaseModel):
     n: int
     r_squared: float
     rows: list[dict[str, Any]]
+
+
+class AnalysisTable(BaseModel):
+    """One journey or loyalty table: which view, on which engine, its rows."""
+
+    view: str
+    engine: str
+    rows: list[dict[str, Any]]
+
+
+class JourneyResult(BaseModel):
+    """Journeys at a glance: the funnel, the time between stages and the most common paths."""
+
+    engine: str
+    by: str | None
+    funnel: list[dict[str, Any]]
+    times: list[dict[str, Any]]
+    paths: list[dict[str, Any]]
+
+
+class LoyaltyResult(BaseModel):
+    """The loyalty ladder (or its transitions) with the rules and the currency order value is counted in."""
+
+    view: str
+    engine: str
+    currency: str | None
+    rules: dict[str, Any]
+    rows: list[dict[str, Any]]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine as SqlEngine
 
-from cxm.analytics import stats
-from cxm.analytics.charts import quadrant_chart
+from cxm.analytics import experience, journeys, loyalty, stats
+from cxm.analytics.charts import funnel_chart, quadrant_chart
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
     PERIODS,
@@ -22,6 +23,9 @@ from cxm.analytics.dimensions import (
 )
 from cxm.analytics.drivers import DriverQuery, key_drivers
 from cxm.analytics.engines import Engine, analytics_url, open_engine
+from cxm.analytics.experience import ExperienceQuery
+from cxm.analytics.journeys import JourneyQuery
+from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
 from cxm.analytics.metrics import (
     SCORE_METRICS,
     Tables,
@@ -34,7 +38,7 @@ from cxm.analytics.metrics import (
 from cxm.analytics.sync import SyncReport, sync
 from cxm.config import Settings
 from cxm.core.db import read_only
-from cxm.core.errors import InvalidInput
+from cxm.core.errors import InvalidInput, NotFound
 
 METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
 DEFAULT_TARGET_SECONDS = 3600.0
@@ -43,11 +47,17 @@ ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_D
 __all__ = [
     "METRICS",
     "PERIODS",
+    "RUNGS",
     "DriverQuery",
     "Engine",
+    "ExperienceQuery",
+    "JourneyQuery",
+    "LadderRules",
+    "LoyaltyQuery",
     "Query",
     "SyncReport",
     "engine_for",
+    "funnel_chart",
     "key_drivers",
     "metric",
     "quadrant_chart",
@@ -76,7 +86,8 @@ def sync_store(
 _fingerprints: dict[str, tuple[Any, ...]] = {}
 FINGERPRINT = (
     "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
-    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM merges), (SELECT max(id) FROM tombstones),"
+    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
+    " (SELECT max(id) FROM tombstones),"
     " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
     " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL)"
 )
@@ -161,3 +172,64 @@ UNITS = {
     "response_rate": "% of invitations answered",
     "first_response_time": "seconds",
 }
+
+
+def funnel(engine: Engine, request: JourneyQuery) -> pd.DataFrame:
+    """The stage funnel: customers reaching each stage (at all and in order), conversion and drop-off, by group."""
+    with engine.connect() as tables:
+        return journeys.funnel(journeys.customer_stages(tables, request))
+
+
+def stage_times(engine: Engine, request: JourneyQuery) -> pd.DataFrame:
+    """Days from first reaching one stage to first reaching the next: mean, median, p75, p90, by group."""
+    with engine.connect() as tables:
+        return journeys.stage_times(journeys.customer_stages(tables, request))
+
+
+def paths(engine: Engine, request: JourneyQuery) -> pd.DataFrame:
+    """The most common paths (stages, or stage:channel with `detail`) with customers and share."""
+    with engine.connect() as tables:
+        return journeys.common_paths(tables, request)
+
+
+def stage_experience(engine: Engine, request: ExperienceQuery) -> pd.DataFrame:
+    """NPS, CSAT and CES of answers tied to each stage's (x channel's) interactions, with n and 95% CI."""
+    with engine.connect() as tables:
+        return experience.stage_experience(tables, request)
+
+
+def moments(engine: Engine, request: ExperienceQuery) -> pd.DataFrame:
+    """Stage x channel cells ranked by the NPS gap between customers with a good and a poor experience there."""
+    with engine.connect() as tables:
+        return experience.moments(tables, request)
+
+
+def loyalty_ladder(engine: Engine, request: LoyaltyQuery) -> pd.DataFrame:
+    """Customers, orders and order value per rung at each month end."""
+    with engine.connect() as tables:
+        return loyalty.ladder(tables, request)
+
+
+def loyalty_transitions(engine: Engine, request: LoyaltyQuery) -> pd.DataFrame:
+    """Customers moving between rungs from one month end to the next."""
+    with engine.connect() as tables:
+        return loyalty.transitions(tables, request)
+
+
+def loyalty_placements(engine: Engine, request: LoyaltyQuery, customer_ids: Sequence[int] = ()) -> pd.DataFrame:
+    """Each customer's rung at the last month end with the features behind it."""
+    with engine.connect() as tables:
+        return loyalty.placements(tables, request, customer_ids)
+
+
+def rung_of(engine: Engine, customer_id: int, request: LoyaltyQuery | None = None) -> str:
+    """One customer's rung at the last month end."""
+    found = loyalty_placements(engine, request or LoyaltyQuery(), [customer_id])
+    if found.empty:
+        raise NotFound(f"customer {customer_id} has no activity to place on the loyalty ladder")
+    return str(found["rung"].iloc[0])
+
+
+def records_of_rules(rules: LadderRules) -> dict[str, Any]:
+    """Ladder rules as JSON-ready values."""
+    return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(rules).items()}

@@ -27,10 +27,17 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions")
+FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "touchpoints", "orders")
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
-LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
+LAKE_TIME = {
+    "scores": "completed_at",
+    "response_times": "occurred_at",
+    "invitations": "sent_at",
+    "touchpoints": "occurred_at",
+    "orders": "occurred_at",
+}
+FROM_INTERACTIONS = ("response_times", "touchpoints")
 
 
 @dataclass
@@ -151,16 +158,30 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
     return moved
 
 
-def _sync_response_times(run: Run) -> int:
-    """Response times of interactions stored since the last sync (interactions never change)."""
-    mark = int(run.mark("response_times.id") or 0) if run.has("response_times") else 0
+def _sync_interactions(run: Run) -> dict[str, int]:
+    """Facts of interactions stored since the last sync (interactions never change): response times, touchpoints."""
+    marks = {fact: int(run.mark(f"{fact}.id") or 0) if run.has(fact) else 0 for fact in FROM_INTERACTIONS}
+    low = min(marks.values())
     # A first sync reuses the interactions and customers the scores step staged whole.
-    if mark or not run.staged_whole:
-        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})" if mark else None
-        run.stage_many({"interactions": f"id > {mark}", "customers": customers})
-    moved = _materialise(run, "response_times", "FALSE" if mark else None)
+    if low or not run.staged_whole:
+        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {low})" if low else None
+        run.stage_many({"interactions": f"id > {low}" if low else None, "customers": customers})
+    # Rows above the lower mark are replaced, so a fact that is behind the other catches up without duplicates.
+    moved = {fact: _materialise(run, fact, f"interaction_id > {low}" if mark else None) for fact, mark in marks.items()}
     newest = run.sql("SELECT max(id) FROM stage_interactions")[0][0]
-    run.set_mark("response_times.id", newest if newest is not None else mark)
+    for fact, mark in marks.items():
+        run.set_mark(f"{fact}.id", newest if newest is not None else mark)
+    return moved
+
+
+def _sync_orders(run: Run) -> int:
+    """Orders stored since the last sync (orders are appended, never edited)."""
+    mark = int(run.mark("orders.id") or 0) if run.has("orders") else 0
+    customers = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})" if mark else None
+    run.stage_many({"orders": f"id > {mark}" if mark else None, "customers": customers})
+    moved = _materialise(run, "orders", f"order_ref > {mark}" if mark else None)
+    newest = run.sql("SELECT max(id) FROM stage_orders")[0][0]
+    run.set_mark("orders.id", newest if newest is not None else mark)
     return moved
 
 
@@ -190,7 +211,8 @@ def _apply_merges(run: Run) -> None:
     if not people:
         return
     listed = ", ".join(map(str, people))
-    for fact, source in (("scores", "responses"), ("response_times", "interactions")):
+    sources = (("scores", "responses"), ("response_times", "interactions"), ("touchpoints", "interactions"))
+    for fact, source in (*sources, ("orders", "orders")):
         if run.has(fact):
             run.stage(source, f"customer_id IN ({listed})")
             if fact == "scores":
@@ -228,7 +250,10 @@ def sync(
         say("customers")
         report.rows["customers"] = _sync_customers(run, operational)
         say("interactions")
-        report.rows["response times"] = _sync_response_times(run)
+        moved = _sync_interactions(run)
+        report.rows["response times"], report.rows["touchpoints"] = moved["response_times"], moved["touchpoints"]
+        say("orders")
+        report.rows["orders"] = _sync_orders(run)
         report.rows["invitations"] = _sync_invitations(run)
         report.rows["questions"] = _sync_questions(run)
         _apply_merges(run)

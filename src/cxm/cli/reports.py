@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cxm.cli import journeys as journey_reports
 from cxm.cli.base import app, console, open_hub, out, settings
 from cxm.core.errors import InvalidInput
 
@@ -45,7 +46,11 @@ def analytics_sync() -> None:
 @app.command("report")
 def report(
     metric: Annotated[
-        str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time | drivers")
+        str,
+        typer.Argument(
+            help="nps | csat | ces | rating | response_rate | first_response_time | drivers | funnel | stage-times"
+            " | paths | experience | moments | loyalty | transitions | ladder"
+        ),
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
@@ -60,7 +65,17 @@ def report(
     level: Annotated[str, typer.Option(help="drivers: response | customer")] = "response",
     method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
     resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
-    chart: Annotated[Path | None, typer.Option(help="drivers: also write the quadrant chart (.svg or .png)")] = None,
+    chart: Annotated[Path | None, typer.Option(help="drivers, funnel: also write the chart (.svg or .png)")] = None,
+    top: Annotated[int, typer.Option(help="paths: how many")] = 10,
+    steps: Annotated[int, typer.Option(help="paths: first N steps of each path")] = 5,
+    detail: Annotated[bool, typer.Option(help="paths: steps as stage:channel")] = False,
+    by_channel: Annotated[bool, typer.Option(help="experience: stage x channel")] = False,
+    min_customers: Annotated[int, typer.Option(help="moments: smallest cell shown")] = 5,
+    months: Annotated[int, typer.Option(help="loyalty, transitions: how many month ends")] = 12,
+    currency: Annotated[str | None, typer.Option(help="loyalty: order value in this currency")] = None,
+    lost_days: Annotated[int | None, typer.Option(help="ladder rules: days without activity to be lost")] = None,
+    repurchase_days: Annotated[int | None, typer.Option(help="ladder rules: expected days between purchases")] = None,
+    customer: Annotated[list[int] | None, typer.Option(help="ladder: only this customer id (repeatable)")] = None,
 ) -> None:
     """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
     from cxm.analytics import service as analytics_service
@@ -71,6 +86,15 @@ def report(
         filters.setdefault(name.strip(), []).append(value.strip())
     query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
     engine = analytics_service.engine_for(settings())
+    if metric in journey_reports.REPORTS:
+        options = journey_reports.JourneyOptions(
+            by, top, steps, detail, by_channel, min_customers, months, currency, lost_days, repurchase_days,
+            list(customer or []),
+        )
+        journey_query = analytics_service.describe_query(since=_utc(since), until=_utc(until), where=filters)
+        frame = journey_reports.journey_frame(metric, engine, journey_query, _utc(until), options)
+        journey_reports.print_report(metric, frame, output.value, chart)
+        return
     if metric == "drivers":
         if not survey or not outcome:
             raise InvalidInput("drivers needs --survey and --outcome")
