@@ -23,7 +23,7 @@ from cxm.analytics import facts
 from cxm.config import Settings
 from cxm.core.errors import CxmError, InvalidInput
 
-LAKE_TABLES = ("scores", "response_times", "invitations", "customers", "questions")
+LAKE_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "orders", "contacts")
 
 
 class AnalyticsUnavailable(CxmError):

@@ -53,8 +53,16 @@ SOURCES: dict[str, dict[str, str]] = {
         "segment": "string",
         "country": "string",
         "language": "string",
+        "attributes": "json",
         "erased_at": "timestamp",
         "updated_at": "timestamp",
+    },
+    "orders": {
+        "id": "int64",
+        "customer_id": "int64",
+        "occurred_at": "timestamp",
+        "amount": "float64",
+        "channel": "string",
     },
     "invitations": {
         "id": "int64",

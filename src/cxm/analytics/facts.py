@@ -13,6 +13,7 @@ from ibis.expr.types import Table
 
 SCORED_KINDS = ("nps", "csat", "ces", "rating")
 CUSTOMER_COLUMNS = ("segment", "country", "language")
+CATEGORY_SPEND = "category_spend"  # the customer attribute holding their total category spend per year
 
 
 def _people(tables: Any) -> Table:
@@ -83,6 +84,38 @@ def response_times(tables: Any) -> Table:
     )
 
 
+def orders(tables: Any) -> Table:
+    """One row per order (erased people left out): recency, frequency and value of customers."""
+    o = tables("orders")
+    people = _people(tables)
+    joined = o.left_join(people, o.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        order_ref=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        occurred_at=kept.occurred_at,
+        amount=kept.amount.cast("float64"),
+        channel=kept.channel,
+    )
+
+
+def contacts(tables: Any) -> Table:
+    """Inbound interactions (questions, complaints, ...), answered or not, with the time of the first response."""
+    i = tables("interactions")
+    i = i.filter(i.direction == "inbound")
+    people = _people(tables)
+    joined = i.left_join(people, i.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        interaction_id=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        channel=kept.channel,
+        type=kept.type,
+        occurred_at=kept.occurred_at,
+        responded_at=kept.responded_at,
+    )
+
+
 def invitations(tables: Any) -> Table:
     """Sent invitations and whether each was answered."""
     v = tables("invitations")
@@ -109,11 +142,16 @@ def invitations(tables: Any) -> Table:
 
 
 def customers(tables: Any) -> Table:
-    """The customer dimension: traits analysts break figures down by."""
+    """The customer dimension: traits analysts break figures down by, and the category spend trait (a number)."""
     c = tables("customers")
     kept = c.filter(c.erased_at.isnull())
     return kept.select(
-        customer_id=kept.id.cast("int64"), segment=kept.segment, country=kept.country, customer_language=kept.language
+        customer_id=kept.id.cast("int64"),
+        segment=kept.segment,
+        country=kept.country,
+        customer_language=kept.language,
+        # The customer's total spend in our category (with us and elsewhere), for share of wallet.
+        category_spend=kept.attributes[CATEGORY_SPEND].float,
     )
 
 
@@ -137,6 +175,8 @@ FACTS = {
     "scores": scores,
     "response_times": response_times,
     "invitations": invitations,
+    "orders": orders,
+    "contacts": contacts,
     "customers": customers,
     "questions": questions,
 }

@@ -76,7 +76,8 @@ def sync_store(
 _fingerprints: dict[str, tuple[Any, ...]] = {}
 FINGERPRINT = (
     "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
-    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM merges), (SELECT max(id) FROM tombstones),"
+    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
+    " (SELECT max(id) FROM tombstones),"
     " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
     " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL)"
 )

@@ -27,10 +27,17 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions")
+FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "orders", "contacts")
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
-LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
+LAKE_TIME = {
+    "scores": "completed_at",
+    "response_times": "occurred_at",
+    "invitations": "sent_at",
+    "orders": "occurred_at",
+    "contacts": "occurred_at",
+}
+INTERACTION_FACTS = {"response_times": "interaction_id", "contacts": "interaction_id"}
 
 
 @dataclass
@@ -70,6 +77,11 @@ class Run:
 
     def has(self, name: str) -> bool:
         return bool(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
+
+    def has_column(self, name: str, column: str) -> bool:
+        """Whether a fact table of the store has this column (stores built before it was added lack it)."""
+        found = "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?"
+        return bool(self.sql(found, [name, column])[0][0])
 
     @property
     def dialect(self) -> str:
@@ -141,7 +153,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
 def _sync_customers(run: Run, operational: SqlEngine) -> int:
     """The customer dimension: profiles changed since the last sync."""
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
-    full = mark is None or not run.has("customers")
+    full = mark is None or not run.has("customers") or not run.has_column("customers", facts.CATEGORY_SPEND)
     if not (full and run.staged_whole):
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
@@ -151,16 +163,38 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
     return moved
 
 
-def _sync_response_times(run: Run) -> int:
-    """Response times of interactions stored since the last sync (interactions never change)."""
-    mark = int(run.mark("response_times.id") or 0) if run.has("response_times") else 0
+def _id_mark(run: Run, fact: str) -> int:
+    """The newest interaction or order id a fact holds (0 when the store has no such table yet)."""
+    return int(run.mark(f"{fact}.id") or 0) if run.has(fact) else 0
+
+
+def _sync_interactions(run: Run) -> dict[str, int]:
+    """Facts of interactions stored since the last sync (interactions never change): response times, contacts."""
+    marks = {fact: _id_mark(run, fact) for fact in INTERACTION_FACTS}
+    mark = min(marks.values())
     # A first sync reuses the interactions and customers the scores step staged whole.
     if mark or not run.staged_whole:
         customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})" if mark else None
         run.stage_many({"interactions": f"id > {mark}", "customers": customers})
-    moved = _materialise(run, "response_times", "FALSE" if mark else None)
     newest = run.sql("SELECT max(id) FROM stage_interactions")[0][0]
-    run.set_mark("response_times.id", newest if newest is not None else mark)
+    moved = {}
+    for fact, key in INTERACTION_FACTS.items():
+        # Rows past the lowest mark are replaced: a fact added to an older store catches up without duplicates.
+        moved[fact] = _materialise(run, fact, f"{key} > {mark}" if marks[fact] else None)
+        run.set_mark(f"{fact}.id", newest if newest is not None else marks[fact])
+    return moved
+
+
+def _sync_orders(run: Run) -> int:
+    """Orders stored since the last sync (orders never change; erasure is applied by tombstones)."""
+    mark = _id_mark(run, "orders")
+    wanted: dict[str, str | None] = {"orders": f"id > {mark}"}
+    if mark or not run.staged_whole:
+        wanted["customers"] = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})" if mark else None
+    run.stage_many(wanted)
+    moved = _materialise(run, "orders", f"order_ref > {mark}" if mark else None)
+    newest = run.sql("SELECT max(id) FROM stage_orders")[0][0]
+    run.set_mark("orders.id", newest if newest is not None else mark)
     return moved
 
 
@@ -190,7 +224,13 @@ def _apply_merges(run: Run) -> None:
     if not people:
         return
     listed = ", ".join(map(str, people))
-    for fact, source in (("scores", "responses"), ("response_times", "interactions")):
+    pairs = (
+        ("scores", "responses"),
+        ("response_times", "interactions"),
+        ("contacts", "interactions"),
+        ("orders", "orders"),
+    )
+    for fact, source in pairs:
         if run.has(fact):
             run.stage(source, f"customer_id IN ({listed})")
             if fact == "scores":
@@ -228,7 +268,10 @@ def sync(
         say("customers")
         report.rows["customers"] = _sync_customers(run, operational)
         say("interactions")
-        report.rows["response times"] = _sync_response_times(run)
+        moved = _sync_interactions(run)
+        report.rows["response times"], report.rows["contacts"] = moved["response_times"], moved["contacts"]
+        say("orders")
+        report.rows["orders"] = _sync_orders(run)
         report.rows["invitations"] = _sync_invitations(run)
         report.rows["questions"] = _sync_questions(run)
         _apply_merges(run)
