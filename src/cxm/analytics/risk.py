@@ -43,6 +43,19 @@ class ChurnRequest:
         self.economics.check()
 
 
+def churn_request(
+    *,
+    horizon_days: int = 90,
+    lookback_days: int = 365,
+    margin: float = 1.0,
+    discount_rate: float = 0.10,
+    years: float = 5.0,
+    now: datetime | None = None,
+) -> ChurnRequest:
+    """A churn request from plain arguments (shared by the library, the API and the CLI)."""
+    return ChurnRequest(ChurnSettings(horizon_days, lookback_days), Economics(margin, discount_rate, years), now)
+
+
 _scored: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
 
 

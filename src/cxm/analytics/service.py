@@ -11,6 +11,7 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import stats
 from cxm.analytics.charts import quadrant_chart
+from cxm.analytics.churn_features import ChurnSettings
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
     PERIODS,
@@ -31,7 +32,18 @@ from cxm.analytics.metrics import (
     score_histogram,
     score_table,
 )
+from cxm.analytics.retention import RetentionInputs
+from cxm.analytics.risk import (
+    ChurnRequest,
+    churn_evaluation,
+    churn_request,
+    churn_risk_of,
+    churn_table,
+    retention_economics,
+    value_at_risk,
+)
 from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.value import Economics
 from cxm.config import Settings
 from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput
@@ -43,15 +55,25 @@ ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_D
 __all__ = [
     "METRICS",
     "PERIODS",
+    "ChurnRequest",
+    "ChurnSettings",
     "DriverQuery",
+    "Economics",
     "Engine",
     "Query",
+    "RetentionInputs",
     "SyncReport",
+    "churn_evaluation",
+    "churn_request",
+    "churn_risk_of",
+    "churn_table",
     "engine_for",
     "key_drivers",
     "metric",
     "quadrant_chart",
+    "retention_economics",
     "sync_store",
+    "value_at_risk",
 ]
 
 

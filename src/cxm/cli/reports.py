@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from cxm.cli import risk
 from cxm.cli.base import app, console, open_hub, out, settings
 from cxm.core.errors import InvalidInput
 
@@ -45,7 +46,11 @@ def analytics_sync() -> None:
 @app.command("report")
 def report(
     metric: Annotated[
-        str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time | drivers")
+        str,
+        typer.Argument(
+            help="nps | csat | ces | rating | response_rate | first_response_time | drivers | churn"
+            " | churn-evaluation | value-at-risk | retention"
+        ),
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
@@ -61,6 +66,14 @@ def report(
     method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
     resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
     chart: Annotated[Path | None, typer.Option(help="drivers: also write the quadrant chart (.svg or .png)")] = None,
+    horizon_days: Annotated[int, typer.Option(help="churn: no order in this many days = churned")] = 90,
+    lookback_days: Annotated[int, typer.Option(help="churn: how far back features look (days)")] = 365,
+    margin: Annotated[float, typer.Option(help="value: gross margin as a share of revenue")] = 1.0,
+    discount_rate: Annotated[float, typer.Option(help="value: discount rate per year")] = 0.10,
+    years: Annotated[float, typer.Option(help="value: horizon of customer value in years")] = 5.0,
+    uplift: Annotated[float, typer.Option(help="retention: points of retention per period to add")] = 0.05,
+    relative: Annotated[bool, typer.Option(help="retention: uplift as a share of retention")] = False,
+    limit: Annotated[int, typer.Option(help="churn: how many customers to show")] = 50,
 ) -> None:
     """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
     from cxm.analytics import service as analytics_service
@@ -71,6 +84,12 @@ def report(
         filters.setdefault(name.strip(), []).append(value.strip())
     query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
     engine = analytics_service.engine_for(settings())
+    if metric in risk.REPORTS:
+        chosen = risk.RiskOptions(
+            horizon_days, lookback_days, margin, discount_rate, years, uplift, relative, limit, by
+        )
+        risk.risk_report(metric, engine, chosen, output.value)
+        return
     if metric == "drivers":
         if not survey or not outcome:
             raise InvalidInput("drivers needs --survey and --outcome")
