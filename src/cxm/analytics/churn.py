@@ -1,7 +1,7 @@
 """Churn risk: a calibrated logistic model on the company's own history, its time-split evaluation and reasons.
 
 The model: features (`churn_features.py`) are imputed with the training means, skewed ones log1p-transformed,
-standardised, and fitted by an L2 logistic regression; the probability is Platt-calibrated on out-of-fold
+standardised (clipped at +-4 standard deviations), and fitted by an L2 logistic regression; the probability is Platt-calibrated on out-of-fold
 predictions of the training cut-off (scikit-learn `CalibratedClassifierCV(method="sigmoid", ensemble=False)`,
 so one logistic model remains and its coefficients explain each score). A customer's reasons are the features
 with the largest positive contributions coefficient x standardised deviation from the training mean.
@@ -27,6 +27,7 @@ SKEWED = ("recency_days", "orders", "spend", "tenure_days", "low_scores", "compl
 BASELINE = ("recency_days",)
 MIN_CUSTOMERS = 20
 REASONS = 3
+CLIP = 4.0
 
 
 @dataclass
@@ -41,7 +42,9 @@ class ChurnModel:
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
         """Standardised feature values (missing values at the training mean, i.e. zero)."""
         raw = _transformed(frame, self.features)
-        z = (raw - self.means) / self.scales
+        # Clipped: a feature that barely varied at training (e.g. tenure when everyone joined at once) must not
+        # swing a later cut-off's scores by dozens of standard deviations.
+        z = np.clip((raw - self.means) / self.scales, -CLIP, CLIP)
         return np.where(np.isnan(z), 0.0, z)
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:

@@ -75,7 +75,7 @@ EXTRA_FEATURES: list[tuple[ExtraFeatures, dict[str, str]]] = []
 def _orders(tables: Tables, w: Window) -> Table:
     """Recency, frequency, spend and tenure of customers who ordered in the look-back window."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().cast("float64"))
+    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
     past = o.filter(o.at < w.cutoff)
     recent = past.at >= w.start
     agg = past.group_by("customer_id").aggregate(
@@ -97,7 +97,7 @@ def _orders(tables: Tables, w: Window) -> Table:
 def _last_channel(tables: Tables, w: Window) -> Table:
     """The channel of each customer's newest order before the cut-off."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().cast("float64"))
+    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
     o = o.filter(o.at < w.cutoff)
     ranked = o.mutate(
         n=ibis.row_number().over(group_by=o.customer_id, order_by=[ibis.desc(o.at), ibis.desc(o.order_ref)])
@@ -115,7 +115,7 @@ def _is_low(s: Table) -> ibis.Value:
 def _scores(tables: Tables, w: Window) -> Table:
     """Mean NPS, CSAT and CES and the count of low scores in the look-back window."""
     s = tables("scores")
-    s = s.mutate(at=s.completed_at.epoch_seconds().cast("float64"))
+    s = s.mutate(at=s.completed_at.epoch_seconds().floor().cast("float64"))
     s = s.filter(s.at < w.cutoff, s.at >= w.start, s.customer_id.notnull())
     mean = {f"{kind}_mean": ibis.ifelse(s.kind == kind, s.score, ibis.null("int64")).mean() for kind in LOW_SCORE}
     agg = s.group_by("customer_id").aggregate(low_scores=ibis.ifelse(_is_low(s), 1, 0).sum(), **mean)
@@ -126,7 +126,7 @@ def _contacts(tables: Tables, w: Window) -> Table:
     """Complaints, questions unanswered at the cut-off, and mean hours to a first response."""
     c = tables("contacts")
     c = c.mutate(
-        at=c.occurred_at.epoch_seconds().cast("float64"), replied=c.responded_at.epoch_seconds().cast("float64")
+        at=c.occurred_at.epoch_seconds().floor().cast("float64"), replied=c.responded_at.epoch_seconds().floor().cast("float64")
     )
     c = c.filter(c.at < w.cutoff, c.at >= w.start)
     answered = c.replied.notnull() & (c.replied < w.cutoff)
@@ -142,7 +142,7 @@ def _contacts(tables: Tables, w: Window) -> Table:
 def _labels(tables: Tables, w: Window) -> Table:
     """Orders and spend in [cutoff, cutoff + horizon)."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().cast("float64"))
+    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
     o = o.filter(o.at >= w.cutoff, o.at < w.end)
     return o.group_by(label_id=o.customer_id).aggregate(future_orders=o.count(), future_spend=o.amount.sum())
 
@@ -159,14 +159,14 @@ def feature_table(tables: Tables, w: Window) -> Table:
         (_labels(tables, w), "label_id"),
         (_last_channel(tables, w), "channel_id"),
         (people, "person_id"),
+        *((extra(tables, w).rename(extra_id="customer_id"), "extra_id") for extra, _ in EXTRA_FEATURES),
     ]
     joined = base
     for part, key in parts:
-        joined = joined.left_join(part, joined.customer_id == part[key]).drop(key)
-    for extra, _ in EXTRA_FEATURES:
-        part = extra(tables, w).rename(extra_id="customer_id")
-        joined = joined.left_join(part, joined.customer_id == part.extra_id).drop("extra_id")
-    return joined.order_by("customer_id")
+        # One chain of joins and a single select: SQLite's parser overflows on a subquery per join.
+        joined = joined.left_join(part, base.customer_id == part[key])
+    kept = joined.select(*[name for name in joined.columns if not name.endswith("_id") or name == "customer_id"])
+    return kept.order_by("customer_id")
 
 
 def features_at(tables: Tables, cutoff: datetime, settings: ChurnSettings) -> pd.DataFrame:
@@ -195,5 +195,5 @@ def feature_labels() -> dict[str, str]:
 def newest_order(tables: Tables) -> datetime | None:
     """The time of the newest order: the data's "now" when no cut-off is given."""
     o = tables("orders")
-    value = o.aggregate(at=o.occurred_at.epoch_seconds().max()).execute()["at"].iloc[0]
+    value = o.aggregate(at=o.occurred_at.epoch_seconds().floor().max()).execute()["at"].iloc[0]
     return None if pd.isna(value) else datetime.fromtimestamp(float(value), UTC)

@@ -13,6 +13,7 @@ from ibis.expr.types import Table
 
 SCORED_KINDS = ("nps", "csat", "ces", "rating")
 CUSTOMER_COLUMNS = ("segment", "country", "language")
+NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
 CATEGORY_SPEND = "category_spend"  # the customer attribute holding their total category spend per year
 
 
@@ -151,8 +152,15 @@ def customers(tables: Any) -> Table:
         country=kept.country,
         customer_language=kept.language,
         # The customer's total spend in our category (with us and elsewhere), for share of wallet.
-        category_spend=kept.attributes[CATEGORY_SPEND].float,
+        category_spend=_number(kept.attributes[CATEGORY_SPEND]),
     )
+
+
+def _number(value: Any) -> Any:
+    """A JSON value as a float when it is a plain number, else NULL (the same on DuckDB, SQLite and PostgreSQL)."""
+    # Ibis's own JSON-to-number compiles to invalid SQL on PostgreSQL; the value's JSON text works everywhere.
+    text = value.cast("string")
+    return ibis.ifelse(text.re_search(NUMBER), text.cast("float64"), ibis.null("float64"))
 
 
 def questions(tables: Any) -> Table:
