@@ -1,9 +1,10 @@
 """Churn risk: a calibrated logistic model on the company's own history, its time-split evaluation and reasons.
 
 The model: features (`churn_features.py`) are imputed with the training means, skewed ones log1p-transformed,
-standardised (clipped at +-4 standard deviations), and fitted by an L2 logistic regression; the probability is Platt-calibrated on out-of-fold
-predictions of the training cut-off (scikit-learn `CalibratedClassifierCV(method="sigmoid", ensemble=False)`,
-so one logistic model remains and its coefficients explain each score). A customer's reasons are the features
+standardised (clipped at +-4 standard deviations), and fitted by an L2 logistic regression; the probability is
+Platt-calibrated on out-of-fold predictions of the training cut-off (scikit-learn
+`CalibratedClassifierCV(method="sigmoid", ensemble=False)`, so one logistic model remains and its coefficients
+explain each score). A customer's reasons are the features
 with the largest positive contributions coefficient x standardised deviation from the training mean.
 """
 

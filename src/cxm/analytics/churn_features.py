@@ -72,10 +72,15 @@ ExtraFeatures = Callable[[Tables, Window], Table]
 EXTRA_FEATURES: list[tuple[ExtraFeatures, dict[str, str]]] = []
 
 
+def _seconds(moment: ibis.Value) -> ibis.Value:
+    """A time as whole epoch seconds (SQLite has no fractions there, so every engine drops them)."""
+    return moment.epoch_seconds().floor().cast("float64")
+
+
 def _orders(tables: Tables, w: Window) -> Table:
     """Recency, frequency, spend and tenure of customers who ordered in the look-back window."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
+    o = o.mutate(at=_seconds(o.occurred_at))
     past = o.filter(o.at < w.cutoff)
     recent = past.at >= w.start
     agg = past.group_by("customer_id").aggregate(
@@ -97,7 +102,7 @@ def _orders(tables: Tables, w: Window) -> Table:
 def _last_channel(tables: Tables, w: Window) -> Table:
     """The channel of each customer's newest order before the cut-off."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
+    o = o.mutate(at=_seconds(o.occurred_at))
     o = o.filter(o.at < w.cutoff)
     ranked = o.mutate(
         n=ibis.row_number().over(group_by=o.customer_id, order_by=[ibis.desc(o.at), ibis.desc(o.order_ref)])
@@ -115,7 +120,7 @@ def _is_low(s: Table) -> ibis.Value:
 def _scores(tables: Tables, w: Window) -> Table:
     """Mean NPS, CSAT and CES and the count of low scores in the look-back window."""
     s = tables("scores")
-    s = s.mutate(at=s.completed_at.epoch_seconds().floor().cast("float64"))
+    s = s.mutate(at=_seconds(s.completed_at))
     s = s.filter(s.at < w.cutoff, s.at >= w.start, s.customer_id.notnull())
     mean = {f"{kind}_mean": ibis.ifelse(s.kind == kind, s.score, ibis.null("int64")).mean() for kind in LOW_SCORE}
     agg = s.group_by("customer_id").aggregate(low_scores=ibis.ifelse(_is_low(s), 1, 0).sum(), **mean)
@@ -125,9 +130,7 @@ def _scores(tables: Tables, w: Window) -> Table:
 def _contacts(tables: Tables, w: Window) -> Table:
     """Complaints, questions unanswered at the cut-off, and mean hours to a first response."""
     c = tables("contacts")
-    c = c.mutate(
-        at=c.occurred_at.epoch_seconds().floor().cast("float64"), replied=c.responded_at.epoch_seconds().floor().cast("float64")
-    )
+    c = c.mutate(at=_seconds(c.occurred_at), replied=_seconds(c.responded_at))
     c = c.filter(c.at < w.cutoff, c.at >= w.start)
     answered = c.replied.notnull() & (c.replied < w.cutoff)
     hours = ibis.ifelse(answered, (c.replied - c.at) / 3600.0, ibis.null("float64"))
@@ -142,7 +145,7 @@ def _contacts(tables: Tables, w: Window) -> Table:
 def _labels(tables: Tables, w: Window) -> Table:
     """Orders and spend in [cutoff, cutoff + horizon)."""
     o = tables("orders")
-    o = o.mutate(at=o.occurred_at.epoch_seconds().floor().cast("float64"))
+    o = o.mutate(at=_seconds(o.occurred_at))
     o = o.filter(o.at >= w.cutoff, o.at < w.end)
     return o.group_by(label_id=o.customer_id).aggregate(future_orders=o.count(), future_spend=o.amount.sum())
 
