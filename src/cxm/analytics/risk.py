@@ -59,10 +59,18 @@ def churn_request(
 _scored: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
 
 
+def _orders_mark(engine: Engine) -> tuple[int, int]:
+    """How many orders the engine sees and the newest one's id: a cached score is reused only for the same data."""
+    with engine.connect() as tables:
+        o = tables("orders")
+        found = o.aggregate(n=o.count(), newest=o.order_ref.max()).execute().iloc[0]
+    return int(found["n"]), int(0 if pd.isna(found["newest"]) else found["newest"])
+
+
 def _valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame:
     """Scored and valued customers, kept for a minute per engine and request (the customer page asks often)."""
     request.check()
-    key = (engine.kind, engine.url, request)
+    key = (engine.kind, engine.url, request, _orders_mark(engine))
     hit = _scored.get(key)
     if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
         return hit[1]
