@@ -61,6 +61,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "segment": "string",
         "country": "string",
         "language": "string",
+        "attributes": "json",
         "erased_at": "timestamp",
         "updated_at": "timestamp",
     },

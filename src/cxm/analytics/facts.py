@@ -13,6 +13,8 @@ from ibis.expr.types import Table
 
 SCORED_KINDS = ("nps", "csat", "ces", "rating")
 CUSTOMER_COLUMNS = ("segment", "country", "language")
+NUMBER = r"^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$"
+CATEGORY_SPEND = "category_spend"  # the customer attribute holding their total category spend per year
 
 
 def _people(tables: Any) -> Table:
@@ -116,6 +118,23 @@ def orders(tables: Any) -> Table:
     )
 
 
+def contacts(tables: Any) -> Table:
+    """Inbound interactions (questions, complaints, ...), answered or not, with the time of the first response."""
+    i = tables("interactions")
+    i = i.filter(i.direction == "inbound")
+    people = _people(tables)
+    joined = i.left_join(people, i.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        interaction_id=kept.id.cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        channel=kept.channel,
+        type=kept.type,
+        occurred_at=kept.occurred_at,
+        responded_at=kept.responded_at,
+    )
+
+
 def invitations(tables: Any) -> Table:
     """Sent invitations and whether each was answered."""
     v = tables("invitations")
@@ -142,12 +161,24 @@ def invitations(tables: Any) -> Table:
 
 
 def customers(tables: Any) -> Table:
-    """The customer dimension: traits analysts break figures down by."""
+    """The customer dimension: traits analysts break figures down by, and the category spend trait (a number)."""
     c = tables("customers")
     kept = c.filter(c.erased_at.isnull())
     return kept.select(
-        customer_id=kept.id.cast("int64"), segment=kept.segment, country=kept.country, customer_language=kept.language
+        customer_id=kept.id.cast("int64"),
+        segment=kept.segment,
+        country=kept.country,
+        customer_language=kept.language,
+        # The customer's total spend in our category (with us and elsewhere), for share of wallet.
+        category_spend=_number(kept.attributes[CATEGORY_SPEND]),
     )
+
+
+def _number(value: Any) -> Any:
+    """A JSON value as a float when it is a plain number, else NULL (the same on DuckDB, SQLite and PostgreSQL)."""
+    # Ibis's own JSON-to-number compiles to invalid SQL on PostgreSQL; the value's JSON text works everywhere.
+    text = value.cast("string")
+    return ibis.ifelse(text.re_search(NUMBER), text.cast("float64"), ibis.null("float64"))
 
 
 def questions(tables: Any) -> Table:
@@ -170,8 +201,9 @@ FACTS = {
     "scores": scores,
     "response_times": response_times,
     "invitations": invitations,
+    "orders": orders,
+    "contacts": contacts,
     "customers": customers,
     "questions": questions,
     "touchpoints": touchpoints,
-    "orders": orders,
 }

@@ -57,10 +57,50 @@ class Metrics:
 
 
 class Analyses:
-    """Analyses that explain the figures: `hub.analytics.drivers(survey=..., outcome=...)`."""
+    """Analyses that explain the figures: `hub.analytics.drivers(survey=..., outcome=...)`, `hub.analytics.churn()`."""
 
     def __init__(self, engine: Callable[[], service.Engine]) -> None:
         self._engine = engine
+
+    def churn(self, **options: Any) -> pd.DataFrame:
+        """Every active customer: calibrated churn probability, top 3 reasons, revenue per period, CLV, value at risk.
+
+        Options: horizon_days (90; churn = no order in that many days), lookback_days (365), margin (1.0),
+        discount_rate (0.10 a year), years (5), now (default: just after the newest order).
+        """
+        return service.churn_table(self._engine(), service.churn_request(**options))
+
+    def churn_of(self, customer_id: int, **options: Any) -> dict[str, Any]:
+        """One customer's churn probability, reasons and value (raises NotFound when not active)."""
+        return service.churn_risk_of(self._engine(), customer_id, service.churn_request(**options))
+
+    def churn_evaluation(self, *, test_cutoff: datetime | None = None, **options: Any) -> pd.DataFrame:
+        """The model and the recency-only baseline trained one horizon before `test_cutoff`: AUC, Brier, rates."""
+        return service.churn_evaluation(self._engine(), service.churn_request(**options), test_cutoff)[0]
+
+    def churn_calibration(self, *, test_cutoff: datetime | None = None, **options: Any) -> pd.DataFrame:
+        """Predicted vs observed churn by probability bin on the test cut-off."""
+        return service.churn_evaluation(self._engine(), service.churn_request(**options), test_cutoff)[1]
+
+    def value_at_risk(self, by: str | None = "segment", **options: Any) -> pd.DataFrame:
+        """Revenue at risk (next period) and value at risk (CLV) by segment, channel or country (None: total)."""
+        return service.value_at_risk(self._engine(), service.churn_request(**options), by)
+
+    def retention_economics(
+        self,
+        uplift: float = 0.05,
+        *,
+        relative: bool = False,
+        retention: float | None = None,
+        revenue_per_customer: float | None = None,
+        customers: float | None = None,
+        acquired_per_period: float | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """What `uplift` more retention per period is worth (CLV and company value); any input can be given."""
+        given = service.RetentionInputs(retention, revenue_per_customer, customers, acquired_per_period)
+        request = service.churn_request(**options)
+        return service.retention_economics(self._engine(), request, uplift=uplift, relative=relative, given=given)
 
     def drivers(
         self,

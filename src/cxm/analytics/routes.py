@@ -1,4 +1,4 @@
-"""/api/v1/metrics and /api/v1/analytics/sync."""
+"""/api/v1/metrics, /api/v1/analytics/{drivers,churn,value-at-risk,retention-economics} and /api/v1/analytics/sync."""
 
 from __future__ import annotations
 
@@ -10,7 +10,18 @@ from pydantic import AwareDatetime
 
 from cxm.analytics import service
 from cxm.analytics.charts import FORMATS
-from cxm.analytics.schemas import AnalysisTable, DriverResult, JourneyResult, LoyaltyResult, MetricResult, SyncResult
+from cxm.analytics.schemas import (
+    AnalysisTable,
+    ChurnEvaluation,
+    ChurnResult,
+    CustomerChurn,
+    DriverResult,
+    JourneyResult,
+    LoyaltyResult,
+    MetricResult,
+    SyncResult,
+    TableResult,
+)
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
 
@@ -111,6 +122,93 @@ def get_drivers_chart(
     """The importance x performance quadrant as an SVG (or PNG) image."""
     frame = service.key_drivers(_engine(request), asked)
     return Response(service.quadrant_chart(frame, image=image), media_type=FORMATS[image])
+
+
+def churn_options(
+    horizon_days: Annotated[int, Query(ge=7, le=730, description="Churn = no order in this many days")] = 90,
+    lookback_days: Annotated[int, Query(ge=7, le=3650, description="How far back features look")] = 365,
+    margin: Annotated[float, Query(gt=0, le=1, description="Gross margin as a share of revenue")] = 1.0,
+    discount_rate: Annotated[float, Query(ge=0, lt=1, description="Discount rate per year")] = 0.10,
+    years: Annotated[float, Query(gt=0, le=50, description="Horizon of customer value in years")] = 5.0,
+    now: AwareDatetime | None = None,
+) -> service.ChurnRequest:
+    """The churn definition and money side a request asks for."""
+    return service.churn_request(
+        horizon_days=horizon_days, lookback_days=lookback_days, margin=margin, discount_rate=discount_rate,
+        years=years, now=now,
+    )  # fmt: skip
+
+
+ChurnOptions = Annotated[service.ChurnRequest, Depends(churn_options)]
+
+
+@router.get("/analytics/churn", response_model=ChurnResult)
+def get_churn(
+    request: Request, _: Reader, asked: ChurnOptions, limit: Annotated[int, Query(ge=1, le=100_000)] = 1000
+) -> ChurnResult:
+    """Active customers by value at risk: calibrated churn probability, top 3 reasons, revenue, CLV, share of wallet."""
+    engine = _engine(request)
+    frame = service.churn_table(engine, asked)
+    return ChurnResult(
+        engine=engine.kind,
+        as_of=frame.attrs.get("as_of"),
+        trained_at=frame.attrs.get("trained_at"),
+        horizon_days=asked.settings.horizon_days,
+        customers=len(frame),
+        rows=service.records(frame.head(limit)),
+    )
+
+
+@router.get("/analytics/churn/evaluation", response_model=ChurnEvaluation)
+def get_churn_evaluation(
+    request: Request, _: Reader, asked: ChurnOptions, test_cutoff: AwareDatetime | None = None
+) -> ChurnEvaluation:
+    """Trained one horizon before the test cut-off: AUC and Brier of the model and the recency-only baseline."""
+    engine = _engine(request)
+    summary, calibration = service.churn_evaluation(engine, asked, test_cutoff)
+    return ChurnEvaluation(
+        engine=engine.kind,
+        horizon_days=asked.settings.horizon_days,
+        models=service.records(summary),
+        calibration=service.records(calibration),
+    )
+
+
+@router.get("/analytics/churn/customers/{customer_id}", response_model=CustomerChurn)
+def get_customer_churn(customer_id: int, request: Request, _: Reader, asked: ChurnOptions) -> CustomerChurn:
+    """One customer's churn probability, reasons and value (404 when they have no recent order)."""
+    return CustomerChurn(**service.churn_risk_of(_engine(request), customer_id, asked))
+
+
+@router.get("/analytics/value-at-risk", response_model=TableResult)
+def get_value_at_risk(
+    request: Request,
+    _: Reader,
+    asked: ChurnOptions,
+    by: Annotated[str | None, Query(description="segment | channel (of the last order) | country")] = "segment",
+) -> TableResult:
+    """Revenue at risk next period and value (CLV) at risk, summed by group."""
+    engine = _engine(request)
+    return TableResult(engine=engine.kind, rows=service.records(service.value_at_risk(engine, asked, by or None)))
+
+
+@router.get("/analytics/retention-economics", response_model=TableResult)
+def get_retention_economics(
+    request: Request,
+    _: Reader,
+    asked: ChurnOptions,
+    uplift: Annotated[float, Query(ge=0, le=1, description="Retention points per period to add (0.05)")] = 0.05,
+    relative: Annotated[bool, Query(description="Uplift as a share of retention instead of points")] = False,
+    retention: Annotated[float | None, Query(ge=0, lt=1)] = None,
+    revenue_per_customer: Annotated[float | None, Query(ge=0)] = None,
+    customers: Annotated[float | None, Query(ge=0)] = None,
+    acquired_per_period: Annotated[float | None, Query(ge=0)] = None,
+) -> TableResult:
+    """What more retention is worth in CLV and company value; inputs measured from orders unless given."""
+    engine = _engine(request)
+    given = service.RetentionInputs(retention, revenue_per_customer, customers, acquired_per_period)
+    frame = service.retention_economics(engine, asked, uplift=uplift, relative=relative, given=given)
+    return TableResult(engine=engine.kind, rows=service.records(frame))
 
 
 @router.post("/analytics/sync", response_model=SyncResult)

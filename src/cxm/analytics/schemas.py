@@ -65,3 +65,50 @@ class LoyaltyResult(BaseModel):
     currency: str | None
     rules: dict[str, Any]
     rows: list[dict[str, Any]]
+
+
+class ChurnResult(BaseModel):
+    """Every active customer's churn probability, reasons and value (riskiest by value at risk first)."""
+
+    engine: str
+    as_of: str | None
+    trained_at: str | None
+    horizon_days: int
+    customers: int
+    rows: list[dict[str, Any]]
+
+
+class ChurnEvaluation(BaseModel):
+    """The model vs the recency-only baseline on a later cut-off, and the model's calibration table."""
+
+    engine: str
+    horizon_days: int
+    models: list[dict[str, Any]]
+    calibration: list[dict[str, Any]]
+
+
+class CustomerChurn(BaseModel):
+    """One customer's churn risk, reasons and value."""
+
+    customer_id: int
+    churn_probability: float
+    reasons: list[str]
+    segment: str | None
+    channel: str | None
+    recency_days: float
+    orders: float
+    spend: float
+    revenue_per_period: float
+    clv: float
+    revenue_at_risk: float
+    value_at_risk: float
+    category_spend: float | None
+    share_of_wallet: float | None
+    as_of: str | None
+
+
+class TableResult(BaseModel):
+    """An analysis as rows (value at risk by group, retention economics)."""
+
+    engine: str
+    rows: list[dict[str, Any]]

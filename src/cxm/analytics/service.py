@@ -12,6 +12,7 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import experience, journeys, loyalty, stats
 from cxm.analytics.charts import funnel_chart, quadrant_chart
+from cxm.analytics.churn_features import ChurnSettings
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
     PERIODS,
@@ -35,7 +36,18 @@ from cxm.analytics.metrics import (
     score_histogram,
     score_table,
 )
+from cxm.analytics.retention import RetentionInputs
+from cxm.analytics.risk import (
+    ChurnRequest,
+    churn_evaluation,
+    churn_request,
+    churn_risk_of,
+    churn_table,
+    retention_economics,
+    value_at_risk,
+)
 from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.value import Economics
 from cxm.config import Settings
 from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput, NotFound
@@ -48,20 +60,30 @@ __all__ = [
     "METRICS",
     "PERIODS",
     "RUNGS",
+    "ChurnRequest",
+    "ChurnSettings",
     "DriverQuery",
+    "Economics",
     "Engine",
     "ExperienceQuery",
     "JourneyQuery",
     "LadderRules",
     "LoyaltyQuery",
     "Query",
+    "RetentionInputs",
     "SyncReport",
+    "churn_evaluation",
+    "churn_request",
+    "churn_risk_of",
+    "churn_table",
     "engine_for",
     "funnel_chart",
     "key_drivers",
     "metric",
     "quadrant_chart",
+    "retention_economics",
     "sync_store",
+    "value_at_risk",
 ]
 
 

@@ -27,7 +27,7 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "touchpoints", "orders")
+FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "touchpoints", "orders", "contacts")
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
 LAKE_TIME = {
@@ -36,8 +36,9 @@ LAKE_TIME = {
     "invitations": "sent_at",
     "touchpoints": "occurred_at",
     "orders": "occurred_at",
+    "contacts": "occurred_at",
 }
-FROM_INTERACTIONS = ("response_times", "touchpoints")
+INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
 
 
 @dataclass
@@ -77,6 +78,11 @@ class Run:
 
     def has(self, name: str) -> bool:
         return bool(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
+
+    def has_column(self, name: str, column: str) -> bool:
+        """Whether a fact table of the store has this column (stores built before it was added lack it)."""
+        found = "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?"
+        return bool(self.sql(found, [name, column])[0][0])
 
     @property
     def dialect(self) -> str:
@@ -148,7 +154,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
 def _sync_customers(run: Run, operational: SqlEngine) -> int:
     """The customer dimension: profiles changed since the last sync."""
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
-    full = mark is None or not run.has("customers")
+    full = mark is None or not run.has("customers") or not run.has_column("customers", facts.CATEGORY_SPEND)
     if not (full and run.staged_whole):
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
@@ -158,27 +164,35 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
     return moved
 
 
+def _id_mark(run: Run, fact: str) -> int:
+    """The newest interaction or order id a fact holds (0 when the store has no such table yet)."""
+    return int(run.mark(f"{fact}.id") or 0) if run.has(fact) else 0
+
+
 def _sync_interactions(run: Run) -> dict[str, int]:
-    """Facts of interactions stored since the last sync (interactions never change): response times, touchpoints."""
-    marks = {fact: int(run.mark(f"{fact}.id") or 0) if run.has(fact) else 0 for fact in FROM_INTERACTIONS}
-    low = min(marks.values())
+    """Facts of interactions stored since the last sync (interactions never change): times, touchpoints, contacts."""
+    marks = {fact: _id_mark(run, fact) for fact in INTERACTION_FACTS}
+    mark = min(marks.values())
     # A first sync reuses the interactions and customers the scores step staged whole.
-    if low or not run.staged_whole:
-        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {low})" if low else None
-        run.stage_many({"interactions": f"id > {low}" if low else None, "customers": customers})
-    # Rows above the lower mark are replaced, so a fact that is behind the other catches up without duplicates.
-    moved = {fact: _materialise(run, fact, f"interaction_id > {low}" if mark else None) for fact, mark in marks.items()}
+    if mark or not run.staged_whole:
+        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})" if mark else None
+        run.stage_many({"interactions": f"id > {mark}" if mark else None, "customers": customers})
     newest = run.sql("SELECT max(id) FROM stage_interactions")[0][0]
-    for fact, mark in marks.items():
-        run.set_mark(f"{fact}.id", newest if newest is not None else mark)
+    moved = {}
+    for fact, key in INTERACTION_FACTS.items():
+        # Rows past the lowest mark are replaced: a fact added to an older store catches up without duplicates.
+        moved[fact] = _materialise(run, fact, f"{key} > {mark}" if marks[fact] else None)
+        run.set_mark(f"{fact}.id", newest if newest is not None else marks[fact])
     return moved
 
 
 def _sync_orders(run: Run) -> int:
-    """Orders stored since the last sync (orders are appended, never edited)."""
-    mark = int(run.mark("orders.id") or 0) if run.has("orders") else 0
-    customers = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})" if mark else None
-    run.stage_many({"orders": f"id > {mark}" if mark else None, "customers": customers})
+    """Orders stored since the last sync (orders never change; erasure is applied by tombstones)."""
+    mark = _id_mark(run, "orders")
+    wanted: dict[str, str | None] = {"orders": f"id > {mark}"}
+    if mark or not run.staged_whole:
+        wanted["customers"] = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})" if mark else None
+    run.stage_many(wanted)
     moved = _materialise(run, "orders", f"order_ref > {mark}" if mark else None)
     newest = run.sql("SELECT max(id) FROM stage_orders")[0][0]
     run.set_mark("orders.id", newest if newest is not None else mark)
@@ -211,8 +225,14 @@ def _apply_merges(run: Run) -> None:
     if not people:
         return
     listed = ", ".join(map(str, people))
-    sources = (("scores", "responses"), ("response_times", "interactions"), ("touchpoints", "interactions"))
-    for fact, source in (*sources, ("orders", "orders")):
+    pairs = (
+        ("scores", "responses"),
+        ("response_times", "interactions"),
+        ("touchpoints", "interactions"),
+        ("contacts", "interactions"),
+        ("orders", "orders"),
+    )
+    for fact, source in pairs:
         if run.has(fact):
             run.stage(source, f"customer_id IN ({listed})")
             if fact == "scores":
@@ -251,7 +271,8 @@ def sync(
         report.rows["customers"] = _sync_customers(run, operational)
         say("interactions")
         moved = _sync_interactions(run)
-        report.rows["response times"], report.rows["touchpoints"] = moved["response_times"], moved["touchpoints"]
+        for fact in INTERACTION_FACTS:
+            report.rows[fact.replace("_", " ")] = moved[fact]
         say("orders")
         report.rows["orders"] = _sync_orders(run)
         report.rows["invitations"] = _sync_invitations(run)

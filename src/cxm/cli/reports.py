@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli import journeys as journey_reports
+from cxm.cli import risk
 from cxm.cli.base import app, console, open_hub, out, settings
 from cxm.core.errors import InvalidInput
 
@@ -49,7 +50,8 @@ def report(
         str,
         typer.Argument(
             help="nps | csat | ces | rating | response_rate | first_response_time | drivers | funnel | stage-times"
-            " | paths | experience | moments | loyalty | transitions | ladder"
+            " | paths | experience | moments | loyalty | transitions | ladder | churn | churn-evaluation"
+            " | value-at-risk | retention"
         ),
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
@@ -76,6 +78,14 @@ def report(
     lost_days: Annotated[int | None, typer.Option(help="ladder rules: days without activity to be lost")] = None,
     repurchase_days: Annotated[int | None, typer.Option(help="ladder rules: expected days between purchases")] = None,
     customer: Annotated[list[int] | None, typer.Option(help="ladder: only this customer id (repeatable)")] = None,
+    horizon_days: Annotated[int, typer.Option(help="churn: no order in this many days = churned")] = 90,
+    lookback_days: Annotated[int, typer.Option(help="churn: how far back features look (days)")] = 365,
+    margin: Annotated[float, typer.Option(help="value: gross margin as a share of revenue")] = 1.0,
+    discount_rate: Annotated[float, typer.Option(help="value: discount rate per year")] = 0.10,
+    years: Annotated[float, typer.Option(help="value: horizon of customer value in years")] = 5.0,
+    uplift: Annotated[float, typer.Option(help="retention: points of retention per period to add")] = 0.05,
+    relative: Annotated[bool, typer.Option(help="retention: uplift as a share of retention")] = False,
+    limit: Annotated[int, typer.Option(help="churn: how many customers to show")] = 50,
 ) -> None:
     """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
     from cxm.analytics import service as analytics_service
@@ -94,6 +104,12 @@ def report(
         journey_query = analytics_service.describe_query(since=_utc(since), until=_utc(until), where=filters)
         frame = journey_reports.journey_frame(metric, engine, journey_query, _utc(until), options)
         journey_reports.print_report(metric, frame, output.value, chart)
+        return
+    if metric in risk.REPORTS:
+        chosen = risk.RiskOptions(
+            horizon_days, lookback_days, margin, discount_rate, years, uplift, relative, limit, by
+        )
+        risk.risk_report(metric, engine, chosen, output.value)
         return
     if metric == "drivers":
         if not survey or not outcome:

@@ -1,0 +1,98 @@
+"""Churn on every engine: the planted signal beats recency alone on a time split; value formulas by hand."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import Engine as SqlEngine
+
+from cxm.analytics import churn
+from cxm.analytics.churn_features import ChurnSettings, feature_names, features_at
+from cxm.analytics.engines import Engine
+from cxm.analytics.risk import ChurnRequest, churn_table, value_at_risk
+from cxm.core.db import make_sessionmaker
+from tests.analytics import churn_data
+from tests.conftest import _empty
+
+SETTINGS = ChurnSettings(horizon_days=90, lookback_days=180)
+
+
+@pytest.fixture(scope="module")
+def loaded(engine: SqlEngine) -> Iterator[churn_data.ChurnData]:
+    """The planted customers (overrides the shared dataset, so `engines` syncs these)."""
+    _empty(engine)
+    with make_sessionmaker(engine)() as session, session.begin():
+        data = churn_data.load(session)
+    yield data
+    _empty(engine)
+
+
+def _features(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as tables:
+        return features_at(tables, churn_data.TEST, SETTINGS)
+
+
+def test_features_are_the_same_on_every_engine(engines: dict[str, Engine]) -> None:
+    found = {kind: _features(engine) for kind, engine in engines.items()}
+    columns = ["customer_id", *feature_names(), "churned", "segment", "channel", "category_spend"]
+    first = next(iter(found.values()))[columns]
+    for kind, frame in found.items():
+        pd.testing.assert_frame_equal(frame[columns], first, check_dtype=False, rtol=1e-9, obj=kind)
+
+
+def test_recency_frequency_spend_and_label_match_the_orders(
+    engines: dict[str, Engine], loaded: churn_data.ChurnData
+) -> None:
+    frame = _features(engines["duckdb"]).set_index("customer_id")
+    cutoff, start = churn_data.TEST, churn_data.TEST - timedelta(days=180)
+    for person, made in list(loaded.orders.items())[:40]:
+        before = [(at, amount) for at, amount in made if at < cutoff]
+        if not before or before[-1][0] < start:
+            assert person not in frame.index
+            continue
+        row = frame.loc[person]
+        # Engines compare times in whole epoch seconds.
+        expected = (cutoff.timestamp() - math.floor(before[-1][0].timestamp())) / 86400
+        assert row["recency_days"] == pytest.approx(expected, rel=1e-12)
+        assert row["orders"] == sum(1 for at, _ in before if at >= start)
+        assert row["spend"] == pytest.approx(sum(amount for at, amount in before if at >= start))
+        after = [at for at, _ in made if cutoff <= at < cutoff + timedelta(days=90)]
+        assert row["churned"] == (not after)
+
+
+def test_model_beats_recency_baseline_on_a_time_split(engines: dict[str, Engine]) -> None:
+    for kind, engine in engines.items():
+        summary, calibration = churn.evaluate(engine, SETTINGS, churn_data.TEST)
+        model, baseline = summary.set_index("model").loc["model"], summary.set_index("model").loc["recency_baseline"]
+        assert model["auc"] > baseline["auc"] + 0.05, kind
+        assert model["brier"] < baseline["brier"], kind
+        assert model["train_cutoff"] == churn_data.TRAIN.isoformat()
+        assert calibration["n"].sum() == model["n_test"]
+
+
+def test_planted_customer_top_reason_is_the_unanswered_questions(
+    engines: dict[str, Engine], loaded: churn_data.ChurnData
+) -> None:
+    scored, model = churn.score_now(engines["duckdb"], SETTINGS, churn_data.TEST)
+    row = scored.set_index("customer_id").loc[loaded.planted]
+    assert str(row["reason_1"]).startswith("inbound questions without a response: 2 ")
+    assert model.coefficients[feature_names().index("unanswered")] > 0
+    assert row["churn_probability"] > scored["churn_probability"].median()
+
+
+def test_value_at_risk_adds_up_the_customers(engines: dict[str, Engine], loaded: churn_data.ChurnData) -> None:
+    request = ChurnRequest(SETTINGS, now=churn_data.TEST)
+    customers = churn_table(engines["duckdb"], request)
+    grouped = value_at_risk(engines["duckdb"], request, "segment").set_index("segment")
+    for segment, rows in customers.groupby("segment"):
+        assert grouped.loc[segment, "revenue_at_risk"] == pytest.approx(rows["revenue_at_risk"].sum())
+        assert grouped.loc[segment, "customers"] == len(rows)
+    known = customers.dropna(subset=["category_spend"]).iloc[0]
+    yearly = known["revenue_per_period"] * 365 / 90
+    assert known["share_of_wallet"] == pytest.approx(yearly / loaded.category_spend[int(known["customer_id"])])
+    assert np.isnan(customers[customers["category_spend"].isna()]["share_of_wallet"]).all()
