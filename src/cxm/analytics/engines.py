@@ -113,7 +113,13 @@ class Engine:
 
 
 def _stored(con: BaseBackend) -> Callable[[str], Table]:
-    return lambda name: con.table(name)
+    def fact(name: str) -> Table:
+        try:
+            return con.table(name)
+        except ibis.common.exceptions.TableNotFound:
+            raise AnalyticsUnavailable(f"the analytics store has no {name} yet: run `cxm analytics sync`") from None
+
+    return fact
 
 
 def _live(con: BaseBackend) -> Callable[[str], Table]:

@@ -161,11 +161,22 @@ def path_steps(tables: Tables, request: JourneyQuery) -> Table:
     return kept.select("customer_id", "position", "label").order_by(["customer_id", "position"])
 
 
+def joined_paths(steps: pd.DataFrame, most: int) -> pd.Series:
+    """One path text per customer from their numbered steps (column by column: fast for many customers)."""
+    wide = steps.pivot(index="customer_id", columns="position", values="label")
+    # Ibis numbers rows from 0 on every engine.
+    paths = wide[0].astype("object") if 0 in wide.columns else pd.Series(dtype="object")
+    for position in range(1, most):
+        if position in wide.columns:
+            step = wide[position]
+            paths = paths.where(step.isna(), paths + " > " + step)
+    return paths
+
+
 def common_paths(tables: Tables, request: JourneyQuery) -> pd.DataFrame:
     """The most common paths: customers taking each, share of all customers with a journey, rank."""
     check_journey(request)
-    steps = path_steps(tables, request).execute().sort_values(["customer_id", "position"])
-    paths = steps.groupby("customer_id", sort=False)["label"].agg(" > ".join)
+    paths = joined_paths(path_steps(tables, request).execute(), request.steps)
     counted = paths.value_counts().rename_axis("path").reset_index(name="customers")
     counted = counted.sort_values(["customers", "path"], ascending=[False, True], ignore_index=True)
     counted["share_pct"] = 100.0 * counted["customers"] / max(len(paths), 1)

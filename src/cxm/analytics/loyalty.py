@@ -108,20 +108,32 @@ def month_ends(last: datetime, count: int) -> pd.DataFrame:
     )
 
 
+def daily(events: Table) -> Table:
+    """Events summed per customer and day (fewer rows to join): windows start at midnight, so nothing is lost."""
+    e = events.mutate(day=events.at - events.at % DAY)
+    null = ibis.null("int64")
+    return e.group_by(["customer_id", "day"]).aggregate(
+        last_active=ibis.ifelse(e.active == 1, e.at, null).max(),
+        last_order=ibis.ifelse(e.ordered == 1, e.at, null).max(),
+        active=e.active.sum(), ordered=e.ordered.sum(), amount=e.amount.sum(), bad=e.bad.sum(),
+        referral=e.referral.sum(), nps=e.nps.max(), csat=e.csat.max(), ces=e.ces.max(),
+    )  # fmt: skip
+
+
 def features(events: Table, months: Table, rules: LadderRules) -> Table:
-    """Per customer and month end: what the rules look at, from the events before that time."""
-    j = events.join(months, events.at < months.cut)
+    """Per customer and month end: what the rules look at, from the (daily) events before that time."""
+    j = events.join(months, events.day < months.cut)
     null = ibis.null("int64")
 
     def within(days: int) -> BooleanValue:
-        return j.at >= j.cut - days * DAY
+        return j.day >= j.cut - days * DAY
 
     recent, window = within(rules.recent_days), rules.recent_days * DAY
-    before = (j.at >= j.cut - 2 * window) & (j.at < j.cut - window)
+    before = (j.day >= j.cut - 2 * window) & (j.day < j.cut - window)
     return j.group_by(["customer_id", "step", "month", "start", "cut"]).aggregate(
-        last_active=ibis.ifelse(j.active == 1, j.at, null).max(),
+        last_active=j.last_active.max(),
         orders_window=ibis.ifelse(within(rules.loyal_window_days), j.ordered, 0).sum(),
-        last_order=ibis.ifelse(j.ordered == 1, j.at, null).max(),
+        last_order=j.last_order.max(),
         nps_key=ibis.ifelse(within(rules.feedback_days), j.nps, null).max(),
         csat_key=ibis.ifelse(recent, j.csat, null).max(),
         ces_key=ibis.ifelse(recent, j.ces, null).max(),
@@ -129,8 +141,8 @@ def features(events: Table, months: Table, rules: LadderRules) -> Table:
         referrals=ibis.ifelse(within(rules.feedback_days), j.referral, 0).sum(),
         active_recent=ibis.ifelse(recent, j.active, 0).sum(),
         active_before=ibis.ifelse(before, j.active, 0).sum(),
-        orders_month=ibis.ifelse(j.at >= j.start, j.ordered, 0).sum(),
-        value=ibis.ifelse(j.at >= j.start, j.amount, 0.0).sum(),
+        orders_month=ibis.ifelse(j.day >= j.start, j.ordered, 0).sum(),
+        value=ibis.ifelse(j.day >= j.start, j.amount, 0.0).sum(),
     )
 
 
@@ -179,7 +191,7 @@ def snapshots(tables: Tables, request: LoyaltyQuery, customer_ids: Sequence[int]
     events = signals(tables, request.rules, currency)
     if customer_ids:
         events = events.filter(events.customer_id.isin(list(customer_ids)))
-    return placed(features(events, months, request.rules), request.rules), currency
+    return placed(features(daily(events), months, request.rules), request.rules), currency
 
 
 def ladder(tables: Tables, request: LoyaltyQuery) -> pd.DataFrame:
@@ -204,10 +216,11 @@ def ladder(tables: Tables, request: LoyaltyQuery) -> pd.DataFrame:
 def transitions(tables: Tables, request: LoyaltyQuery) -> pd.DataFrame:
     """Month to month: how many customers moved from each rung to each rung (`new`: not placed the month before)."""
     found, _ = snapshots(tables, request)
-    before = found.select(person=found.customer_id, next_step=found.step + 1, from_rung=found.rung)
-    now = found.filter(found.step > 0).select("customer_id", "step", "month", "rung")
-    joined = now.left_join(before, (now.customer_id == before.person) & (now.step == before.next_step))
-    counted = joined.group_by(["month", "from_rung", "rung"]).aggregate(customers=joined.count()).execute()
+    # A customer placed once stays placed at every later month end, so the row before is the month before.
+    ordered = ibis.window(group_by=found.customer_id, order_by=found.step)
+    moved = found.mutate(from_rung=found.rung.lag().over(ordered))
+    now = moved.filter(moved.step > 0)
+    counted = now.group_by(["month", "from_rung", "rung"]).aggregate(customers=now.count()).execute()
     counted["from_rung"] = counted["from_rung"].astype("object").where(counted["from_rung"].notna(), "new")
     frame = counted.rename(columns={"rung": "to_rung"})
     frame["movement"] = [_movement(a, b) for a, b in zip(frame["from_rung"], frame["to_rung"], strict=True)]

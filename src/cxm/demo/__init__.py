@@ -110,11 +110,13 @@ def draw_people(rng: random.Random, count: int) -> list[Person]:
     return [people.draw(index) for index in range(count)]
 
 
-def draw_events(rng: random.Random, people: Sequence[Person], count: int) -> list[Event]:
+def draw_events(
+    rng: random.Random, people: Sequence[Person], count: int, referrals: random.Random | None = None
+) -> list[Event]:
     """About `count` touchpoints (exactly, unless there is nobody), oldest first; active people have more."""
     if not people:
         return []
-    journeys = Journeys(rng, ANCHOR)
+    journeys = Journeys(rng, ANCHOR, referrals)
     weights = list(accumulate(person.activity for person in people))
     events: list[Event] = []
     while len(events) < count:
@@ -209,7 +211,7 @@ def generate(
         raise DemoDataExists("the database already has customers; the demo does not add a second company")
     rng = random.Random(seed)
     people = draw_people(rng, customers)
-    events = draw_events(rng, people, interactions)
+    events = draw_events(rng, people, interactions, random.Random(f"{seed}:referrals"))
     interaction_records = [interaction_record(index, event) for index, event in enumerate(events, start=1)]
     order_records = [order_record(event) for event in events if event.sale is not None]
     profiles = [upsert for person in people for upsert in upserts(person)]

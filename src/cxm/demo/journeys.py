@@ -23,6 +23,7 @@ RESPONSE = {
     "app": (26 * 3600.0, 0.8, 0.6),
 }
 CARRIERS = ("DPD", "GLS", "PPL", "InPost", "DHL")
+REFERRAL_ODDS = {"premium": 0.12, "business": 0.06, "consumer": 0.05}  # per purchase without trouble
 EMAIL_TYPES = {"delivery": "delivery_query", "complaint": "complaint", "question": "question", "praise": "compliment"}
 
 
@@ -61,8 +62,10 @@ class Episode:
 class Journeys:
     """Draws journeys for one seed; each episode runs from information search to after-sales service."""
 
-    def __init__(self, rng: random.Random, anchor: datetime) -> None:
+    def __init__(self, rng: random.Random, anchor: datetime, referrals: random.Random | None = None) -> None:
         self.rng = rng
+        # Referrals draw from a generator of their own, so adding them left every other draw of a seed as it was.
+        self.referrals = referrals or random.Random(0)
         self.anchor = anchor
         self.orders = 0
         self.teams = {language: agents(language) for language in phrases.LANGUAGES}
@@ -312,6 +315,17 @@ class Journeys:
             self.wait(ep, 1440, 3 * 1440)
             self.add(ep, "email", "post_purchase", "survey_invitation", self.keys(p, "email"), direction="outbound")
 
+    def refer(self, ep: Episode) -> None:
+        """Now and then a happy buyer recommends the shop: a friend orders with their referral code."""
+        p, side = ep.person, self.referrals
+        unhappy = any(e.values["type"] in ("complaint", "delivery_failed", "return_request") for e in ep.events)
+        if unhappy or side.random() >= REFERRAL_ODDS.get(p.segment, 0.04):
+            return
+        ep.at += timedelta(days=side.uniform(2, 40))
+        channel = side.choice(("web", "social")) if p.social else "web"
+        keys = self.keys(p, "social") if channel == "social" else self.keys(p, "email", "web_cookie")
+        self.add(ep, channel, "post_purchase", "referral", keys, code=f"FRIEND-{p.index:05d}")
+
     def episode(self, person: Person) -> list[Event]:
         """One journey of a person, without anything that would lie after the anchor."""
         ep = Episode(person=person, at=self.start())
@@ -321,6 +335,7 @@ class Journeys:
             self.purchase(ep)
             if ep.sale:
                 self.after_sale(ep)
+                self.refer(ep)
         elif self.rng.random() < 0.15:
             self.contact_service(ep)
         return [event for event in ep.events if event.at <= self.anchor]
