@@ -80,7 +80,7 @@ def test_planted_customer_top_reason_is_the_unanswered_questions(
 ) -> None:
     scored, model = churn.score_now(engines["duckdb"], SETTINGS, churn_data.TEST)
     row = scored.set_index("customer_id").loc[loaded.planted]
-    assert str(row["reason_1"]).startswith("inbound questions without a response: 2 ")
+    assert str(row["reason_1"]).startswith("questions without a response: 2 ")
     assert model.coefficients[feature_names().index("unanswered")] > 0
     assert row["churn_probability"] > scored["churn_probability"].median()
 

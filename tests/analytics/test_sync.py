@@ -107,3 +107,40 @@ def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(
             in_lake = con.execute(f"SELECT count(*) FROM read_parquet('{lake / fact}/**/*.parquet')").fetchone()
             assert in_lake is not None and in_lake[0] == con.execute(f"SELECT count(*) FROM {fact}").fetchone()[0]  # type: ignore[index]
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)
+def _buy_and_ask(session: Session, customer: int, index: int, when: datetime) -> None:
+    from decimal import Decimal
+
+    from cxm.interactions.models import Interaction, Order
+
+    session.add(Order(order_id=f"o{index}", customer_id=customer, occurred_at=when, amount=Decimal("12.50"),
+                      currency="EUR", channel="web", attributes={}))  # fmt: skip
+    session.add(Interaction(customer_id=customer, channel="email", direction="inbound", type="question",
+                            occurred_at=when, responded_at=None, attributes={}))  # fmt: skip
+
+
+def _rows(store: Path, fact: str) -> list[tuple[int, ...]]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute(f"SELECT customer_id, count(*) FROM {fact} GROUP BY 1 ORDER BY 1").fetchall()
+
+
+def test_orders_and_contacts_sync_incrementally_and_forget_erased_people(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann, bob = _answer(session, "ann@example.com", 10, when), _answer(session, "bob@example.com", 2, when)
+        _buy_and_ask(session, ann, 1, when)
+    first = sync(db, str(store), lake=lake)
+    assert first.rows["orders"] == 1 and first.rows["contacts"] == 1
+    with factory() as session, session.begin():
+        _buy_and_ask(session, bob, 2, when)
+        _buy_and_ask(session, ann, 3, when)
+    second = sync(db, str(store), lake=lake)
+    assert second.rows["orders"] == 2 and _rows(store, "orders") == [(ann, 2), (bob, 1)]
+    assert _rows(store, "contacts") == [(ann, 2), (bob, 1)]
+    with factory() as session, session.begin():
+        customers_service.erase_person(session, ann, actor="test")
+    sync(db, str(store), lake=lake)
+    assert _rows(store, "orders") == [(bob, 1)] and _rows(store, "contacts") == [(bob, 1)]
+    files = list((lake / "orders").rglob("*.parquet"))
+    assert {v for f in files for v in pq.read_table(f, columns=["customer_id"])["customer_id"].to_pylist()} == {bob}

@@ -5,7 +5,8 @@ standardised (clipped at +-4 standard deviations), and fitted by an L2 logistic 
 Platt-calibrated on out-of-fold predictions of the training cut-off (scikit-learn
 `CalibratedClassifierCV(method="sigmoid", ensemble=False)`, so one logistic model remains and its coefficients
 explain each score). A customer's reasons are the features
-with the largest positive contributions coefficient x standardised deviation from the training mean.
+with the largest positive contributions coefficient x standardised deviation from the training mean, among those
+whose coefficient points the expected way (`EXPECTED`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ SKEWED = ("recency_days", "orders", "spend", "tenure_days", "low_scores", "compl
 BASELINE = ("recency_days",)
 MIN_CUSTOMERS = 20
 REASONS = 3
+SMALLEST = 0.05  # contributions below this (on the log-odds scale) are no reason
+# The direction in which each feature is expected to raise the risk. A reason is shown only where the fitted
+# coefficient agrees: correlated features (orders and spend, complaints and purchases) can take the "wrong" sign in
+# a fit, and "spent a lot" is no reason to give a person for their churn risk.
+EXPECTED = {
+    "recency_days": 1, "orders": -1, "spend": -1, "tenure_days": -1, "nps_mean": -1, "csat_mean": -1,
+    "ces_mean": -1, "low_scores": 1, "complaints": 1, "unanswered": 1, "response_hours": 1,
+}  # fmt: skip
 CLIP = 4.0
 
 
@@ -174,11 +183,14 @@ def calibration_table(y: np.ndarray, predicted: np.ndarray, bins: int = 10) -> p
 
 def reasons(model: ChurnModel, frame: pd.DataFrame, top: int = REASONS) -> list[list[str]]:
     """Per customer the features pushing the risk up most, as readable text (value vs the typical value)."""
-    contributions, labels = model.contributions(frame), feature_labels()
+    agrees = np.array(
+        [np.sign(c) == EXPECTED.get(f, np.sign(c)) for f, c in zip(model.features, model.coefficients, strict=True)]
+    )
+    contributions, labels = np.where(agrees, model.contributions(frame), 0.0), feature_labels()
     typical = _typical(model)
     found = []
     for row, values in zip(contributions, frame[model.features].to_numpy(dtype="float64"), strict=True):
-        order = [j for j in np.argsort(-row, kind="stable")[:top] if row[j] > 0]
+        order = [j for j in np.argsort(-row, kind="stable")[:top] if row[j] > SMALLEST]
         found.append([_reason(labels[model.features[j]], values[j], typical[j]) for j in order])
     return found
 

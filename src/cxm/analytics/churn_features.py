@@ -32,7 +32,7 @@ FEATURES = {
     "ces_mean": "mean ease score (CES 1-7)",
     "low_scores": "low scores (detractor NPS, CSAT 1-2, CES 1-3)",
     "complaints": "complaints and returns",
-    "unanswered": "inbound questions without a response",
+    "unanswered": "questions without a response",
     "response_hours": "mean hours to a first response",
 }
 COUNTS = ("orders", "spend", "low_scores", "complaints", "unanswered")
@@ -127,19 +127,31 @@ def _scores(tables: Tables, w: Window) -> Table:
     return agg.rename(score_id="customer_id")
 
 
-def _contacts(tables: Tables, w: Window) -> Table:
-    """Complaints, questions unanswered at the cut-off, and mean hours to a first response."""
+def _questions(c: Table, w: Window) -> Table:
+    """Inbound contacts of the kinds (channel, type) the company answered at least once before the cut-off.
+
+    Page views and checkouts are inbound too but expect no reply; which kinds do is read from the data.
+    """
+    answered = ibis.ifelse(c.replied.notnull() & (c.replied < w.cutoff), 1, 0)
+    kinds = c.group_by(["channel", "type"]).aggregate(answered_kinds=answered.max())
+    kinds = kinds.filter(kinds.answered_kinds == 1).select(kind_channel="channel", kind_type="type")
+    joined = c.join(kinds, (c.channel == kinds.kind_channel) & (c.type == kinds.kind_type))
+    return joined.select(*c.columns)
+
+
+def _contacts(tables: Tables, w: Window) -> tuple[Table, Table]:
+    """Per customer: questions unanswered at the cut-off and mean hours to a first response; complaints filed."""
     c = tables("contacts")
     c = c.mutate(at=_seconds(c.occurred_at), replied=_seconds(c.responded_at))
-    c = c.filter(c.at < w.cutoff, c.at >= w.start)
-    answered = c.replied.notnull() & (c.replied < w.cutoff)
-    hours = ibis.ifelse(answered, (c.replied - c.at) / 3600.0, ibis.null("float64"))
-    agg = c.group_by("customer_id").aggregate(
-        complaints=ibis.ifelse(c.type.isin(COMPLAINT_TYPES), 1, 0).sum(),
-        unanswered=ibis.ifelse(answered, 0, 1).sum(),
-        response_hours=hours.mean(),
-    )
-    return agg.rename(contact_id="customer_id")
+    c = c.filter(c.at < w.cutoff)
+    filed = c.filter(c.at >= w.start, c.type.isin(COMPLAINT_TYPES))
+    complaints = filed.group_by("customer_id").aggregate(complaints=filed.count())
+    q = _questions(c, w)
+    q = q.filter(q.at >= w.start)
+    answered = q.replied.notnull() & (q.replied < w.cutoff)
+    hours = ibis.ifelse(answered, (q.replied - q.at) / 3600.0, ibis.null("float64"))
+    agg = q.group_by("customer_id").aggregate(unanswered=ibis.ifelse(answered, 0, 1).sum(), response_hours=hours.mean())
+    return agg, complaints.rename(complaint_id="customer_id")
 
 
 def _labels(tables: Tables, w: Window) -> Table:
@@ -156,9 +168,11 @@ def feature_table(tables: Tables, w: Window) -> Table:
     people = tables("customers").select(
         person_id="customer_id", segment="segment", country="country", category_spend="category_spend"
     )
+    questions, complaints = _contacts(tables, w)
     parts = [
         (_scores(tables, w), "score_id"),
-        (_contacts(tables, w), "contact_id"),
+        (questions.rename(contact_id="customer_id"), "contact_id"),
+        (complaints, "complaint_id"),
         (_labels(tables, w), "label_id"),
         (_last_channel(tables, w), "channel_id"),
         (people, "person_id"),

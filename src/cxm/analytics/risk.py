@@ -22,6 +22,7 @@ CHURN_COLUMNS = [
     "share_of_wallet",
 ]  # fmt: skip
 CACHE_SECONDS = 60.0
+CACHED = 16  # requests kept at most
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,8 @@ def _valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame:
     scored, _ = churn.score_now(engine, request.settings, request.now)
     s = request.settings
     valued = customer_values(scored, request.economics, s.horizon_days, s.lookback_days)
+    if len(_scored) >= CACHED:
+        _scored.clear()
     _scored[key] = (time.monotonic(), valued)
     return valued
 

@@ -23,6 +23,7 @@ from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerUpsert
 from cxm.demo import feedback
 from cxm.demo.journeys import Event, Journeys
+from cxm.demo.leaving import staying
 from cxm.demo.people import People, Person, upserts
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
@@ -113,14 +114,20 @@ def draw_people(rng: random.Random, count: int) -> list[Person]:
 def draw_events(
     rng: random.Random, people: Sequence[Person], count: int, referrals: random.Random | None = None
 ) -> list[Event]:
-    """About `count` touchpoints (exactly, unless there is nobody), oldest first; active people have more."""
+    """About `count` touchpoints (exactly, unless there is nobody), oldest first; active people have more; some
+    people leave after a bad experience (`leaving.py`)."""
     if not people:
         return []
     journeys = Journeys(rng, ANCHOR, referrals)
     weights = list(accumulate(person.activity for person in people))
+    drawn: list[Event] = []
     events: list[Event] = []
+    # People who left after a bad experience lose their later touchpoints: draw more until `count` remain.
     while len(events) < count:
-        events.extend(journeys.episode(rng.choices(people, cum_weights=weights)[0]))
+        wanted = len(drawn) + count - len(events)
+        while len(drawn) < wanted:
+            drawn.extend(journeys.episode(rng.choices(people, cum_weights=weights)[0]))
+        events = staying(drawn)
     events = events[:count]
     events.sort(key=lambda event: event.at)  # stable: ties keep their drawing order
     return events
