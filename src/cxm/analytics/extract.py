@@ -72,6 +72,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "theme_id": "int64",
         "source": "string",
         "source_id": "int64",
+        "question_id": "int64",
         "customer_id": "int64",
         "written_at": "timestamp",
     },

@@ -148,6 +148,8 @@ def text_signals(tables: Any) -> Table:
         theme_id=kept.theme_id.cast("int64"),
         theme=kept.theme,
         source=kept.source,
+        source_id=kept.source_id.cast("int64"),
+        question_id=kept.question_id.cast("int64"),
         response_id=ibis.ifelse(kept.source == "response", kept.source_id, ibis.null()).cast("int64"),
         interaction_id=ibis.ifelse(kept.source == "interaction", kept.source_id, ibis.null()).cast("int64"),
         customer_id=kept.customer_id.cast("int64"),

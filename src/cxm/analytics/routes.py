@@ -9,7 +9,7 @@ from pydantic import AwareDatetime
 
 from cxm.analytics import service
 from cxm.analytics.charts import FORMATS
-from cxm.analytics.schemas import DriverResult, MetricResult, SyncResult
+from cxm.analytics.schemas import DriverResult, MetricResult, SyncResult, ThemeImpactResult
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
 
@@ -119,3 +119,15 @@ def sync_analytics(request: Request, _: Operator) -> SyncResult:
     if report is None:
         return SyncResult(rows={}, erased_customers=0, seconds=0.0)
     return SyncResult(rows=report.rows, erased_customers=report.erased_customers, seconds=report.seconds)
+
+
+@router.get("/analytics/themes", response_model=ThemeImpactResult)
+def theme_impact(
+    request: Request,
+    _: Reader,
+    period: Annotated[str, Query(description="day | week | month | quarter | year")] = "month",
+) -> ThemeImpactResult:
+    """Each theme's volume, mean sentiment and impact on NPS (with vs without the theme, 95% CI) per period."""
+    engine = _engine(request)
+    rows = service.records(service.theme_impact(engine, period=period))
+    return ThemeImpactResult(engine=engine.kind, period=period, rows=rows)

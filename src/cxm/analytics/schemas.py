@@ -37,3 +37,11 @@ class DriverResult(BaseModel):
     n: int
     r_squared: float
     rows: list[dict[str, Any]]
+
+
+class ThemeImpactResult(BaseModel):
+    """Themes over time: one row per theme and period with texts, sentiment and NPS impact (with its CI)."""
+
+    engine: str
+    period: str
+    rows: list[dict[str, Any]]

@@ -32,6 +32,7 @@ from cxm.analytics.metrics import (
     score_table,
 )
 from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.config import Settings
 from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput
@@ -52,6 +53,7 @@ __all__ = [
     "metric",
     "quadrant_chart",
     "sync_store",
+    "theme_impact",
 ]
 
 
@@ -162,3 +164,9 @@ UNITS = {
     "response_rate": "% of invitations answered",
     "first_response_time": "seconds",
 }
+
+
+def theme_impact(engine: Engine, *, period: str = "month") -> pd.DataFrame:
+    """Per theme and period: texts, mean sentiment, NPS with vs without the theme, the difference and its 95% CI."""
+    with engine.connect() as tables:
+        return _theme_impact(tables, period=period)

@@ -32,12 +32,15 @@ def serve(
 
 
 def analyze_comments() -> None:
-    """Analyse the survey comments now (interaction texts are left to the background worker)."""
+    """Analyse the survey comments now and fit themes (interaction texts are left to the background worker)."""
     hub = open_hub()
     try:
         with progress_bar() as bar:
             task = bar.add_task("analysing survey comments", total=None)
             hub.text.backfill(lambda done, total: bar.update(task, completed=done, total=total), sources=["response"])
+        if hub.text.themes().empty:
+            with console.status("fitting themes"):
+                hub.text.fit_themes()
     finally:
         hub.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from cxm.text.signals import SOURCES, analyze_sources
 from cxm.text.training import active_model
 
 BATCH = 500
-# Engines by (languages, active model id): loading a model takes a moment, analysing must not.
+# Engines by (languages, checksum of the active model): loading a model takes a moment, analysing must not.
 _engines: dict[tuple[tuple[str, ...], int | None], OfflineEngine] = {}
 Progress = Callable[[int, int], None]
 
@@ -23,7 +24,7 @@ Progress = Callable[[int, int], None]
 def engine_for(session: Session, *, languages: Sequence[str]) -> OfflineEngine:
     """The engine in use: the cold-start head, averaged with the company's adopted model once there is one."""
     model = active_model(session)
-    key = (tuple(languages), model.id if model is not None else None)
+    key = (tuple(languages), zlib.crc32(model.data) if model is not None and model.data else None)
     if key not in _engines:
         char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
         _engines.clear()

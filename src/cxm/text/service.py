@@ -8,11 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.text import analysis, tasks  # noqa: F401  (tasks: registers the analysis jobs wherever text is used)
+from cxm.text.corrections import correct_sentiment
 from cxm.text.engine import DEFAULT_LANGUAGES, OfflineEngine, TextAnalysis, TextEngine
 from cxm.text.evaluation import Figures, figures
-from cxm.text.models import TextModel, TextSignal
+from cxm.text.models import TextCorrection, TextModel, TextSignal
 from cxm.text.sentiment import Sentiment
 from cxm.text.signals import SOURCES
+from cxm.text.themes import ThemeSummary, fit_themes, list_themes, merge_themes, rename_theme, split_theme
 from cxm.text.training import MIN_COMMENTS, train_char_model
 
 __all__ = [
@@ -29,6 +31,16 @@ __all__ = [
     "train",
 ]
 __all__ += ["SOURCES", "TextSignal", "analyze_stored", "backfill_batches", "signals_of"]  # every stored text
+__all__ += [  # themes and corrections
+    "TextCorrection",
+    "ThemeSummary",
+    "correct_sentiment",
+    "fit_themes",
+    "list_themes",
+    "merge_themes",
+    "rename_theme",
+    "split_theme",
+]
 
 
 def engine_for(session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES) -> OfflineEngine:

@@ -19,7 +19,8 @@ from cxm.text.models import TextCorrection, TextSignal
 SOURCES = ("response", "interaction")
 # A corrected text's sentiment: the analyst's label at full strength.
 CORRECTED_SCORE = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
-ThemeAssigner = Callable[[Sequence[str]], list[list[tuple[int, float]]]]
+# Texts and their languages -> per text, (theme id, share) of the themes it is about.
+ThemeAssigner = Callable[[Sequence[str], Sequence[str]], list[list[tuple[int, float]]]]
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def analyze_sources(
         return 0
     found = _found(session, stale, engine=engine, version=version)
     corrected = corrections(session, stale)
-    assigned = themes([t.text for t in stale]) if themes is not None else [[] for _ in stale]
+    languages = [found[t.digest].language for t in stale]
+    assigned = themes([t.text for t in stale], languages) if themes is not None else [[] for _ in stale]
     rows = [r for t, a in zip(stale, assigned, strict=True) for r in _rows(t, found[t.digest], corrected, a, version)]
     session.execute(insert(TextSignal), rows)
     return len(stale)
