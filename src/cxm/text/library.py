@@ -19,9 +19,17 @@ COLUMNS = ["text", "language", "sentiment", "label", "keyphrases"]
 class TextLibrary:
     """Analyse texts and train on rated comments against one hub's database."""
 
-    def __init__(self, session: Callable[[], AbstractContextManager[Session]], languages: Sequence[str]) -> None:
+    def __init__(
+        self,
+        session: Callable[[], AbstractContextManager[Session]],
+        languages: Sequence[str],
+        *,
+        kind: str = "offline",
+        model_dir: str | None = None,
+    ) -> None:
         self._session = session
         self.languages = list(languages)
+        self.kind, self.model_dir = kind, model_dir
 
     def analyze(self, texts: Sequence[str], *, language: str | None = None) -> pd.DataFrame:
         """One row per text: language, sentiment score in [-1, 1], label, keyphrases."""
@@ -33,7 +41,7 @@ class TextLibrary:
     def engine(self) -> service.OfflineEngine:
         """The engine in use (cold start, plus the company's adopted model once trained)."""
         with self._session() as session:
-            return service.engine_for(session, languages=self.languages)
+            return service.engine_for(session, languages=self.languages, kind=self.kind, model_dir=self.model_dir)
 
     def backfill(
         self, progress: Callable[[int, int], None] | None = None, *, sources: Sequence[str] = service.SOURCES
@@ -44,7 +52,9 @@ class TextLibrary:
         total, done, analysed = sum(len(ids) for _, ids in batches), 0, 0
         for source, ids in batches:
             with self._session() as session:  # one transaction per batch: an interrupted backfill keeps its work
-                analysed += service.analyze_stored(session, source, ids, languages=self.languages)
+                analysed += service.analyze_stored(
+                    session, source, ids, languages=self.languages, kind=self.kind, model_dir=self.model_dir
+                )
             done += len(ids)
             if progress is not None:
                 progress(done, total)

