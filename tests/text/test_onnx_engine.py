@@ -108,7 +108,7 @@ def test_background_analysis_uses_the_configured_onnx_engine(tmp_path: Path, db:
 def test_missing_model_files_and_gpu_preference(
     tmp_path: Path, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(InvalidInput, match="model.onnx"):
+    with pytest.raises(InvalidInput, match=r"model\.onnx"):
         service.engine_for(session, kind="onnx", model_dir=str(tmp_path))
     with pytest.raises(InvalidInput, match="CXM_TEXT_MODEL_DIR"):
         service.engine_for(session, kind="onnx")
