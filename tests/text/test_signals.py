@@ -19,6 +19,7 @@ from cxm.core import jobs
 from cxm.core.db import make_sessionmaker
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
+from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn
 from cxm.text import service
@@ -165,3 +166,18 @@ def test_signals_reach_the_analytics_store_and_lake_and_leave_with_erasure(db: E
     sync(db, str(store), lake=lake)
     assert {r for _, _, r in _store_signals(store)} == {responses[0]}
     assert set(pq.read_table(lake / "text_signals").column("response_id").to_pylist()) == {responses[0]}
+
+
+def test_an_imported_file_queues_its_texts(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "chats.csv"
+    path.write_text(
+        "email,channel,type,occurred_at,text\n"
+        "a@example.com,chat,question,2026-03-01T10:00:00+00:00,Where is my parcel?\n"
+        "b@example.com,chat,question,2026-03-01T11:00:00+00:00,\n"
+        "c@example.com,email,complaint,2026-03-01T12:00:00+00:00,The courier was rude.\n",
+        encoding="utf-8",
+    )
+    summary = importers.import_file(session, "interactions", path, actor="test")
+    assert summary.imported == 3
+    queued = session.scalars(select(jobs.Job).where(jobs.Job.name == "text.analyze")).all()
+    assert [(j.payload["source"], len(j.payload["ids"])) for j in queued] == [("interaction", 2)]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,13 @@ def interactions_with_text(session: Session, *, after_id: int, limit: int) -> li
 
 def queue_text_analysis(session: Session, ids: Sequence[int | None], texts: Any) -> int:
     """Queue analysis of the stored interactions that carry text (`texts`: a list or Arrow array); jobs queued."""
-    values = texts.to_pylist() if hasattr(texts, "to_pylist") else list(texts)
-    wanted = [i for i, text in zip(ids, values, strict=True) if i is not None and text]
+    wanted = [i for i, has in zip(ids, _has_text(texts), strict=True) if i is not None and has]
     return jobs.enqueue_batches(session, ANALYZE_JOB, wanted, payload={"source": "interaction"})
+
+
+def _has_text(texts: Any) -> list[bool]:
+    """Whether each value is a non-empty text (Arrow columns of an import are checked without Python strings)."""
+    if isinstance(texts, pa.Array | pa.ChunkedArray):
+        filled = pc.fill_null(pc.greater(pc.utf8_length(texts), 0), False)
+        return [bool(v) for v in filled.to_numpy(zero_copy_only=False)]
+    return [bool(t) for t in texts]
