@@ -1,6 +1,7 @@
 """Text analytics figures: speed of the fast and the embedding path, memory, and accuracy on evaluation corpora.
 
-Run: `.venv/bin/python benchmarks/text.py [N]` (N texts per evaluation set, default 400). The corpora in
+Run: `.venv/bin/python benchmarks/text.py [N] [--speed]` (N texts per evaluation set, default 400; `--speed`:
+only the speed figures, on N texts). Outside ../shared/data, set CXM_TEXT_DATA. The corpora in
 ../shared/data are third-party and used for evaluation only: the "trained" figures train a throwaway character
 model on one part of a corpus and test on the rest (the rated-feedback scenario); nothing is stored or shipped.
 """
@@ -8,19 +9,21 @@ model on one part of a corpus and test on the rest (the rated-feedback scenario)
 from __future__ import annotations
 
 import csv
+import os
 import random
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from cxm.text.engine import OfflineEngine
+from cxm.text.engine import OfflineEngine, detector_for
 from cxm.text.evaluation import figures
-from cxm.text.keyphrases import keyphrases
 from cxm.text.seed import seed_texts
 from cxm.text.sentiment import CharModel, EmbeddingHead
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the checkout; CXM_TEXT_DATA points elsewhere (e.g. from a git worktree).
+DATA = Path(os.environ.get("CXM_TEXT_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 CORPORA = {
     "cs": ("cs-csfd-reviews/reviews.csv", "stars", {"4", "5"}, {"0", "1", "2"}),
     "pl": ("pl-filmweb-reviews/reviews.csv", "rating", {"7", "8", "9", "10"}, {"1", "2", "3", "4"}),
@@ -40,25 +43,47 @@ def corpus(language: str) -> tuple[list[str], list[str]]:
     return [t for t, _ in rows], [label for _, label in rows]
 
 
-def rate(label: str, count: int, started: float) -> None:
-    print(f"{label}: {count / (time.perf_counter() - started):,.0f} texts/s")
+def timed(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds one call takes (CPU time is what other people's load changes least)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    action()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def per_second(n: int, spent: tuple[float, float]) -> str:
+    """Texts per wall-clock second and per CPU second."""
+    return f"{n / spent[0]:,.0f} texts/s (per CPU second: {n / spent[1]:,.0f})"
+
+
+def fast_path(texts: list[str], char_model: CharModel, method: str) -> None:
+    """Texts per second of each step of the fast path, and of the whole path in one `analyze` call."""
+    n = len(texts)
+    detector_for.cache_clear()  # a fresh detector: its memory of seen texts must not flatter a second round
+    fast = OfflineEngine(char_model=char_model, embeddings=False, keyphrases=method)
+    languages: list[str] = []
+    seconds = {
+        "language": timed(lambda: languages.extend(fast.detector.detect(t) for t in texts)),
+        "character sentiment (with clause scoring)": timed(lambda: fast.sentiments(texts)),
+        f"keyphrases ({method})": timed(
+            lambda: [fast.phrases(t, lang) for t, lang in zip(texts, languages, strict=True)]
+        ),
+    }
+    for step, spent in seconds.items():
+        print(f"  {step}: {per_second(n, spent)}")
+    detector_for.cache_clear()
+    fresh = OfflineEngine(char_model=char_model, embeddings=False, keyphrases=method)
+    whole = timed(lambda: fresh.analyze(texts))
+    print(f"fast path with {method} keyphrases ({n} texts, one analyze call): {per_second(n, whole)}", flush=True)
 
 
 def speed(texts: list[str], char_model: CharModel) -> None:
-    """Texts per second of the fast path and of the embedding path."""
-    fast = OfflineEngine(char_model=char_model, embeddings=False)
-    started = time.perf_counter()
-    languages = [fast.detector.detect(t) for t in texts]
-    scores = char_model.scores(texts)
-    rate("fast path, language only", len(texts), started)
-    for text, language in zip(texts, languages, strict=True):
-        keyphrases(text, language)
-    rate(f"fast path (language + character sentiment + keyphrases, {len(scores)} texts)", len(texts), started)
+    """Texts per second of the fast path (both keyphrase extractors) and of the embedding path."""
+    fast_path(texts, char_model, "rake")
+    fast_path(texts, char_model, "yake")
     sample = texts[:200]
     full = OfflineEngine(char_model=char_model)
-    started = time.perf_counter()
-    full.analyze(sample)
-    rate("embedding path (language + E5 head + character model + mixed clauses + keyphrases)", len(sample), started)
+    spent = timed(lambda: full.analyze(sample))
+    print(f"embedding path (language + E5 head + character model + clauses + YAKE): {per_second(len(sample), spent)}")
 
 
 def seed_holdout() -> None:
@@ -92,11 +117,18 @@ def corpora(n: int) -> CharModel:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 400
-    model = corpora(n)
-    seed_holdout()
-    texts, _ = corpus("cs")
-    speed([t[:300] for t in texts[:3000]], model)
+    """`text.py [N] [--speed]`: N texts per evaluation set; --speed skips the evaluations (speed on N texts)."""
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(arguments[0]) if arguments else 400
+    texts, labels = corpus("cs")
+    if "--speed" in sys.argv:
+        model, size = CharModel().fit(texts[n:], labels[n:]), n
+    else:
+        model, size = corpora(n), 3000
+        seed_holdout()
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+    speed([t[:300] for t in texts[:size]], model)
+    print(f"load average (1, 5, 15 min): {os.getloadavg()}")
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 

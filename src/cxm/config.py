@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,3 +50,6 @@ class Settings(BaseSettings):
     survey_posts_per_minute: int = 30
     # Languages text analytics expects (their confusable neighbours are recognised too).
     text_languages: list[str] = ["en", "cs", "pl", "hr", "ro"]
+    # `onnx`: sentiment from a model in text_model_dir (needs the `onnx` extra); `offline`: the shipped models.
+    text_engine: Literal["offline", "onnx"] = "offline"
+    text_model_dir: str | None = None

@@ -58,7 +58,12 @@ class Hub:
         self._analytics: analytics_service.Engine | None = None
         self.metrics = Metrics(self._analytics_engine)
         self.analytics = Analyses(self._analytics_engine)
-        self.text = TextLibrary(self.session, self.settings.text_languages)
+        self.text = TextLibrary(
+            self.session,
+            self.settings.text_languages,
+            kind=self.settings.text_engine,
+            model_dir=self.settings.text_model_dir,
+        )
 
     def _analytics_engine(self) -> analytics_service.Engine:
         if self._analytics is None:

@@ -16,6 +16,7 @@ from cxm.analytics import service as analytics_service
 from cxm.config import Settings
 from cxm.core import jobs
 from cxm.feedback import service as feedback_service
+from cxm.text import service as text_service  # noqa: F401  (registers the text analysis jobs)
 
 log = logging.getLogger(__name__)
 INTERVAL = 5.0

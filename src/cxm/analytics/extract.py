@@ -73,6 +73,19 @@ SOURCES: dict[str, dict[str, str]] = {
         "sent_at": "timestamp",
         "answered_at": "timestamp",
     },
+    "text_signals": {
+        "id": "int64",
+        "kind": "string",
+        "label": "string",
+        "value": "float64",
+        "theme_id": "int64",
+        "source": "string",
+        "source_id": "int64",
+        "question_id": "int64",
+        "customer_id": "int64",
+        "written_at": "timestamp",
+    },
+    "text_themes": {"id": "int64", "name": "string"},
 }
 
 

@@ -197,6 +197,30 @@ def questions(tables: Any) -> Table:
     )
 
 
+def text_signals(tables: Any) -> Table:
+    """What text analysis found in comments and interaction texts: language, sentiment, themes (by name)."""
+    s = tables("text_signals")
+    t = tables("text_themes").select(tid="id", theme="name")
+    people = _people(tables)
+    joined = s.left_join(t, s.theme_id == t.tid).left_join(people, s.customer_id == people.person)
+    kept = joined.filter(joined.erased_at.isnull())
+    return kept.select(
+        signal_id=kept.id.cast("int64"),
+        kind=kept.kind,
+        label=kept.label,
+        value=kept.value.cast("float64"),
+        theme_id=kept.theme_id.cast("int64"),
+        theme=kept.theme,
+        source=kept.source,
+        source_id=kept.source_id.cast("int64"),
+        question_id=kept.question_id.cast("int64"),
+        response_id=ibis.ifelse(kept.source == "response", kept.source_id, ibis.null()).cast("int64"),
+        interaction_id=ibis.ifelse(kept.source == "interaction", kept.source_id, ibis.null()).cast("int64"),
+        customer_id=kept.customer_id.cast("int64"),
+        written_at=kept.written_at,
+    )
+
+
 FACTS = {
     "scores": scores,
     "response_times": response_times,
@@ -206,4 +230,5 @@ FACTS = {
     "customers": customers,
     "questions": questions,
     "touchpoints": touchpoints,
+    "text_signals": text_signals,
 }

@@ -120,6 +120,10 @@ class Analyses:
         request = service.DriverQuery(survey, outcome, tuple(drivers), level, method, resamples, filters)
         return service.key_drivers(self._engine(), request)
 
+    def theme_impact(self, *, period: str = "month") -> pd.DataFrame:
+        """Per theme and period: texts, mean sentiment, NPS with vs without the theme, difference and 95% CI."""
+        return service.theme_impact(self._engine(), period=period)
+
     def drivers_chart(self, survey: str, outcome: str, *, image: str = "svg", **options: object) -> bytes:
         """The importance x performance quadrant as SVG (or PNG) bytes."""
         return service.quadrant_chart(self.drivers(survey, outcome, **options), image=image)  # type: ignore[arg-type]

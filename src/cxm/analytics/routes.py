@@ -21,6 +21,7 @@ from cxm.analytics.schemas import (
     MetricResult,
     SyncResult,
     TableResult,
+    ThemeImpactResult,
 )
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
@@ -360,3 +361,13 @@ def get_loyalty_customers(
     """Each customer's rung at the last month end with the features behind it (all customers, or those named)."""
     engine = _engine(request)
     return _loyalty("customers", engine, asked, service.loyalty_placements(engine, asked, customer_id or []))
+@router.get("/analytics/themes", response_model=ThemeImpactResult)
+def theme_impact(
+    request: Request,
+    _: Reader,
+    period: Annotated[str, Query(description="day | week | month | quarter | year")] = "month",
+) -> ThemeImpactResult:
+    """Each theme's volume, mean sentiment and impact on NPS (with vs without the theme, 95% CI) per period."""
+    engine = _engine(request)
+    rows = service.records(service.theme_impact(engine, period=period))
+    return ThemeImpactResult(engine=engine.kind, period=period, rows=rows)

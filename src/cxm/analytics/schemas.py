@@ -112,3 +112,11 @@ class TableResult(BaseModel):
 
     engine: str
     rows: list[dict[str, Any]]
+
+
+class ThemeImpactResult(BaseModel):
+    """Themes over time: one row per theme and period with texts, sentiment and NPS impact (with its CI)."""
+
+    engine: str
+    period: str
+    rows: list[dict[str, Any]]

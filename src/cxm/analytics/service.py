@@ -47,6 +47,7 @@ from cxm.analytics.risk import (
     value_at_risk,
 )
 from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
 from cxm.config import Settings
 from cxm.core.db import read_only
@@ -83,6 +84,7 @@ __all__ = [
     "quadrant_chart",
     "retention_economics",
     "sync_store",
+    "theme_impact",
     "value_at_risk",
 ]
 
@@ -111,7 +113,8 @@ FINGERPRINT = (
     " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
     " (SELECT max(id) FROM tombstones),"
     " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
-    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL)"
+    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL),"
+    " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
 )
 
 
@@ -255,3 +258,7 @@ def rung_of(engine: Engine, customer_id: int, request: LoyaltyQuery | None = Non
 def records_of_rules(rules: LadderRules) -> dict[str, Any]:
     """Ladder rules as JSON-ready values."""
     return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(rules).items()}
+def theme_impact(engine: Engine, *, period: str = "month") -> pd.DataFrame:
+    """Per theme and period: texts, mean sentiment, NPS with vs without the theme, the difference and its 95% CI."""
+    with engine.connect() as tables:
+        return _theme_impact(tables, period=period)

@@ -27,7 +27,17 @@ from cxm.analytics.staging import fact_sql, moment, stage, staged
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
-FACT_TABLES = ("scores", "response_times", "invitations", "customers", "questions", "touchpoints", "orders", "contacts")
+FACT_TABLES = (
+    "scores",
+    "response_times",
+    "invitations",
+    "customers",
+    "questions",
+    "touchpoints",
+    "orders",
+    "contacts",
+    "text_signals",
+)
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
 KEYS = {"scores": "response_id", "response_times": "interaction_id", "invitations": "invitation_id"}
 LAKE_TIME = {
@@ -37,6 +47,7 @@ LAKE_TIME = {
     "touchpoints": "occurred_at",
     "orders": "occurred_at",
     "contacts": "occurred_at",
+    "text_signals": "written_at",
 }
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
 
@@ -205,6 +216,18 @@ def _sync_invitations(run: Run) -> int:
     return _materialise(run, "invitations", None)
 
 
+def _sync_text_signals(run: Run) -> int:
+    """Signals are replaced when texts are re-analysed or themes refitted: refreshed whole (one narrow table)."""
+    run.stage_many(
+        {
+            "text_signals": None,
+            "text_themes": None,
+            "customers": "id IN (SELECT customer_id FROM text_signals)",
+        }
+    )
+    return _materialise(run, "text_signals", None)
+
+
 def _sync_questions(run: Run) -> int:
     """Scored questions and their scales: a small table, refreshed whole."""
     run.stage_many({"questions": None, "surveys": None})
@@ -277,6 +300,7 @@ def sync(
         report.rows["orders"] = _sync_orders(run)
         report.rows["invitations"] = _sync_invitations(run)
         report.rows["questions"] = _sync_questions(run)
+        report.rows["text signals"] = _sync_text_signals(run)
         _apply_merges(run)
         report.erased_customers = _apply_tombstones(run)
         if lake is not None:

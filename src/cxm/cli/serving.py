@@ -31,6 +31,20 @@ def serve(
     uvicorn.run("cxm.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
 
+def analyze_comments() -> None:
+    """Analyse the survey comments now and fit themes (interaction texts are left to the background worker)."""
+    hub = open_hub()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("analysing survey comments", total=None)
+            hub.text.backfill(lambda done, total: bar.update(task, completed=done, total=total), sources=["response"])
+        if hub.text.themes().empty:
+            with console.status("fitting themes"):
+                hub.text.fit_themes()
+    finally:
+        hub.close()
+
+
 @app.command("demo")
 def demo(
     customers: Annotated[int, typer.Option(help="How many customers")] = 5000,
@@ -56,6 +70,7 @@ def demo(
                     seed=seed,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )
+    analyze_comments()
     sync_analytics()
     out.print(summary.describe(f"http://{host}:{port}"), highlight=False, markup=False, soft_wrap=True)
     if serve_after:

@@ -1,4 +1,4 @@
-"""Text analytics: `cxm text analyze FILE`, `cxm text evaluate FILE`, `cxm text train`, `cxm text models`."""
+"""Text analytics: `cxm text analyze FILE`, `evaluate FILE`, `train`, `models`, `backfill`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cxm.cli.base import app, console, open_hub, out
+from cxm.cli.base import app, console, open_hub, out, progress_bar
 from cxm.core.errors import InvalidInput
 
 text_app = typer.Typer(help="Language, sentiment and keyphrases of texts, offline.", no_args_is_help=True)
@@ -76,6 +76,19 @@ def train() -> None:
         f"{model.macro_f1:.3f} vs {model.baseline_macro_f1:.3f} in use; {verdict}",
         highlight=False,
     )
+
+
+@text_app.command("backfill")
+def backfill() -> None:
+    """Analyse every stored survey comment and interaction text into signals (current ones are skipped)."""
+    hub = open_hub()
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("analysing stored texts", total=None)
+            analysed = hub.text.backfill(lambda done, total: bar.update(task, completed=done, total=total))
+    finally:
+        hub.close()
+    out.print(f"{analysed} text(s) analysed", highlight=False)
 
 
 @text_app.command("models")

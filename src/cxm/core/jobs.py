@@ -146,3 +146,18 @@ def job_counts(session: Session) -> dict[str, int]:
     """How many jobs are in each status."""
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status))
     return {status: count for status, count in rows}
+
+
+def enqueue_batches(
+    session: Session, name: str, ids: Sequence[int], *, payload: dict[str, Any], size: int = 500
+) -> int:
+    """Queue one job per `size` ids (payload plus `ids`), so a large import becomes many small jobs; how many."""
+    batches = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+    if batches:
+        now = utcnow()
+        rows = [
+            {"name": name, "payload": {**payload, "ids": b}, "run_at": now, "status": QUEUED, "attempts": 0}
+            for b in batches
+        ]
+        session.execute(insert(Job), rows)
+    return len(batches)

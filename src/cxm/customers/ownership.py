@@ -1,7 +1,8 @@
 """Every table that holds rows about a customer, found from the schema itself.
 
 Any table with a `customer_id` foreign key to `customers` belongs to the customer: merges move its
-rows, undo moves them back, export reads them and erasure blanks their personal columns. Later
+rows, undo moves them back, export reads them and erasure blanks their personal columns (or deletes
+the rows of a table marked `info={"erasure": "delete"}`: signals derived from a person's words). Later
 domains (responses, cases, ...) join in by having such a column, with no change here.
 """
 

@@ -91,6 +91,14 @@ def _blank(table: Any, where: Any, session: Session) -> None:
         session.execute(update(table).where(where).values(**values))
 
 
+def _forget(table: Table, where: Any, session: Session) -> None:
+    """Rows derived from the person (marked `info={"erasure": "delete"}`) are deleted; others are blanked."""
+    if table.info.get("erasure") == "delete":
+        session.execute(delete(table).where(where))
+    else:
+        _blank(table, where, session)
+
+
 def erase_person(session: Session, customer_id: int, *, actor: str, now: datetime | None = None) -> list[int]:
     """Remove a person's personal data everywhere and leave tombstones; returns the erased ids."""
     lock_resolution(session)
@@ -103,7 +111,7 @@ def erase_person(session: Session, customer_id: int, *, actor: str, now: datetim
     session.execute(delete(Identity).where(Identity.customer_id.in_(ids)))
     session.execute(delete(Consent).where(Consent.customer_id.in_(ids)))
     for table in owned_tables():
-        _blank(table, table.c.customer_id.in_(ids), session)
+        _forget(table, table.c.customer_id.in_(ids), session)
     _blank(Customer.__table__, Customer.id.in_(ids), session)
     session.execute(
         update(Merge)

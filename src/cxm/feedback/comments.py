@@ -1,13 +1,15 @@
-"""Free-text comments paired with the score given in the same response: training data for sentiment."""
+"""Free-text comments: paired with the score of the same response (training data), and queued for text analysis."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
 
+from cxm.core import jobs
 from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus
 
 # Scores that say clearly what a customer felt: (negative up to, positive from).
@@ -50,3 +52,55 @@ def _rated(
         return None
     label = "negative" if score <= negative_to else "positive"
     return RatedComment(response_id, text, score, label, completed_at)
+
+
+# The text domain runs these jobs (registered by name: feedback does not import text).
+ANALYZE_JOB = "text.analyze"
+
+
+@dataclass(frozen=True)
+class CommentText:
+    """One comment to analyse: where it is, whose it is, when it was written."""
+
+    response_id: int
+    question_id: int
+    customer_id: int | None
+    text: str
+    written_at: datetime
+
+
+def comment_texts(session: Session, response_ids: Sequence[int]) -> list[CommentText]:
+    """The non-empty text answers of these responses."""
+    query = (
+        select(
+            Answer.response_id,
+            Answer.question_id,
+            Answer.customer_id,
+            Answer.text,
+            Response.completed_at,
+            Response.updated_at,
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .join(Question, and_(Question.id == Answer.question_id, Question.kind == QuestionKind.text))
+        .where(Answer.response_id.in_(list(response_ids)), Answer.text.is_not(None), Answer.text != "")
+        .order_by(Answer.response_id, Answer.question_id)
+    )
+    return [CommentText(r, q, c, str(t), done or changed) for r, q, c, t, done, changed in session.execute(query)]
+
+
+def commented_responses(session: Session, *, after_id: int, limit: int) -> list[int]:
+    """Ids of responses with a non-empty comment, above `after_id`, ascending (for a backfill)."""
+    query = (
+        select(Answer.response_id)
+        .join(Question, and_(Question.id == Answer.question_id, Question.kind == QuestionKind.text))
+        .where(Answer.response_id > after_id, Answer.text.is_not(None), Answer.text != "")
+        .group_by(Answer.response_id)
+        .order_by(Answer.response_id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def queue_comment_analysis(session: Session, response_ids: Sequence[int]) -> int:
+    """Queue text analysis of these responses' comments in the caller's transaction; jobs queued."""
+    return jobs.enqueue_batches(session, ANALYZE_JOB, response_ids, payload={"source": "response"})

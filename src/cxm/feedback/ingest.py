@@ -15,6 +15,7 @@ from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.feedback.answers import checked_answers
+from cxm.feedback.comments import queue_comment_analysis
 from cxm.feedback.models import Answer, Question, Response, ResponseStatus, Survey
 from cxm.feedback.surveys import questions_of
 
@@ -71,6 +72,7 @@ def store_responses(
         for key, value in (kept[i] or {}).items()
     ]
     _insert_answers(session, answers)
+    queue_comment_analysis(session, sorted({row["response_id"] for row in answers if row.get("text")}))
     for i, response_id in zip(fresh, ids, strict=True):
         result.response_ids[i] = response_id
     result.stored = len(fresh)

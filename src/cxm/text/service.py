@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cxm.text import analysis, tasks  # noqa: F401  (tasks: registers the analysis jobs wherever text is used)
+from cxm.text.corrections import correct_sentiment
 from cxm.text.engine import DEFAULT_LANGUAGES, OfflineEngine, TextAnalysis, TextEngine
 from cxm.text.evaluation import Figures, figures
-from cxm.text.models import TextModel
-from cxm.text.sentiment import CharModel, Sentiment
-from cxm.text.training import MIN_COMMENTS, active_model, train_char_model
+from cxm.text.models import TextCorrection, TextModel, TextSignal
+from cxm.text.sentiment import Sentiment
+from cxm.text.signals import SOURCES
+from cxm.text.themes import ThemeSummary, fit_themes, list_themes, merge_themes, rename_theme, split_theme
+from cxm.text.training import MIN_COMMENTS, train_char_model
 
 __all__ = [
     "DEFAULT_LANGUAGES",
@@ -26,20 +30,28 @@ __all__ = [
     "list_models",
     "train",
 ]
+__all__ += ["SOURCES", "TextSignal", "analyze_stored", "backfill_batches", "signals_of"]  # every stored text
+__all__ += [  # themes and corrections
+    "TextCorrection",
+    "ThemeSummary",
+    "correct_sentiment",
+    "fit_themes",
+    "list_themes",
+    "merge_themes",
+    "rename_theme",
+    "split_theme",
+]
 
-# Engines by (languages, active model id): loading a model takes a moment, analysing must not.
-_engines: dict[tuple[tuple[str, ...], int | None], OfflineEngine] = {}
 
-
-def engine_for(session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES) -> OfflineEngine:
-    """The engine in use: the cold-start head, averaged with the company's adopted model once there is one."""
-    model = active_model(session)
-    key = (tuple(languages), model.id if model is not None else None)
-    if key not in _engines:
-        char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
-        _engines.clear()
-        _engines[key] = OfflineEngine(languages=languages, char_model=char_model)
-    return _engines[key]
+def engine_for(
+    session: Session,
+    *,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> OfflineEngine:
+    """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model."""
+    return analysis.engine_for(session, languages=languages, kind=kind, model_dir=model_dir)
 
 
 def evaluate(engine: TextEngine, texts: Sequence[str], labels: Sequence[str]) -> Figures:
@@ -62,3 +74,27 @@ def train(
 def list_models(session: Session) -> list[TextModel]:
     """Every training run, newest first."""
     return list(session.scalars(select(TextModel).order_by(TextModel.id.desc())))
+
+
+def analyze_stored(
+    session: Session,
+    source: str,
+    ids: Sequence[int],
+    *,
+    languages: Sequence[str],
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> int:
+    """Write the signals of these responses' comments or interactions' texts; how many texts were (re)analysed."""
+    return analysis.analyze_stored(session, source, ids, languages=languages, kind=kind, model_dir=model_dir)
+
+
+def backfill_batches(session: Session, *, sources: Sequence[str] = SOURCES) -> list[tuple[str, list[int]]]:
+    """Every stored text's source (response or interaction ids), in batches for a backfill."""
+    return analysis.backfill_batches(session, sources=sources)
+
+
+def signals_of(session: Session, *, source: str, source_id: int) -> list[TextSignal]:
+    """The signals of one response's comments or one interaction's text."""
+    query = select(TextSignal).where(TextSignal.source == source, TextSignal.source_id == source_id)
+    return list(session.scalars(query.order_by(TextSignal.id)))

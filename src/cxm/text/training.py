@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
+from cxm.text.corrections import corrected_examples
 from cxm.text.engine import OfflineEngine
 from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextModel
 from cxm.text.sentiment import CharModel
 
 MIN_COMMENTS = 40
+POLAR = ("negative", "positive")
 HOLDOUT = 0.2
 
 
@@ -25,19 +28,36 @@ def active_model(session: Session) -> TextModel | None:
 
 def train_char_model(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
     """Train on the older rated comments, test on the newest; the candidate replaces the engine only if better."""
-    comments = feedback_service.rated_comments(session)
+    comments, extra = with_corrections(feedback_service.rated_comments(session), corrected_examples(session))
     train, test = _time_split(comments, min_comments)
-    candidate = CharModel().fit([c.text for c in train], [c.label for c in train])
+    examples = [(c.text, c.label) for c in train] + extra
+    candidate = CharModel().fit([t for t, _ in examples], [label for _, label in examples])
     current = active_model(session)
     texts, labels = [c.text for c in test], [c.label for c in test]
     baseline = _figures(_engine(languages, current), texts, labels)
     result = _figures(OfflineEngine(languages=languages, char_model=candidate), texts, labels)
     record = _record(train, test, result, baseline)
+    record.train_size += len(extra)
     if result.macro_f1 > baseline.macro_f1:
         _adopt(session, record, candidate, current)
     session.add(record)
     session.flush()
     return record
+
+
+def with_corrections(
+    comments: list[feedback_service.RatedComment], examples: list[tuple[str, int, str, str]]
+) -> tuple[list[feedback_service.RatedComment], list[tuple[str, str]]]:
+    """Analysts' labels replace those read from scores; other corrected texts become extra training examples."""
+    by_response = {i: label for source, i, _, label in examples if source == "response"}
+    relabelled = [replace(c, label=by_response.get(c.response_id, c.label)) for c in comments]
+    rated = {c.response_id for c in comments}
+    extra = [
+        (text, label)
+        for source, i, text, label in examples
+        if label in POLAR and not (source == "response" and i in rated)
+    ]
+    return [c for c in relabelled if c.label in POLAR], extra
 
 
 def _time_split(

@@ -1,0 +1,86 @@
+"""Every stored text analysed: by background jobs as texts arrive, and by a backfill for texts stored before."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from cxm.core.errors import InvalidInput
+from cxm.feedback import service as feedback_service
+from cxm.interactions import service as interactions_service
+from cxm.text import themes as themes_module
+from cxm.text.engine import OfflineEngine
+from cxm.text.sentiment import CharModel, Scorer
+from cxm.text.signals import SOURCES, analyze_sources
+from cxm.text.training import active_model
+
+BATCH = 500
+# Engines by (languages, checksum of the active model): loading a model takes a moment, analysing must not.
+_engines: dict[tuple[tuple[str, ...], int | None, str, str | None], OfflineEngine] = {}
+Progress = Callable[[int, int], None]
+
+
+def engine_for(
+    session: Session, *, languages: Sequence[str], kind: str = "offline", model_dir: str | None = None
+) -> OfflineEngine:
+    """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model."""
+    model = active_model(session)
+    key = (tuple(languages), zlib.crc32(model.data) if model is not None and model.data else None, kind, model_dir)
+    if key not in _engines:
+        char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
+        _engines.clear()
+        _engines[key] = OfflineEngine(languages=languages, char_model=char_model, head=_head(kind, model_dir))
+    return _engines[key]
+
+
+def _head(kind: str, model_dir: str | None) -> Scorer | None:
+    """The onnx engine's model, or None for the shipped head."""
+    if kind != "onnx":
+        return None
+    if not model_dir:
+        raise InvalidInput("the onnx text engine needs a model directory (CXM_TEXT_MODEL_DIR)")
+    from cxm.text import onnx_engine  # onnxruntime is an optional extra
+
+    return onnx_engine.load(model_dir)
+
+
+def engine_version(session: Session, *, kind: str = "offline", model_dir: str | None = None) -> str:
+    """Names what produces signals now: stored results of another version are not reused."""
+    model = active_model(session)
+    name = kind if kind != "onnx" else f"onnx:{Path(model_dir or '').name}"[:30]
+    return f"{name}:{model.id if model is not None else 0}"
+
+
+def analyze_stored(
+    session: Session,
+    source: str,
+    ids: Sequence[int],
+    *,
+    languages: Sequence[str],
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> int:
+    """Write the signals of these responses' comments or interactions' texts; how many texts were (re)analysed."""
+    engine = engine_for(session, languages=languages, kind=kind, model_dir=model_dir)
+    version = engine_version(session, kind=kind, model_dir=model_dir)
+    assign = themes_module.assigner(session)
+    return analyze_sources(session, source, ids, engine=engine, version=version, themes=assign)
+
+
+def stored_text_ids(session: Session, source: str) -> list[int]:
+    """Every response with a comment, or every interaction with a text, by id."""
+    if source == "response":
+        return feedback_service.commented_responses(session, after_id=0, limit=2**31)
+    return interactions_service.interactions_with_text(session, after_id=0, limit=2**31)
+
+
+def backfill_batches(session: Session, *, sources: Sequence[str] = SOURCES) -> list[tuple[str, list[int]]]:
+    """The work of a backfill: every stored text's source, in batches."""
+    batches = []
+    for source in sources:
+        ids = stored_text_ids(session, source)
+        batches += [(source, ids[start : start + BATCH]) for start in range(0, len(ids), BATCH)]
+    return batches

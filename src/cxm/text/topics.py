@@ -1,0 +1,131 @@
+"""Theme models: NMF over TF-IDF of lemmatised, accent-free words; stored as arrays, never pickled.
+
+Lemmas are for themes only: simplemma strips Czech negation prefixes, so sentiment never sees them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import simplemma
+from sklearn.decomposition import NMF, non_negative_factorization
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from cxm.text.keyphrases import stopwords, strip_accents
+
+# simplemma's names for the languages cxm detects (Croatian, Bosnian, Serbian are one model there).
+LEMMA_CODES = {"hr": "hbs", "bs": "hbs", "sr": "hbs"}
+WORD = re.compile(r"[^\W\d_]{3,}")
+# A theme is given to a text when it carries at least this share of the text's theme weight.
+SHARE = 0.25
+MOST = 3
+TOP_TERMS = 3
+
+
+@dataclass
+class Topics:
+    """A fitted theme model: vocabulary, idf and one non-negative component per theme."""
+
+    terms: list[str]
+    idf: np.ndarray
+    components: np.ndarray
+    theme_ids: list[int]
+
+    def names(self) -> list[str]:
+        """A readable name per theme: its top terms."""
+        return [" / ".join(self.top_terms(i, TOP_TERMS)) for i in range(len(self.components))]
+
+    def top_terms(self, index: int, count: int = 8) -> list[str]:
+        """The terms that weigh most in one theme."""
+        order = np.argsort(self.components[index])[::-1][:count]
+        return [self.terms[i] for i in order if self.components[index, i] > 0]
+
+    def weights(self, documents: Sequence[str]) -> np.ndarray:
+        """Each lemmatised document's weight on each theme (texts x themes)."""
+        if not documents or not len(self.components):
+            return np.zeros((len(documents), len(self.components)))
+        matrix = _vectorizer(self.terms, self.idf).transform(documents)
+        with np.errstate(invalid="ignore"):  # the loss it reports (unused) can take sqrt of a rounding error below 0
+            found, _, _ = non_negative_factorization(
+                matrix, H=self.components, n_components=len(self.components), update_H=False, max_iter=400
+            )
+        return np.asarray(found)
+
+    def to_bytes(self) -> bytes:
+        """The model as an .npz archive."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            terms=np.array(self.terms, dtype=str),
+            idf=self.idf,
+            components=self.components,
+            theme_ids=np.array(self.theme_ids, dtype=np.int64),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Topics:
+        """A model stored by `to_bytes`."""
+        stored = np.load(io.BytesIO(data), allow_pickle=False)
+        return cls([str(t) for t in stored["terms"]], stored["idf"], stored["components"], stored["theme_ids"].tolist())
+
+
+def lemmatised(text: str, language: str) -> str:
+    """The text's content words as accent-free lemmas, separated by spaces (stopwords left out)."""
+    stop = stopwords(language)
+    words = (w for w in WORD.findall(text.lower()) if w not in stop)
+    lemmas = (strip_accents(_lemma(w, LEMMA_CODES.get(language, language))) for w in words)
+    return " ".join(lemma for lemma in lemmas if len(lemma) > 2 and lemma not in stop)
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, code: str) -> str:
+    try:
+        return str(simplemma.lemmatize(word, lang=code)).lower()
+    except ValueError:  # a language simplemma does not know: the word as it is
+        return word
+
+
+def fit(documents: Sequence[str], themes: int) -> Topics:
+    """Fit `themes` themes (fewer when the texts are too few) to lemmatised documents."""
+    vectorizer = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.6, sublinear_tf=True)
+    matrix = vectorizer.fit_transform(documents)
+    count = max(1, min(themes, matrix.shape[0] // 2, matrix.shape[1]))
+    model = NMF(n_components=count, init="nndsvda", random_state=0, max_iter=500)
+    with np.errstate(invalid="ignore"):  # a near-perfect fit's reported loss can be sqrt(-tiny)
+        model.fit(matrix)
+    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return Topics(terms, vectorizer.idf_, np.asarray(model.components_), [0] * count)
+
+
+def split(topics: Topics, index: int, documents: Sequence[str]) -> np.ndarray:
+    """Two components that replace theme `index`, fitted to its documents in the model's vocabulary."""
+    matrix = _vectorizer(topics.terms, topics.idf).transform(documents)
+    model = NMF(n_components=2, init="nndsvda", random_state=0, max_iter=500)
+    with np.errstate(invalid="ignore"):
+        model.fit(matrix)
+    return np.asarray(model.components_)
+
+
+def assigned(weights: np.ndarray) -> list[list[tuple[int, float]]]:
+    """Per text: (theme index, share of the text's theme weight) for the themes it is about, strongest first."""
+    result = []
+    for row in weights:
+        total = float(row.sum())
+        order = np.argsort(row)[::-1][:MOST]
+        result.append(
+            [(int(i), round(float(row[i]) / total, 4)) for i in order if total > 0 and row[i] / total >= SHARE]
+        )
+    return result
+
+
+def _vectorizer(terms: list[str], idf: np.ndarray) -> TfidfVectorizer:
+    vectorizer = TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True)
+    vectorizer.vocabulary_ = {term: i for i, term in enumerate(terms)}
+    vectorizer.idf_ = idf
+    return vectorizer
