@@ -59,7 +59,7 @@ def test_library_api_and_cli_agree(churn_env: dict[str, str], db: SqlEngine) -> 
     assert tested["models"][0]["auc"] == pytest.approx(evaluation["auc"].iloc[0])
     printed = _cli(churn_env, "value-at-risk", "--format", "json")
     assert printed.returncode == 0, printed.stderr
-    rows = json.loads(printed.stdout)["value at risk"]
+    rows = json.loads(printed.stdout)["value_at_risk"]
     assert [row["revenue_at_risk"] for row in rows] == pytest.approx(list(by_segment["revenue_at_risk"]))
 
 

@@ -12,6 +12,9 @@ from rich.table import Table
 from cxm.cli.base import out
 
 REPORTS = ("churn", "churn-evaluation", "value-at-risk", "retention")
+# Stable JSON keys for titles that carry dates.
+EVALUATION = "churn model vs recency-only baseline"
+KEYS = {EVALUATION: "evaluation", "calibration on the test cut-off": "calibration"}
 HIDDEN = ("train_cutoff", "test_cutoff", "n_train", "churn_rate_train", "category_spend", "revenue_per_period")
 
 
@@ -42,10 +45,16 @@ def risk_report(name: str, engine: Any, options: RiskOptions, output: str) -> No
     if output == "csv":
         out.print(frames[0][1].to_csv(index=False), end="", highlight=False, markup=False)
     elif output == "json":
-        out.print_json(data={title: analytics_service.records(frame) for title, frame in frames})
+        out.print_json(data={_key(title): analytics_service.records(frame) for title, frame in frames})
     else:
         for title, frame in frames:
             out.print(rich_table(frame.drop(columns=list(HIDDEN), errors="ignore"), title))
+
+
+def _key(title: str) -> str:
+    """The JSON key of a titled table: its title without the dates."""
+    short = title.split(":")[0]
+    return KEYS.get(short, short)
 
 
 def _frames(name: str, engine: Any, asked: Any, options: RiskOptions) -> list[tuple[str, pd.DataFrame]]:
@@ -53,19 +62,19 @@ def _frames(name: str, engine: Any, asked: Any, options: RiskOptions) -> list[tu
 
     if name == "churn":
         frame = analytics_service.churn_table(engine, asked)
-        return [(f"churn risk as of {frame.attrs.get('as_of', '')}", frame.head(options.limit))]
+        return [(f"churn: risk as of {frame.attrs.get('as_of', '')}", frame.head(options.limit))]
     if name == "churn-evaluation":
         summary, calibration = analytics_service.churn_evaluation(engine, asked)
         first = summary.iloc[0]
-        title = f"churn model vs recency-only baseline: trained {first['train_cutoff']}, tested {first['test_cutoff']}"
+        title = f"{EVALUATION}: trained {first['train_cutoff']}, tested {first['test_cutoff']}"
         return [(title, summary), ("calibration on the test cut-off", calibration)]
     if name == "value-at-risk":
-        return [("value at risk", analytics_service.value_at_risk(engine, asked, options.by or "segment"))]
+        return [("value_at_risk", analytics_service.value_at_risk(engine, asked, options.by or "segment"))]
     given = analytics_service.RetentionInputs()
     frame = analytics_service.retention_economics(
         engine, asked, uplift=options.uplift, relative=options.relative, given=given
     )
-    return [("retention economics", frame)]
+    return [("retention", frame)]
 
 
 def rich_table(frame: pd.DataFrame, title: str) -> Table:
