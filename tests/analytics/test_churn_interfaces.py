@@ -95,3 +95,23 @@ def test_bad_parameters_and_unknown_customers_are_refused(churn_env: dict[str, s
     assert nobody.status_code == 404 and "987654" in nobody.json()["error"]["message"]
     assert window.status_code == 422 and "lookback_days" in window.json()["error"]["message"]
     assert anonymous.status_code == 401
+
+
+def test_a_customers_insight_joins_rung_churn_and_value(churn_env: dict[str, str], db: SqlEngine) -> None:
+    hub = Hub(churn_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    scored = hub.analytics.churn()
+    first = int(scored["customer_id"].iloc[0])
+    placed = hub.analytics.ladder([first])
+    insight = hub.analytics.customer(first)
+    hub.close()
+    assert insight["loyalty"]["rung"] == placed["rung"].iloc[0]
+    assert insight["churn"]["churn_probability"] == pytest.approx(scored["churn_probability"].iloc[0])
+    assert insight["churn"]["clv"] == pytest.approx(scored["clv"].iloc[0]) and insight["churn_note"] is None
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        shown = client.get(f"/api/v1/analytics/customers/{first}", headers=headers).json()
+        stranger = client.get("/api/v1/analytics/customers/999999", headers=headers).json()
+    assert shown["loyalty"]["rung"] == insight["loyalty"]["rung"]
+    assert shown["churn"]["reasons"] == insight["churn"]["reasons"]
+    assert stranger["loyalty"] is None and stranger["churn"] is None and "no order" in stranger["churn_note"]

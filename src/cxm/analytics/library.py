@@ -70,6 +70,10 @@ class Analyses:
         """
         return service.churn_table(self._engine(), service.churn_request(**options))
 
+    def customer(self, customer_id: int) -> dict[str, Any]:
+        """What analytics knows about one customer: loyalty rung (and why), churn risk with reasons, and value."""
+        return service.customer_insight(self._engine(), customer_id)
+
     def churn_of(self, customer_id: int, **options: Any) -> dict[str, Any]:
         """One customer's churn probability, reasons and value (raises NotFound when not active)."""
         return service.churn_risk_of(self._engine(), customer_id, service.churn_request(**options))

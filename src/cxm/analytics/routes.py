@@ -15,6 +15,7 @@ from cxm.analytics.schemas import (
     ChurnEvaluation,
     ChurnResult,
     CustomerChurn,
+    CustomerInsight,
     DriverResult,
     JourneyResult,
     LoyaltyResult,
@@ -173,6 +174,12 @@ def get_churn_evaluation(
         models=service.records(summary),
         calibration=service.records(calibration),
     )
+
+
+@router.get("/analytics/customers/{customer_id}", response_model=CustomerInsight)
+def get_customer_insight(customer_id: int, request: Request, _: Reader) -> CustomerInsight:
+    """One customer's loyalty rung with the features behind it, churn risk with reasons, and value."""
+    return CustomerInsight(**service.customer_insight(_engine(request), customer_id))
 
 
 @router.get("/analytics/churn/customers/{customer_id}", response_model=CustomerChurn)

@@ -107,6 +107,15 @@ class CustomerChurn(BaseModel):
     as_of: str | None
 
 
+class CustomerInsight(BaseModel):
+    """What analytics knows about one customer (None where it cannot say: no activity, no recent order)."""
+
+    customer_id: int
+    loyalty: dict[str, Any] | None
+    churn: CustomerChurn | None
+    churn_note: str | None
+
+
 class TableResult(BaseModel):
     """An analysis as rows (value at risk by group, retention economics)."""
 

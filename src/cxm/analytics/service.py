@@ -36,6 +36,7 @@ from cxm.analytics.metrics import (
     score_histogram,
     score_table,
 )
+from cxm.analytics.profiles import customer_insight
 from cxm.analytics.retention import RetentionInputs
 from cxm.analytics.risk import (
     ChurnRequest,
@@ -77,6 +78,7 @@ __all__ = [
     "churn_request",
     "churn_risk_of",
     "churn_table",
+    "customer_insight",
     "engine_for",
     "funnel_chart",
     "key_drivers",
