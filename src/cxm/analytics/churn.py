@@ -35,7 +35,7 @@ SMALLEST = 0.05  # contributions below this (on the log-odds scale) are no reaso
 # a fit, and "spent a lot" is no reason to give a person for their churn risk.
 EXPECTED = {
     "recency_days": 1, "orders": -1, "spend": -1, "tenure_days": -1, "nps_mean": -1, "csat_mean": -1,
-    "ces_mean": -1, "low_scores": 1, "complaints": 1, "unanswered": 1, "response_hours": 1,
+    "ces_mean": -1, "low_scores": 1, "complaints": 1, "unanswered": 1, "response_hours": 1, "rung_level": -1,
 }  # fmt: skip
 CLIP = 4.0
 

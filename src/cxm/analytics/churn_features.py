@@ -16,6 +16,7 @@ import ibis
 import pandas as pd
 from ibis.expr.types import Table
 
+from cxm.analytics import loyalty
 from cxm.analytics.metrics import Tables
 
 DAY = 86_400.0
@@ -67,9 +68,18 @@ class Window:
 
 
 # Extra per-customer feature tables, joined on customer_id: each takes the facts and the window and returns
-# `customer_id` plus numeric columns (e.g. the loyalty rung as a number, once the loyalty ladder exists).
+# `customer_id` plus numeric columns.
 ExtraFeatures = Callable[[Tables, Window], Table]
-EXTRA_FEATURES: list[tuple[ExtraFeatures, dict[str, str]]] = []
+
+
+def _rung(tables: Tables, w: Window) -> Table:
+    """The loyalty rung at the month end before the cut-off, as a level (0 lost ... 5 advocate)."""
+    return loyalty.rung_levels(tables, w.cutoff)
+
+
+EXTRA_FEATURES: list[tuple[ExtraFeatures, dict[str, str]]] = [
+    (_rung, {"rung_level": "loyalty rung (0 lost - 5 advocate)"}),
+]
 
 
 def _seconds(moment: ibis.Value) -> ibis.Value:

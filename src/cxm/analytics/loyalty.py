@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import ibis
 import pandas as pd
@@ -257,3 +257,13 @@ def placements(tables: Tables, request: LoyaltyQuery, customer_ids: Sequence[int
     frame = frame.astype({"referrals": int, "active_recent": int, "active_before": int})
     result: pd.DataFrame = frame[PLACEMENT_COLUMNS].reset_index(drop=True)
     return result
+
+
+def rung_levels(tables: Tables, cutoff: float) -> Table:
+    """Each customer's rung at the last month end before a cut-off (epoch seconds), as 0 (lost) ... 5 (advocate)."""
+    moment = datetime.fromtimestamp(cutoff, UTC)
+    # The month before the cut-off's month: its end is at or before the cut-off, so nothing after it leaks in.
+    before = datetime(moment.year, moment.month, 1, tzinfo=UTC) - timedelta(seconds=1)
+    found, _ = snapshots(tables, LoyaltyQuery(1, before))
+    level = ibis.cases(*((found.rung == name, float(index)) for index, name in enumerate(RUNGS)))
+    return found.select(customer_id=found.customer_id, rung_level=level)
