@@ -113,6 +113,8 @@ def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
     keys = group_columns(query)
     rows = []
     for record in counts.to_dict("records"):
+        if not record["invited"]:  # an empty selection: no invitations, no rate
+            continue
         estimate = stats.proportion(int(record["answered"]), int(record["invited"]))
         rows.append([*(record[k] for k in keys), estimate.value, estimate.n, estimate.ci_low, estimate.ci_high])
     frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high"])
@@ -122,6 +124,7 @@ def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
 def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds: float) -> pd.DataFrame:
     table = response_time_values(tables, query)
     found = response_time_stats(table, query, target_seconds, quantiles_in_engine=engine.kind != "sqlite")
+    found = found[found["n"].fillna(0) > 0]  # an empty selection aggregates to one row of nothing
     keys = group_columns(query)
     shares = [stats.proportion(int(w), int(n)) for w, n in zip(found["within"], found["n"], strict=True)]
     frame = found[keys].copy() if keys else pd.DataFrame(index=found.index)

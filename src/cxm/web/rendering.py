@@ -1,0 +1,77 @@
+"""Rendering a dashboard page: the layout's navigation, the reader's language, strict security headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from cxm.core.auth import Permission, Principal
+from cxm.web.i18n import LANGUAGES, environment
+
+# Strict: scripts and styles only from this server's static files; nothing inline, nothing from elsewhere.
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the main navigation, shown to roles that have its permission."""
+
+    path: str
+    label: str
+    permission: Permission
+
+
+# The label is a gettext message id (translated in the template). A new page adds its entry here.
+NAV = (
+    NavItem("/overview", "Overview", Permission.read),
+    NavItem("/channels", "Channels", Permission.read),
+    NavItem("/journey", "Journey", Permission.read),
+    NavItem("/feedback", "Feedback", Permission.read),
+    NavItem("/customers", "Customers", Permission.read),
+    NavItem("/surveys", "Surveys", Permission.read),
+    NavItem("/settings", "Settings", Permission.admin),
+)
+
+
+def navigation(principal: Principal | None, path: str) -> list[dict[str, Any]]:
+    """The navigation a person may use, with the current section marked."""
+    if principal is None:
+        return []
+    return [
+        {"path": item.path, "label": item.label, "current": path.startswith(item.path)}
+        for item in NAV
+        if principal.can(item.permission)
+    ]
+
+
+def render(
+    request: Request, principal: Principal | None, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page in the reader's language inside the shared layout (templates extend `base.html`)."""
+    language = principal.locale if principal and principal.locale in LANGUAGES else "en"
+    html = (
+        environment(language)
+        .get_template(template)
+        .render(
+            lang=language,
+            languages=LANGUAGES,
+            user=principal,
+            csrf=principal.csrf if principal else "",
+            nav=navigation(principal, request.url.path),
+            path=request.url.path,
+            here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
