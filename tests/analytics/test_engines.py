@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cxm.analytics import engines as engines_module
 from cxm.analytics import service
 from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import Engine
@@ -101,3 +102,20 @@ def test_unknown_dimension_and_metric_are_refused(engines: dict[str, Engine]) ->
         service.metric(engine, "happiness", Query())
     with pytest.raises(InvalidInput, match="unknown period"):
         service.metric(engine, "nps", Query(period="fortnight"))
+
+
+def test_a_held_store_answers_several_queries_on_one_connection(
+    engines: dict[str, Engine], loaded: dataset.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = engines["duckdb"]
+    alone = [service.metric(store, name, Query(by=["channel"])) for name in ("nps", "csat")]
+    opened: list[str] = []
+    real_open = engines_module._open_duckdb
+    monkeypatch.setattr(engines_module, "_open_duckdb", lambda *a: opened.append(a[0]) or real_open(*a))
+    with store.holding():
+        held = [service.metric(store, name, Query(by=["channel"])) for name in ("nps", "csat", "nps")]
+    assert len(opened) == 1
+    for before, after in zip(alone, held, strict=False):
+        pd.testing.assert_frame_equal(before, after)
+    service.metric(store, "nps", Query(by=["channel"]))
+    assert len(opened) == 2  # released with the block

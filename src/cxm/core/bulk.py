@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import JSON, Table, func, insert, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from cxm.core.db import UTCDateTime
+from cxm.core.db import UTCDateTime, json_text
 
 UNHASHABLE = (dict, list)
-COPY_PLAIN = (pa.types.is_string, pa.types.is_integer, pa.types.is_boolean, pa.types.is_null)
+COPY_PLAIN = (
+    pa.types.is_string,
+    pa.types.is_integer,
+    pa.types.is_floating,
+    pa.types.is_boolean,
+    pa.types.is_null,
+    lambda kind: pa.types.is_timestamp(kind) and kind.tz is not None,  # written with its zone, e.g. "...Z"
+)
 COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))  # backslash first
 LOOKUP_CHUNK = 10_000
 # A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
@@ -49,10 +56,11 @@ def insert_columns(session: Session, table: Table, columns: dict[str, Column]) -
         rows = [dict(zip(names, row, strict=True)) for row in zip(*_python(columns).values(), strict=True)]
         return insert_rows(session, table, rows)
     dialect = session.get_bind().dialect
-    bound = [_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
     if dialect.name == "sqlite":
+        bound = [_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
         return _insert_numbered(session, table, list(columns), bound, count)
-    return _insert_copied(session, table, list(columns), bound, count)
+    copied = [_copy_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
+    return _insert_copied(session, table, list(columns), copied, count)
 
 
 def _python(columns: dict[str, Column]) -> dict[str, Sequence[Any]]:
@@ -90,9 +98,7 @@ def _insert_numbered(
     return list(ids)
 
 
-def _insert_copied(
-    session: Session, table: Table, names: list[str], columns: list[Sequence[Any]], count: int
-) -> list[int]:
+def _insert_copied(session: Session, table: Table, names: list[str], columns: list[Column], count: int) -> list[int]:
     """Take ids from the table's sequence, then COPY the rows in (RETURNING per batch is ~10x slower)."""
     sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
     ids = list(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}))
@@ -103,22 +109,22 @@ def _insert_copied(
         if payload is not None:
             copy.write(payload)
         else:
-            for row in zip(ids, *columns, strict=True):
+            for row in zip(ids, *_python({str(i): c for i, c in enumerate(columns)}).values(), strict=True):
                 copy.write_row(row)
     return ids
 
 
-def _copy_text(columns: list[Sequence[Any]]) -> str | None:
+def _copy_text(columns: list[Column]) -> str | None:
     """The rows in COPY's text format, built column by column with Arrow; None when a column is not plain.
 
-    Plain means text, whole numbers, booleans or only NULLs (timestamps arrive here as text from imports).
+    Plain means text, numbers, booleans, zoned timestamps or only NULLs (JSON arrives here as its text).
     Formatting row by row in psycopg was about a third of a PostgreSQL import's CPU time in Python; the import
     itself gains less, as PostgreSQL's own work on the COPY dominates.
     """
     fields = []
     for column in columns:
         try:
-            array = pa.array(column)
+            array = column if isinstance(column, pa.Array) else pa.array(column)
         except (pa.ArrowException, OverflowError, TypeError, ValueError):
             return None
         if not any(plain(array.type) for plain in COPY_PLAIN):
@@ -137,6 +143,17 @@ def _copy_field(array: pa.Array) -> pa.Array:
     return pc.fill_null(texts, "\\N")
 
 
+def _copy_bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Column:
+    """The column's values for COPY: JSON as its text (COPY parses it), the rest as the driver takes them."""
+    if isinstance(kind, JSON) or isinstance(getattr(kind, "impl", None), JSON):
+        # The driver's JSON wrapper objects would send every row down psycopg's per-row COPY path.
+        values = values.to_pylist() if isinstance(values, pa.Array) else values
+        return _converted(values, json_text)  # None too, as SQLAlchemy's JSON type does: JSON null
+    if isinstance(kind, UTCDateTime) and isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
+        return values.cast(pa.timestamp("us", tz="UTC"))
+    return _bound(dialect, kind, values)
+
+
 def _bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Sequence[Any]:
     """The column's values as the driver takes them."""
     if isinstance(values, pa.Array):
@@ -146,6 +163,11 @@ def _bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Sequence[
     process = kind.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return values
+    return _converted(values, process)
+
+
+def _converted(values: Sequence[Any], process: Callable[[Any], Any]) -> Sequence[Any]:
+    """`process` applied to every value, once per distinct value (and once per shared object)."""
     first = values[0]
     # A missing column, or the ingest time: converted once (equal values share a conversion, as in `memo`).
     if type(first) not in UNHASHABLE and values.count(first) == len(values):

@@ -40,7 +40,8 @@ class Identity(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     kind: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(String(320), index=True)
+    # Looked up only with its kind (the unique index); a second index on value alone only slowed imports.
+    value: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
