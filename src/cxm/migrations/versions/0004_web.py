@@ -1,7 +1,7 @@
 """web: people who sign in to the dashboard, and their sessions
 
 Revision ID: 0004_web
-Revises: 0003_text
+Revises: 0004_identity_value_index
 Create Date: 2026-11-25 04:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import cxm.core.db
 
 revision = "0004_web"
-down_revision = "0003_text"
+down_revision = "0004_identity_value_index"
 branch_labels = None
 depends_on = None
 
