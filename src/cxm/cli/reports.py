@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli.base import app, console, open_hub, out, settings
+from cxm.cli.overview import overview_filters, write_overview
 from cxm.core.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cxm.web.filters import FilterBar
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 analytics_app = typer.Typer(help="The analytics store (DuckDB by default) and its Parquet lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
@@ -24,6 +30,8 @@ class ReportFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    html = "html"
+    pdf = "pdf"
 
 
 @analytics_app.command("sync")
@@ -45,7 +53,8 @@ def analytics_sync() -> None:
 @app.command("report")
 def report(
     metric: Annotated[
-        str, typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time | drivers")
+        str,
+        typer.Argument(help="nps | csat | ces | rating | response_rate | first_response_time | drivers | overview"),
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
@@ -53,7 +62,9 @@ def report(
     until: Annotated[datetime | None, typer.Option(help="Before this date (UTC)")] = None,
     where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
     target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
-    output: Annotated[ReportFormat, typer.Option("--format", help="table | csv | json")] = ReportFormat.table,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="table | csv | json; overview: html | pdf")
+    ] = ReportFormat.table,
     survey: Annotated[str | None, typer.Option(help="drivers: the survey holding the outcome")] = None,
     outcome: Annotated[str | None, typer.Option(help="drivers: the outcome question key")] = None,
     driver: Annotated[list[str] | None, typer.Option(help="drivers: a driver question (repeatable)")] = None,
@@ -61,9 +72,18 @@ def report(
     method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
     resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
     chart: Annotated[Path | None, typer.Option(help="drivers: also write the quadrant chart (.svg or .png)")] = None,
+    to_file: Annotated[Path | None, typer.Option("--output", help="overview: the file to write")] = None,
+    language: Annotated[str, typer.Option(help="overview: en | cs | pl | hr | ro")] = "en",
+    chromium: Annotated[Path, typer.Option(help="overview --format pdf: the chromium binary")] = CHROMIUM,
 ) -> None:
-    """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
+    """A metric with n, 95% CI, change and p-value, by any dimensions and period; the key drivers of a question;
+    or the dashboard's printable Overview as a file (`overview --format html|pdf --output FILE`)."""
     from cxm.analytics import service as analytics_service
+
+    if metric == "overview" or output in (ReportFormat.html, ReportFormat.pdf):
+        chosen = overview_filters(_utc(since), _utc(until), where or [])
+        _print_overview(metric, output, to_file, chosen, language, chromium)
+        return
 
     filters: dict[str, list[str]] = {}
     for item in where or []:
@@ -84,6 +104,14 @@ def report(
         out.print_json(data=analytics_service.records(frame))
     else:
         out.print(_table(frame, metric, analytics_service.UNITS[metric]))
+
+
+def _print_overview(
+    metric: str, output: ReportFormat, to_file: Path | None, filters: FilterBar, language: str, chromium: Path
+) -> None:
+    if metric != "overview" or output not in (ReportFormat.html, ReportFormat.pdf) or to_file is None:
+        raise InvalidInput("the printable report is `cxm report overview --format html|pdf --output FILE`")
+    write_overview(to_file, output.value, filters, language=language, chromium=chromium)
 
 
 def _print_drivers(frame: Any, output: ReportFormat, chart: Path | None) -> None:

@@ -79,7 +79,7 @@ def metric_frame(engine: analytics_service.Engine, metric: str, query: analytics
         return pd.DataFrame()
 
 
-def _value_columns(metric: str) -> tuple[str, str, str]:
+def value_columns(metric: str) -> tuple[str, str, str]:
     if metric == "first_response_time":
         return "within_target_pct", "within_ci_low", "within_ci_high"
     return "value", "ci_low", "ci_high"
@@ -99,7 +99,7 @@ def _headline(card: Card, frame: pd.DataFrame) -> None:
     if frame.empty or int(frame["n"].iloc[0]) == 0:
         return
     row = frame.iloc[0]
-    value, low, high = _value_columns(card.metric)
+    value, low, high = value_columns(card.metric)
     card.value, card.ci_low, card.ci_high = _number(row[value]), _number(row[low]), _number(row[high])
     card.n = int(row["n"])
     if "median_seconds" in frame:
@@ -109,7 +109,7 @@ def _headline(card: Card, frame: pd.DataFrame) -> None:
 def _trend(card: Card, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    value, low, high = _value_columns(card.metric)
+    value, low, high = value_columns(card.metric)
     values = [v for v in (_number(x) for x in frame[value]) if v is not None]
     card.spark = spark_points(values)
     if len(frame) < 2:
@@ -147,7 +147,7 @@ def breakdown(engine: analytics_service.Engine, metric: str, filters: FilterBar,
     frame = metric_frame(engine, metric, filters.query(metric, by=(by,)))
     if frame.empty:
         return []
-    value, low, high = _value_columns(metric)
+    value, low, high = value_columns(metric)
     rows = [
         {
             "label": str(r[by]),

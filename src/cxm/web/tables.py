@@ -1,13 +1,16 @@
-"""Tables for download: any page's table as CSV."""
+"""Tables for download: any page's table as CSV (`?format=csv&table=NAME` on the page's own URL)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import Response
+
+from cxm.core.errors import NotFound
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -30,3 +33,24 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[A
     """A CSV download."""
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return Response(csv_text(header, rows), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """A table a page shows, downloadable: its name (the `table` parameter), (key, header) columns and rows."""
+
+    name: str
+    columns: Sequence[tuple[str, str]]
+    rows: Sequence[Mapping[str, Any]]
+
+    def download(self, page: str) -> Response:
+        """The table as `<page>-<name>.csv`."""
+        cells = ([row.get(key) for key, _ in self.columns] for row in self.rows)
+        return csv_response(f"{page}-{self.name}.csv", [header for _, header in self.columns], cells)
+
+
+def table_download(page: str, tables: Mapping[str, Callable[[], PageTable]], name: str) -> Response:
+    """The page's table called `name` as CSV; only that table is computed. 404 for a table the page lacks."""
+    if name not in tables:
+        raise NotFound(f"no table '{name}' on this page", details={"tables": list(tables)})
+    return tables[name]().download(page)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
+from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
-from cxm.web.figures import CARDS, AnalyticsEngine, metric_card, with_widths
+from cxm.web.figures import CARDS, AnalyticsEngine, Card, metric_card, with_widths
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
+from cxm.web.tables import PageTable, table_download
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
@@ -26,10 +30,39 @@ def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
     return with_widths(rows, "n")
 
 
+def metric_cards(engine: analytics_service.Engine, filters: FilterBar) -> list[Card]:
+    """The headline cards; their queries share one connection to the analytics store."""
+    with engine.holding():
+        return [metric_card(engine, metric, filters) for metric in CARDS]
+
+
+METRIC_COLUMNS = (
+    ("metric", "metric"),
+    ("value", "value"),
+    ("ci_low", "ci_low"),
+    ("ci_high", "ci_high"),
+    ("n", "n"),
+    ("change", "change_last_month"),
+    ("significant", "significant"),
+    ("p_value", "p_value"),
+    ("median_seconds", "median_seconds"),
+)
+
+
+def overview_tables(
+    session: SessionDep, engine: analytics_service.Engine, filters: FilterBar
+) -> dict[str, Callable[[], PageTable]]:
+    """The overview's downloadable tables, by name (built only when asked for)."""
+    return {
+        "metrics": lambda: PageTable("metrics", METRIC_COLUMNS, [asdict(c) for c in metric_cards(engine, filters)]),
+        "volume": lambda: PageTable("volume", (("label", "channel"), ("n", "interactions")), channel_volume(session)),
+    }
+
+
 def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
     """Everything the overview (and its printable report) shows."""
     return {
-        "cards": [metric_card(engine, metric, filters) for metric in CARDS],
+        "cards": metric_cards(engine, filters),
         "volume": channel_volume(session),
         "filters": filters,
         "options": filter_options(session),
@@ -38,8 +71,16 @@ def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: Filt
 
 @router.get("/overview")
 def overview(
-    request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters
+    request: Request,
+    user: Viewer,
+    session: SessionDep,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    format: str = "html",
+    table: str = "metrics",
 ) -> Response:
-    """The overview page."""
+    """The overview page (`?format=csv&table=metrics|volume`: one of its tables as CSV)."""
+    if format == "csv":
+        return table_download("overview", overview_tables(session, engine, filters), table)
     context = overview_context(session, engine, filters)
     return render(request, user, "overview.html", title="Overview", **context)
