@@ -1,0 +1,152 @@
+"""Dashboard speed: every page rendered server-side on the default demo company (`cxm demo`), N times each.
+
+Generates the demo (5,000 customers, 100,000 interactions, seed 42) into a temporary SQLite file, syncs the
+DuckDB analytics store, signs an admin in (a real session cookie) and requests every page through the app
+in-process (FastAPI TestClient: routing, guards, queries, templates; no network). Prints the first (cold)
+request and the median / p95 of the next N per page, with the machine's load average, since the figures
+depend on it. The target is < 300 ms per page. Asserts nothing.
+
+    .venv/bin/python benchmarks/pages.py [--runs 20] [--keep DIR] [--customers 5000] [--interactions 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from cxm import demo
+from cxm.access import service as access_service
+from cxm.analytics import service as analytics_service
+from cxm.app import create_app
+from cxm.config import Settings
+from cxm.core.auth import SESSION_COOKIE
+from cxm.hub import Hub
+from cxm.web.rendering import NAV
+
+EMAIL = "pages-benchmark@example.com"
+PASSWORD = "benchmark pages 2026"
+TARGET_MS = 300.0
+
+
+def build_demo(folder: Path, *, customers: int, interactions: int, seed: int = 42) -> str:
+    """The demo company in `folder/cxm.db` (reused when already there), synced; returns its database URL."""
+    url = f"sqlite:///{folder / 'cxm.db'}"
+    hub = Hub(url)
+    try:
+        with hub.session() as session:
+            if not demo.has_data(session):
+                started = time.perf_counter()
+                summary = demo.generate(session, customers=customers, interactions=interactions, seed=seed)
+                print(f"demo generated in {time.perf_counter() - started:.1f} s: {summary.interactions:,} interactions")
+            if session.scalar(text("select count(*) from users where email = :e"), {"e": EMAIL}) == 0:
+                access_service.create_user(
+                    session, email=EMAIL, password=PASSWORD, role="admin", display_name="Alex Admin"
+                )
+        analytics_service.sync_if_changed(hub.settings, hub.engine)
+    finally:
+        hub.close()
+    return url
+
+
+def busiest_customer(client: TestClient) -> int:
+    """The customer with the longest timeline (the heaviest 360 page)."""
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        found = connection.scalar(
+            text("select customer_id from interactions group by customer_id order by count(*) desc limit 1")
+        )
+    return int(found)
+
+
+@contextmanager
+def signed_in_client(url: str) -> Iterator[TestClient]:
+    """The app on the demo database with an admin's session cookie set."""
+    app = create_app(Settings(database_url=url, serve_worker=False))
+    with TestClient(app) as client:
+        with app.state.sessionmaker() as session, session.begin():
+            opened = access_service.sign_in(session, email=EMAIL, password=PASSWORD, hours=1)
+        client.cookies.set(SESSION_COOKIE, opened.token)
+        yield client
+
+
+def first_requests(client: TestClient) -> dict[str, float]:
+    """Every dashboard page that exists (NAV), filtered and detail views, the downloads: path -> first (cold) ms."""
+    person = busiest_customer(client)
+    candidates = [item.path for item in NAV] + [
+        "/overview?channel=web&since=2026-05-01",
+        "/overview?segment=vip&journey_stage=post_purchase",
+        "/customers?q=novak",
+        f"/customers/{person}",
+        "/report/overview",
+        "/overview?format=csv&table=metrics",
+        "/charts/overview/nps.svg",
+        "/charts/overview/volume.png",
+    ]
+    found: dict[str, float] = {}
+    for path in candidates:
+        started = time.perf_counter()
+        if client.get(path).status_code == 200:  # pages not built yet answer 404 and are left out
+            found[path] = (time.perf_counter() - started) * 1000
+    return found
+
+
+def timed(client: TestClient, path: str) -> tuple[float, float, int]:
+    """One request: wall-clock ms, CPU ms of this process (all threads: less sensitive to load), response size."""
+    started, cpu = time.perf_counter(), time.process_time()
+    response = client.get(path)
+    elapsed, used = (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+    assert response.status_code == 200, (path, response.status_code)
+    return elapsed, used, len(response.content)
+
+
+def measure(client: TestClient, firsts: dict[str, float], runs: int) -> None:
+    """Print first / median / p95 ms per page."""
+    print(f"{'page':52} {'first':>7} {'median':>7} {'p95':>7} {'cpu':>7} {'KiB':>6}  (ms)")
+    for path, first in firsts.items():
+        samples = [timed(client, path) for _ in range(runs)]
+        times = sorted(wall for wall, _, _ in samples)
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        median, cpu = statistics.median(times), statistics.median(used for _, used, _ in samples)
+        flag = "" if median < TARGET_MS else "  > target"
+        size = samples[-1][2] / 1024
+        print(f"{path[:52]:52} {first:7.0f} {median:7.0f} {p95:7.0f} {cpu:7.0f} {size:6.1f}{flag}")
+
+
+def load() -> str:
+    """The load average, and how many cores share it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def main() -> None:
+    """Build (or reuse) the demo, then time every page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--keep", type=Path, help="a folder to build the demo in and reuse on the next run")
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--interactions", type=int, default=100_000)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    with tempfile.TemporaryDirectory(prefix="cxm-pages-") as scratch:
+        folder = args.keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        url = build_demo(folder, customers=args.customers, interactions=args.interactions)
+        with signed_in_client(url) as client:
+            firsts = first_requests(client)
+            print(f"{len(firsts)} pages x {args.runs} runs; before: {load()}")
+            measure(client, firsts, args.runs)
+            print(f"after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
