@@ -30,6 +30,7 @@ from cxm.analytics import service as analytics_service
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.core.auth import SESSION_COOKIE
+from cxm.core.db import make_engine
 from cxm.hub import Hub
 from cxm.web.rendering import NAV
 
@@ -58,14 +59,23 @@ def build_demo(folder: Path, *, customers: int, interactions: int, seed: int = 4
     return url
 
 
-def busiest_customer(client: TestClient) -> int:
-    """The customer with the longest timeline (the heaviest 360 page)."""
-    engine = client.app.state.engine  # type: ignore[attr-defined]
-    with engine.connect() as connection:
-        found = connection.scalar(
-            text("select customer_id from interactions group by customer_id order by count(*) desc limit 1")
-        )
-    return int(found)
+# The richest 360 page: the most survey responses, then the longest timeline.
+BUSIEST = (
+    "select c.id from customers c"
+    " left join (select customer_id, count(*) n from responses group by customer_id) r on r.customer_id = c.id"
+    " left join (select customer_id, count(*) n from interactions group by customer_id) i on i.customer_id = c.id"
+    " where c.merged_into_id is null order by coalesce(r.n, 0) desc, coalesce(i.n, 0) desc limit 1"
+)
+
+
+def busiest_customer(url: str) -> int:
+    """The customer with the most responses and interactions (the heaviest 360 page)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.scalar(text(BUSIEST)))
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -79,9 +89,8 @@ def signed_in_client(url: str) -> Iterator[TestClient]:
         yield client
 
 
-def first_requests(client: TestClient) -> dict[str, float]:
+def first_requests(client: TestClient, person: int) -> dict[str, float]:
     """Every dashboard page that exists (NAV), filtered and detail views, the downloads: path -> first (cold) ms."""
-    person = busiest_customer(client)
     candidates = [item.path for item in NAV] + [
         "/overview?channel=web&since=2026-05-01",
         "/overview?segment=vip&journey_stage=post_purchase",
@@ -142,7 +151,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         url = build_demo(folder, customers=args.customers, interactions=args.interactions)
         with signed_in_client(url) as client:
-            firsts = first_requests(client)
+            firsts = first_requests(client, busiest_customer(url))
             print(f"{len(firsts)} pages x {args.runs} runs; before: {load()}")
             measure(client, firsts, args.runs)
             print(f"after: {load()}")

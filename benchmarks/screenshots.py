@@ -22,7 +22,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
-from benchmarks.pages import EMAIL, PASSWORD, build_demo
+from benchmarks.pages import EMAIL, PASSWORD, build_demo, busiest_customer
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.web.pdf import ARGS, CHROMIUM
@@ -78,13 +78,7 @@ def shoot(page: Page, base: str, path: str, target: Path) -> bool:
     return True
 
 
-def busiest_customer(page: Page, base: str) -> str:
-    """The 360 page of the first customer a search finds (the demo's example query)."""
-    page.goto(f"{base}/customers?q=novak")
-    return str(page.locator("table.data tbody a").first.get_attribute("href"))
-
-
-def screenshots(base: str, out: Path) -> None:
+def screenshots(base: str, out: Path, person: int) -> None:
     """Every page that exists, on a desktop viewport; the overview also on a phone."""
     out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as driver:
@@ -93,7 +87,7 @@ def screenshots(base: str, out: Path) -> None:
         sign_in(desktop, base)
         for item in NAV:
             shoot(desktop, base, item.path, out / f"{item.path.strip('/')}.png")
-        shoot(desktop, base, busiest_customer(desktop, base), out / "customer-360.png")
+        shoot(desktop, base, f"/customers/{person}", out / "customer-360.png")
         shoot(desktop, base, "/report/overview", out / "report-overview.png")
         phone = browser.new_page(viewport=PHONE)
         sign_in(phone, base)
@@ -113,7 +107,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         url = build_demo(folder, customers=5000, interactions=100_000)
         with serving(url) as base:
-            screenshots(base, args.out)
+            screenshots(base, args.out, busiest_customer(url))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from cxm.analytics import service as analytics_service
 from cxm.config import Settings
+from cxm.web.cache import remembered
 from cxm.web.filters import FilterBar
 
 CARDS = ("nps", "csat", "ces", "response_rate", "first_response_time")
@@ -72,7 +73,11 @@ class Card:
 
 
 def metric_frame(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:
-    """A metric's table, empty when there is nothing to measure yet."""
+    """A metric's table, empty when there is nothing to measure yet (remembered until the store changes)."""
+    return remembered(engine, metric, query, lambda: _measured(engine, metric, query))
+
+
+def _measured(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:
     try:
         return analytics_service.metric(engine, metric, query)
     except ZeroDivisionError:  # no invitations at all in the filtered range
