@@ -74,7 +74,7 @@ class Card:
 
 def metric_frame(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:
     """A metric's table, empty when there is nothing to measure yet (remembered until the store changes)."""
-    return remembered(engine, metric, query, lambda: _measured(engine, metric, query))
+    return remembered(engine, ("metric", metric, repr(query)), lambda: _measured(engine, metric, query))
 
 
 def _measured(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from cxm.analytics import service as analytics_service
 from cxm.core.errors import NotFound
+from cxm.web.cache import remembered, sharing
 from cxm.web.charts import bar_chart, inline_svg, trend_chart
 from cxm.web.figures import CARDS, STYLES, TITLES, metric_frame, value_columns
 from cxm.web.filters import FilterBar
 from cxm.web.i18n import environment, gettext
-from cxm.web.pages.overview import channel_volume, overview_context
+from cxm.web.pages.overview import overview_context, volume
 
 # The Overview's charts: each metric's monthly trend, and interactions by channel.
 CHARTS = (*CARDS, "volume")
@@ -28,9 +29,16 @@ STATIC = Path(__file__).parent / "static"
 def overview_chart(
     session: Session, engine: analytics_service.Engine, filters: FilterBar, chart: str, *, image: str, language: str
 ) -> bytes:
-    """One Overview chart under the page's filters, as SVG or PNG bytes."""
+    """One Overview chart under the page's filters, as SVG or PNG bytes (drawn once per analytics store state)."""
+    question = ("overview_chart", chart, image, language, filters)
+    return remembered(engine, question, lambda: _drawn(session, engine, filters, chart, image=image, language=language))
+
+
+def _drawn(
+    session: Session, engine: analytics_service.Engine, filters: FilterBar, chart: str, *, image: str, language: str
+) -> bytes:
     if chart == "volume":
-        rows = channel_volume(session)
+        rows = volume(session, engine)
         title = gettext(language, "Interactions by channel")
         labels, counts = [r["label"] for r in rows], [r["n"] for r in rows]
         return bar_chart(labels, counts, title=title, unit=gettext(language, "Interactions"), image=image)
@@ -61,7 +69,7 @@ def report_file(
     session: Session, engine: analytics_service.Engine, filters: FilterBar, *, language: str, now: datetime
 ) -> str:
     """The printable Overview as one self-contained HTML document (CSS inlined, charts as inline SVG)."""
-    with engine.holding():
+    with sharing(engine):
         context = report_context(session, engine, filters, now=now)
         drawn = {
             chart: inline_svg(overview_chart(session, engine, filters, chart, image="svg", language=language))

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
+from cxm.web.cache import remembered, sharing
 from cxm.web.figures import CARDS, AnalyticsEngine, Card, metric_card, with_widths
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
@@ -30,9 +31,14 @@ def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
     return with_widths(rows, "n")
 
 
+def volume(session: SessionDep, engine: analytics_service.Engine) -> list[dict[str, Any]]:
+    """Interactions per channel, counted again when the analytics store changes (like every figure on the page)."""
+    return remembered(engine, "channel_volume", lambda: channel_volume(session))
+
+
 def metric_cards(engine: analytics_service.Engine, filters: FilterBar) -> list[Card]:
     """The headline cards; their queries share one connection to the analytics store."""
-    with engine.holding():
+    with sharing(engine):
         return [metric_card(engine, metric, filters) for metric in CARDS]
 
 
@@ -55,7 +61,7 @@ def overview_tables(
     """The overview's downloadable tables, by name (built only when asked for)."""
     return {
         "metrics": lambda: PageTable("metrics", METRIC_COLUMNS, [asdict(c) for c in metric_cards(engine, filters)]),
-        "volume": lambda: PageTable("volume", (("label", "channel"), ("n", "interactions")), channel_volume(session)),
+        "volume": lambda: PageTable("volume", (("label", "channel"), ("n", "interactions")), volume(session, engine)),
     }
 
 
@@ -63,7 +69,7 @@ def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: Filt
     """Everything the overview (and its printable report) shows."""
     return {
         "cards": metric_cards(engine, filters),
-        "volume": channel_volume(session),
+        "volume": volume(session, engine),
         "filters": filters,
         "options": filter_options(session),
     }
