@@ -28,6 +28,7 @@ from cxm.analytics.metrics import (
     response_rate_counts,
     response_time_stats,
     response_time_values,
+    score_counts,
     score_histogram,
     score_table,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "Engine",
     "Query",
     "SyncReport",
+    "distribution",
     "engine_for",
     "key_drivers",
     "metric",
@@ -107,6 +109,12 @@ def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = D
         if name == "response_rate":
             return _rates(response_rate_counts(tables, query), query)
         return _response_times(tables, engine, query, target_seconds)
+
+
+def distribution(engine: Engine, query: Query) -> pd.DataFrame:
+    """Answers per score of every scored question (survey, question, kind, score, count) under a query's filters."""
+    with engine.connect() as tables:
+        return score_counts(tables, query)
 
 
 def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
