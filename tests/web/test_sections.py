@@ -64,10 +64,12 @@ def test_channels_and_journey(company: TestClient, people: dict[str, str]) -> No
 def test_survey_designed_in_the_browser(company: TestClient, people: dict[str, str]) -> None:
     csrf = sign_in(company, people["analyst"])
     bad = company.post("/surveys/new", data={"csrf": csrf, "definition": "key: x\n"})
-    assert bad.status_code == 422 and "role=\"alert\"" in bad.text and "key: x" in bad.text
+    assert bad.status_code == 422 and 'role="alert"' in bad.text and "key: x" in bad.text
     made = company.post("/surveys/new", data={"csrf": csrf, "definition": SURVEY_YAML})
     assert made.status_code == 200 and "Jak jste spokojeni?" in made.text and "&lt;b&gt;check" in made.text
-    edited = company.post("/surveys/pickup/edit", data={"csrf": csrf, "definition": SURVEY_YAML.replace("Thanks!", "Merci")})
+    edited = company.post(
+        "/surveys/pickup/edit", data={"csrf": csrf, "definition": SURVEY_YAML.replace("Thanks!", "Merci")}
+    )
     assert "Merci" in edited.text
     trigger = {"csrf": csrf, "interaction_type": "pickup", "channel": "store", "delay_minutes": "60"}
     assert "after 60 min" in company.post("/surveys/pickup/triggers", data=trigger).text

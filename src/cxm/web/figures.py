@@ -12,14 +12,15 @@ from fastapi import Depends, Request
 from cxm.analytics import service as analytics_service
 from cxm.config import Settings
 from cxm.web.filters import FilterBar
+from cxm.web.i18n import N_
 
 CARDS = ("nps", "csat", "ces", "response_rate", "first_response_time")
 TITLES = {
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "CES",
-    "response_rate": "Response rate",
-    "first_response_time": "First response within 1 h",
+    "nps": N_("NPS"),
+    "csat": N_("CSAT"),
+    "ces": N_("CES"),
+    "response_rate": N_("Response rate"),
+    "first_response_time": N_("First response within 1 h"),
 }
 # How a card's value is written: points, percent, a mean, or a share of answered questions.
 STYLES = {
@@ -79,7 +80,8 @@ def metric_frame(engine: analytics_service.Engine, metric: str, query: analytics
         return pd.DataFrame()
 
 
-def _value_columns(metric: str) -> tuple[str, str, str]:
+def value_columns(metric: str) -> tuple[str, str, str]:
+    """The value and CI columns of a metric's table."""
     if metric == "first_response_time":
         return "within_target_pct", "within_ci_low", "within_ci_high"
     return "value", "ci_low", "ci_high"
@@ -99,7 +101,7 @@ def _headline(card: Card, frame: pd.DataFrame) -> None:
     if frame.empty or int(frame["n"].iloc[0]) == 0:
         return
     row = frame.iloc[0]
-    value, low, high = _value_columns(card.metric)
+    value, low, high = value_columns(card.metric)
     card.value, card.ci_low, card.ci_high = _number(row[value]), _number(row[low]), _number(row[high])
     card.n = int(row["n"])
     if "median_seconds" in frame:
@@ -109,7 +111,7 @@ def _headline(card: Card, frame: pd.DataFrame) -> None:
 def _trend(card: Card, frame: pd.DataFrame) -> None:
     if frame.empty:
         return
-    value, low, high = _value_columns(card.metric)
+    value, low, high = value_columns(card.metric)
     values = [v for v in (_number(x) for x in frame[value]) if v is not None]
     card.spark = spark_points(values)
     if len(frame) < 2:
@@ -147,7 +149,7 @@ def breakdown(engine: analytics_service.Engine, metric: str, filters: FilterBar,
     frame = metric_frame(engine, metric, filters.query(metric, by=(by,)))
     if frame.empty:
         return []
-    value, low, high = _value_columns(metric)
+    value, low, high = value_columns(metric)
     rows = [
         {
             "label": str(r[by]),

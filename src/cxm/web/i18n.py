@@ -24,6 +24,19 @@ MISSING = "\u2013"  # an en dash where a figure is missing
 LANGUAGES = ("en", "cs", "pl", "hr", "ro")
 
 
+def N_(message: str) -> str:
+    """Mark a message id for the catalogs where it is defined; it is translated where it is shown."""
+    return message
+
+
+# Words that reach templates as values (`_(user.role.value)`, `_(survey.status)`, `_(entry.kind)`).
+SHOWN_VALUES = (
+    *(N_("admin"), N_("analyst"), N_("agent"), N_("viewer")),
+    *(N_("draft"), N_("active"), N_("closed")),
+    *(N_("interaction"), N_("order"), N_("response"), N_("merge")),
+)
+
+
 @lru_cache(maxsize=8)
 def catalog(language: str) -> NullTranslations:
     """The dashboard texts of a language (English, the message ids themselves, when there is no catalog)."""

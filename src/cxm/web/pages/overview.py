@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
-from cxm.web.figures import CARDS, AnalyticsEngine, metric_card, with_widths
+from cxm.web.charts import FORMATS, trend_chart
+from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_card, metric_frame, value_columns, with_widths
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
+from cxm.web.tables import csv_response
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
@@ -36,10 +38,47 @@ def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: Filt
     }
 
 
+def _cards_csv(cards: list[Any]) -> Response:
+    header = ["metric", "value", "ci_low", "ci_high", "n", "last_month_change", "p_value", "significant"]
+    rows = [[c.metric, c.value, c.ci_low, c.ci_high, c.n, c.change, c.p_value, c.significant] for c in cards]
+    return csv_response("overview.csv", header, rows)
+
+
 @router.get("/overview")
 def overview(
+    request: Request,
+    user: Viewer,
+    session: SessionDep,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    format: str = "html",
+) -> Response:
+    """The overview page (or its figures as CSV)."""
+    context = overview_context(session, engine, filters)
+    if format == "csv":
+        return _cards_csv(context["cards"])
+    return render(request, user, "overview.html", title="Overview", **context)
+
+
+@router.get("/report/overview")
+def overview_report(
     request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters
 ) -> Response:
-    """The overview page."""
+    """The overview laid out for printing (the browser's print dialog makes a PDF)."""
     context = overview_context(session, engine, filters)
-    return render(request, user, "overview.html", title="Overview", **context)
+    return render(request, user, "report.html", title="Overview report", standalone=False, **context)
+
+
+@router.get("/overview/chart/{metric}.{image}")
+def overview_chart(
+    user: Viewer,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    metric: Annotated[str, Path(pattern="^(nps|csat|ces|response_rate|first_response_time)$")],
+    image: Annotated[str, Path(pattern="^(svg|png)$")],
+) -> Response:
+    """A metric's monthly trend with its 95% CI band, as SVG or PNG."""
+    frame = metric_frame(engine, metric, filters.query(metric, period="month"))
+    chart = trend_chart(frame, TITLES[metric], value_columns(metric), image=image)
+    headers = {"Content-Disposition": f'inline; filename="{metric}.{image}"'}
+    return Response(chart, media_type=FORMATS[image], headers=headers)
