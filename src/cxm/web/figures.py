@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from cxm.analytics import service as analytics_service
 from cxm.config import Settings
+from cxm.web.cache import remember, store_version
 from cxm.web.filters import FilterBar
 from cxm.web.i18n import N_
 
@@ -136,17 +137,36 @@ def _apart(last: Any, before: Any, low: str, high: str) -> bool:
     return last_low > before_high or last_high < before_low
 
 
-def metric_card(engine: analytics_service.Engine, metric: str, filters: FilterBar) -> Card:
-    """A metric's card under the page's filters."""
-    card = Card(metric, TITLES[metric], STYLES[metric], ignored=filters.ignored(metric))
-    _headline(card, metric_frame(engine, metric, filters.query(metric)))
-    _trend(card, metric_frame(engine, metric, filters.query(metric, period="month")))
-    return card
+def metric_cards(engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar) -> list[Card]:
+    """The cards of several metrics under the page's filters: asked on one connection, remembered per store version."""
+    return remember(("cards", store_version(engine), metrics, filters), lambda: _cards(engine, metrics, filters))
 
 
-def breakdown(engine: analytics_service.Engine, metric: str, filters: FilterBar, by: str) -> list[dict[str, Any]]:
-    """A metric by one dimension: rows with value, CI, n, and a bar width (0-100) for the chart."""
-    frame = metric_frame(engine, metric, filters.query(metric, by=(by,)))
+def _cards(engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar) -> list[Card]:
+    asked = [(m, q) for m in metrics for q in (filters.query(m), filters.query(m, period="month"))]
+    frames = analytics_service.metrics(engine, asked)
+    cards = []
+    for index, metric in enumerate(metrics):
+        card = Card(metric, TITLES[metric], STYLES[metric], ignored=filters.ignored(metric))
+        _headline(card, frames[2 * index])
+        _trend(card, frames[2 * index + 1])
+        cards.append(card)
+    return cards
+
+
+def breakdowns(
+    engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar, by: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Several metrics by one dimension, asked on one connection and remembered per store version."""
+
+    def compute() -> dict[str, list[dict[str, Any]]]:
+        frames = analytics_service.metrics(engine, [(m, filters.query(m, by=(by,))) for m in metrics])
+        return {m: _breakdown(frame, m, by) for m, frame in zip(metrics, frames, strict=True)}
+
+    return remember(("breakdowns", store_version(engine), metrics, filters, by), compute)
+
+
+def _breakdown(frame: pd.DataFrame, metric: str, by: str) -> list[dict[str, Any]]:
     if frame.empty:
         return []
     value, low, high = value_columns(metric)

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
-from cxm.web.figures import TITLES, AnalyticsEngine, breakdown
+from cxm.web.cache import remember
+from cxm.web.figures import TITLES, AnalyticsEngine, breakdowns
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
 from cxm.web.tables import csv_response
@@ -23,9 +24,8 @@ STAGES = ("awareness", "purchase", "post_purchase")
 
 def metric_table(engine: analytics_service.Engine, filters: FilterBar, by: str) -> dict[str, Any]:
     """Each metric by one dimension: {"labels": [...], "metrics": [{"metric", "title", "cells": {label: row}}]}."""
-    metrics: list[dict[str, Any]] = [
-        {"metric": m, "title": TITLES[m], "rows": breakdown(engine, m, filters, by)} for m in METRICS
-    ]
+    found = breakdowns(engine, METRICS, filters, by)
+    metrics: list[dict[str, Any]] = [{"metric": m, "title": TITLES[m], "rows": found[m]} for m in METRICS]
     labels = sorted({row["label"] for m in metrics for row in m["rows"]}, key=_order(by))
     for m in metrics:
         m["cells"] = {row["label"]: row for row in m["rows"]}
@@ -39,7 +39,12 @@ def _order(by: str) -> Any:
 
 
 def interaction_grid(session: SessionDep) -> dict[str, Any]:
-    """Interactions by channel (rows) and journey stage (columns), with totals."""
+    """Interactions by channel (rows) and journey stage (columns); counted again when new ones arrive."""
+    version = (str(session.get_bind().engine.url), interactions_service.newest_interaction_id(session))
+    return remember(("grid", version), lambda: _grid(session))
+
+
+def _grid(session: SessionDep) -> dict[str, Any]:
     counts = interactions_service.counts_by_channel_and_stage(session)
     channels = sorted({channel for channel, _, _ in counts})
     stages: list[str | None] = [*STAGES, None]

@@ -10,7 +10,8 @@ from fastapi.responses import Response
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.feedback import service as feedback_service
-from cxm.web.figures import AnalyticsEngine, metric_card
+from cxm.web.cache import remember, store_version
+from cxm.web.figures import AnalyticsEngine, metric_cards
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
 from cxm.web.tables import csv_response
@@ -23,7 +24,11 @@ PAGE = 25
 
 def distributions(engine: analytics_service.Engine, filters: FilterBar) -> list[dict[str, Any]]:
     """Each scored question's answers per score, with bar widths, from the analytics engine."""
-    frame = analytics_service.distribution(engine, filters.query("nps"))
+    key = ("distributions", store_version(engine), filters)
+    return remember(key, lambda: _distributions(analytics_service.distribution(engine, filters.query("nps"))))
+
+
+def _distributions(frame: Any) -> list[dict[str, Any]]:
     questions: list[dict[str, Any]] = []
     for (survey, question, kind), rows in frame.groupby(["survey", "question", "kind"], sort=True):
         counts = [(int(score), int(count)) for score, count in zip(rows["score"], rows["count"], strict=True)]
@@ -83,7 +88,7 @@ def feedback_page(
         filters=filters,
         options=filter_options(session),
         surveys=feedback_service.list_surveys(session),
-        cards=[metric_card(engine, metric, filters) for metric in ("nps", "csat", "ces")],
+        cards=metric_cards(engine, ("nps", "csat", "ces"), filters),
         questions=distributions(engine, filters),
         comments=comments,
         page={"total": total, "limit": PAGE, "offset": offset},

@@ -9,8 +9,9 @@ from fastapi.responses import Response
 
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
+from cxm.web.cache import remember
 from cxm.web.charts import FORMATS, trend_chart
-from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_card, metric_frame, value_columns, with_widths
+from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_cards, metric_frame, value_columns, with_widths
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
 from cxm.web.tables import csv_response
@@ -20,7 +21,12 @@ Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
 
 
 def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
-    """Interactions per channel (all time), largest first, with bar widths."""
+    """Interactions per channel (all time), largest first, with bar widths; counted again when new ones arrive."""
+    version = interactions_service.newest_interaction_id(session)
+    return remember(("volume", str(session.get_bind().engine.url), version), lambda: _volume(session))
+
+
+def _volume(session: SessionDep) -> list[dict[str, Any]]:
     totals: dict[str, int] = {}
     for channel, _stage, count in interactions_service.counts_by_channel_and_stage(session):
         totals[channel] = totals.get(channel, 0) + count
@@ -31,7 +37,7 @@ def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
 def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
     """Everything the overview (and its printable report) shows."""
     return {
-        "cards": [metric_card(engine, metric, filters) for metric in CARDS],
+        "cards": metric_cards(engine, CARDS, filters),
         "volume": channel_volume(session),
         "filters": filters,
         "options": filter_options(session),
