@@ -82,7 +82,7 @@ def signed_in_page(browser: Browser, server: str, email: str, viewport: str) -> 
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Sign in|Přihlásit|Zaloguj|Prijava|Autentificare")).click()
-    expect(page).to_have_url(re.compile(r"/overview$"))
+    expect(page).to_have_url(re.compile(r"/overview$"), timeout=90_000)  # a loaded CI machine is slow
     return page
 
 
