@@ -1,10 +1,9 @@
-"""Screenshots of the dashboard on the default demo company, for the README (docs/screenshots/*.png).
+"""README screenshots: the main dashboard pages on the default demo company, written to docs/screenshots/.
 
-Builds (or reuses, with --keep) the demo like benchmarks/pages.py, serves it with uvicorn on a free local port, signs
-in through the real sign-in form with Debian's chromium driven by Playwright, and saves each page that exists
-(the main navigation, a search, the busiest customer's 360, the printable report, the overview on a phone).
+Uses the same demo database as benchmarks/pages.py (generated when empty), serves it with uvicorn on a free local
+port and photographs each page with Debian's chromium (Playwright), signed in as the demo admin.
 
-    .venv/bin/python -m benchmarks.screenshots [--keep DIR] [--out docs/screenshots]
+    .venv/bin/python -m benchmarks.screenshots [--database cxm.db]
 """
 
 from __future__ import annotations
@@ -14,100 +13,62 @@ import socket
 import tempfile
 import threading
 import time
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
-from playwright.sync_api import Page, ViewportSize, sync_playwright
+from playwright.sync_api import sync_playwright
 
-from benchmarks.pages import EMAIL, PASSWORD, build_demo, busiest_customer
+from benchmarks.pages import PASSWORD, prepared
 from cxm.app import create_app
-from cxm.config import Settings
-from cxm.web.pdf import ARGS, CHROMIUM
-from cxm.web.rendering import NAV
+from cxm.web.report import CHROMIUM, CHROMIUM_ARGS
 
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PHONE: ViewportSize = {"width": 390, "height": 844}
-TALLEST = 2200  # px: long pages are cut here
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+SHOTS = {
+    "overview": "/overview",
+    "channels": "/channels",
+    "feedback": "/feedback?survey=relationship-nps",
+    "customers": "/customers",
+    "surveys": "/surveys/relationship-nps",
+    "settings": "/settings",
+}
 
 
-@contextmanager
-def serving(url: str) -> Iterator[str]:
-    """The app on the demo database, served in a thread; yields its base URL."""
-    port = free_port()
-    app = create_app(Settings(database_url=url, serve_worker=False))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+def serve(database: Path) -> tuple[str, uvicorn.Server]:
+    """The app on the demo database, in a thread; its base URL."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(prepared(database)), log_level="warning", lifespan="on"))
+    threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True).start()
     while not server.started:
         time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-def sign_in(page: Page, base: str) -> None:
-    """Sign in through the form, as a person would."""
-    page.goto(f"{base}/login")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/overview")
-
-
-def shoot(page: Page, base: str, path: str, target: Path) -> bool:
-    """Save one page (cut at TALLEST px); False when the page does not exist yet."""
-    response = page.goto(base + path)
-    if response is None or response.status != 200:
-        return False
-    height = min(TALLEST, int(page.evaluate("document.documentElement.scrollHeight")))
-    width = int(page.viewport_size["width"]) if page.viewport_size else DESKTOP["width"]
-    page.screenshot(path=str(target), clip={"x": 0, "y": 0, "width": width, "height": height}, full_page=True)
-    print(f"{target}  ({path})")
-    return True
-
-
-def screenshots(base: str, out: Path, person: int) -> None:
-    """Every page that exists, on a desktop viewport; the overview also on a phone."""
-    out.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        desktop = browser.new_page(viewport=DESKTOP)
-        sign_in(desktop, base)
-        for item in NAV:
-            shoot(desktop, base, item.path, out / f"{item.path.strip('/')}.png")
-        shoot(desktop, base, f"/customers/{person}", out / "customer-360.png")
-        shoot(desktop, base, "/report/overview", out / "report-overview.png")
-        phone = browser.new_page(viewport=PHONE)
-        sign_in(phone, base)
-        shoot(phone, base, "/overview", out / "overview-phone.png")
-        browser.close()
+    return f"http://127.0.0.1:{listening.getsockname()[1]}", server
 
 
 def main() -> None:
-    """Build (or reuse) the demo, serve it, take the screenshots."""
+    """Photograph each page (desktop), plus the customer 360 on a phone."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", type=Path, help="a folder to build the demo in and reuse on the next run")
-    parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
+    parser.add_argument("--database", type=Path, default=None)
     args = parser.parse_args()
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    with tempfile.TemporaryDirectory(prefix="cxm-shots-") as scratch:
-        folder = args.keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        url = build_demo(folder, customers=5000, interactions=100_000)
-        with serving(url) as base:
-            screenshots(base, args.out, busiest_customer(url))
+    base, server = serve(args.database or Path(tempfile.mkdtemp(prefix="cxm-shots-")) / "cxm.db")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/login")
+        page.get_by_label("E-mail").fill("bench@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/overview", timeout=120_000)
+        for name, path in SHOTS.items():
+            page.goto(base + path)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=name not in ("feedback", "customers"))
+        page.goto(base + "/customers?q=novak")
+        page.locator("table.data a").first.click()
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=str(OUT / "customer-360-phone.png"))
+        browser.close()
+    server.should_exit = True
+    print(f"screenshots written to {OUT}")
 
 
 if __name__ == "__main__":

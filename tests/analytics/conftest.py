@@ -54,9 +54,7 @@ def engines(
     return found
 
 
-def analytics_environment(
-    db: SqlEngine, folder: Path, monkeypatch: pytest.MonkeyPatch, load: Any
-) -> dict[str, str]:
+def analytics_environment(db: SqlEngine, folder: Path, monkeypatch: pytest.MonkeyPatch, load: Any) -> dict[str, str]:
     """`load` the operational database; the environment of a user on it (a fresh DuckDB store for SQLite)."""
     with make_sessionmaker(db)() as session, session.begin():
         load(session)

@@ -28,8 +28,12 @@ def test_email_link_page_answer_once(
     db: Engine,
 ) -> None:
     customer_id = add_customer(client, admin_headers, "petra@example.cz", "Petra Malá", "cs")
-    event = {"identities": {"email": "petra@example.cz"}, "channel": "web", "type": "purchase",
-             "occurred_at": "2026-11-20T10:00:00Z"}
+    event = {
+        "identities": {"email": "petra@example.cz"},
+        "channel": "web",
+        "type": "purchase",
+        "occurred_at": "2026-11-20T10:00:00Z",
+    }
     interaction_id = client.post("/api/v1/interactions", json=event, headers=admin_headers).json()["id"]
     body = {"customer_id": customer_id, "interaction_id": interaction_id}
     invitation = client.post("/api/v1/surveys/purchase-csat/invitations", json=body, headers=admin_headers).json()

@@ -26,7 +26,11 @@ def touchpoint(n: int, channel: str, stage: str, month: int) -> dict[str, Any]:
 def store_company(client: TestClient, headers: dict[str, str], customers: int = 30) -> None:
     """Customers c0..c{n-1} (c0 named with a script tag), their touchpoints and NPS answers over two months."""
     people = [
-        {"identities": {"email": f"c{n}@example.com"}, "name": HOSTILE if n == 0 else f"Customer {n}", "segment": "retail"}
+        {
+            "identities": {"email": f"c{n}@example.com"},
+            "name": HOSTILE if n == 0 else f"Customer {n}",
+            "segment": "retail",
+        }
         for n in range(customers)
     ]
     assert client.post("/api/v1/customers/batch", json={"customers": people}, headers=headers).status_code == 200

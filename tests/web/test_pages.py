@@ -80,3 +80,16 @@ def test_admin_exports_and_erases_with_confirmation(company: TestClient, people:
     erased = company.post(f"/customers/{target}/erase", data={"csrf": csrf, "confirm": str(target)})
     assert erased.status_code == 200 and "Erased" in erased.text
     assert "c3@example.com" not in company.get(f"/customers/{target}").text
+
+
+def test_overview_exports(company: TestClient, people: dict[str, str]) -> None:
+    sign_in(company, people["viewer"])
+    csv = company.get("/overview?format=csv&channel=web")
+    assert csv.text.startswith("metric,value,ci_low") and "\nnps," in csv.text
+    svg = company.get("/overview/chart/nps.svg")
+    assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
+    png = company.get("/overview/chart/csat.png?channel=store")
+    assert png.content.startswith(b"\x89PNG")
+    report = company.get("/report/overview?channel=web")
+    assert report.status_code == 200 and "Overview report" in report.text and "channel = web" in report.text
+    assert 'href="/_static/print.css" media="print"' in report.text and "<style>" not in report.text

@@ -1,10 +1,9 @@
-"""The printable Overview: the page, the self-contained HTML file and the PDF (`cxm report overview`)."""
+"""The printable Overview: its charts, the self-contained HTML file with the analytics' figures, the PDF's pages."""
 
 from __future__ import annotations
 
 import re
-import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,12 @@ from sqlalchemy import Engine
 
 from cxm.analytics import service as analytics_service
 from cxm.core.db import make_sessionmaker
+from cxm.core.errors import InvalidInput
+from cxm.web import report as web_report
 from cxm.web.filters import FilterBar
-from cxm.web.pdf import PdfUnavailable, html_to_pdf
-from cxm.web.printing import report_file
 from tests.test_cli import cxm
 from tests.web.conftest import sign_in
 from tests.web.pages_data import HOSTILE, store_company
-
-NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -32,41 +29,31 @@ def company(client: TestClient, admin_headers: dict[str, str]) -> TestClient:
     return client
 
 
-def test_report_page_has_no_navigation_and_keeps_the_filters(company: TestClient, people: dict[str, str]) -> None:
+def test_report_page_shows_the_trend_charts_under_the_filters(company: TestClient, people: dict[str, str]) -> None:
     sign_in(company, people["viewer"])
-    page = company.get("/report/overview?channel=web&since=2026-10-01")
+    page = company.get("/report/overview?since=2026-10-01")
     assert page.status_code == 200
-    assert 'class="nav"' not in page.text and "<form" not in page.text
-    assert 'src="/charts/overview/nps.svg?since=2026-10-01&amp;channel=web"' in page.text
-    assert "n = 15" in page.text and "Channel: <strong>web</strong>" in page.text
-    assert 'href="/_static/report.css"' in page.text
-
-
-def _nps(client: TestClient, filters: FilterBar) -> tuple[float, int]:
-    engine = analytics_service.engine_for(client.app.state.settings)  # type: ignore[attr-defined]
-    frame = analytics_service.metric(engine, "nps", filters.query("nps"))
-    return float(frame["value"].iloc[0]), int(frame["n"].iloc[0])
+    for metric in ("nps", "csat", "ces"):
+        assert f'src="/overview/chart/{metric}.svg?since=2026-10-01"' in page.text
 
 
 def test_report_file_is_self_contained_with_the_analytics_figures(company: TestClient, db: Engine) -> None:
     filters = FilterBar(since=date(2026, 10, 1), segment="retail")
     engine = analytics_service.engine_for(company.app.state.settings)  # type: ignore[attr-defined]
     with make_sessionmaker(db)() as session:
-        html = report_file(session, engine, filters, language="en", now=NOW)
-    value, n = _nps(company, filters)
+        html = web_report.overview_html(session, engine, filters)
+    frame = analytics_service.metric(engine, "nps", filters.query("nps"))
+    value, n = float(frame["value"].iloc[0]), int(frame["n"].iloc[0])
     nps = re.search(r'data-metric="nps">(.*?)</article>', html, re.S)
     assert nps and f"{value:.1f}" in nps.group(1) and f"n = {n}" in nps.group(1)
-    assert "<style>" in html and ".card" in html and "/_static/" not in html  # CSS inlined
-    assert html.count("<svg") >= 4 and "<img" not in html and "<?xml" not in html  # charts inline
-    assert "Segment: <strong>retail</strong>" in html and HOSTILE not in html
+    assert "<style>" in html and 'rel="stylesheet"' not in html  # CSS inlined
+    assert html.count('class="card chart"') == 3 and "<img" not in html and "<?xml" not in html  # charts inline
+    assert HOSTILE not in html
 
 
-def test_pdf_needs_playwright_and_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    with pytest.raises(PdfUnavailable, match="chromium at"):
-        html_to_pdf("<p>x</p>", chromium=tmp_path / "no-chromium")
-    monkeypatch.setitem(sys.modules, "playwright.sync_api", None)
-    with pytest.raises(PdfUnavailable, match="needs Playwright"):
-        html_to_pdf("<p>x</p>")
+def test_pdf_needs_chromium(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="chromium"):
+        web_report.pdf_from_html("<p>x</p>", chromium=str(tmp_path / "no-chromium"))
 
 
 @pytest.fixture(scope="module")
@@ -78,30 +65,23 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_cli_writes_the_overview_as_html(demo_db: Path) -> None:
-    output = demo_db / "overview.html"
-    written = cxm(demo_db, "report", "overview", "--format", "html", "--output", str(output))
+def test_cli_html_carries_the_figures_of_cxm_report(demo_db: Path) -> None:
+    written = cxm(demo_db, "report", "overview", "--format", "html", "--output", "overview.html")
     assert written.returncode == 0, written.stderr
-    html = output.read_text(encoding="utf-8")
-    assert html.startswith("<!doctype html>") and "All data" in html
+    html = (demo_db / "overview.html").read_text(encoding="utf-8")
     listed = cxm(demo_db, "report", "nps", "--format", "csv")
     value = float(listed.stdout.splitlines()[1].split(",")[0])
-    assert f"{value:.1f}" in html
+    assert f"{value:.1f}" in html and html.count("<svg") >= 3
 
 
-def test_cli_writes_the_overview_as_pdf(demo_db: Path) -> None:
-    output = demo_db / "overview.pdf"
-    written = cxm(demo_db, "report", "overview", "--format", "pdf", "--output", str(output))
+def test_cli_pdf_has_pages(demo_db: Path) -> None:
+    written = cxm(demo_db, "report", "overview", "--format", "pdf", "--output", "overview.pdf")
     assert written.returncode == 0, written.stderr
-    pdf = output.read_bytes()
+    pdf = (demo_db / "overview.pdf").read_bytes()
     pages = re.search(rb"/Type /Pages\b.*?/Count (\d+)", pdf, re.S) or re.search(rb"/Count (\d+)", pdf)
     assert pdf.startswith(b"%PDF") and pages and int(pages.group(1)) > 0
 
 
-def test_cli_refuses_bad_report_requests_in_one_line(demo_db: Path) -> None:
-    missing = cxm(demo_db, "report", "overview", "--format", "pdf", "--output", "x.pdf", "--chromium", "/nowhere")
-    assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0 and "chromium" in missing.stderr
-    assert cxm(demo_db, "report", "nps", "--format", "html").returncode == 1
-    assert (
-        cxm(demo_db, "report", "overview", "--format", "html", "--output", "x", "--where", "colour=red").returncode == 1
-    )
+def test_cli_refuses_an_unknown_filter_in_one_line(demo_db: Path) -> None:
+    wrong = cxm(demo_db, "report", "overview", "--format", "html", "--output", "x.html", "--where", "colour=red")
+    assert wrong.returncode == 1 and wrong.stderr.strip().count("\n") == 0 and "colour" in wrong.stderr

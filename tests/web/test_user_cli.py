@@ -49,4 +49,13 @@ def test_demo_prints_a_working_sign_in_per_role(tmp_path: Path) -> None:
             client.cookies.clear()
             token = form_token(client.get("/login").text)
             signed = client.post("/login", data={"email": email, "password": password, "csrf": token})
-            assert signed.status_code == 200 and "Overview" in signed.text
+            assert signed.status_code == 200 and 'data-metric="nps"' in signed.text
+    html = cxm(tmp_path, "report", "overview", "--format", "html", "--output", "overview.html", "--language", "cs")
+    assert html.returncode == 0, html.stderr
+    written = (tmp_path / "overview.html").read_text()
+    assert '<html lang="cs">' in written and "<style>" in written and 'data-metric="nps"' in written
+    pdf = cxm(tmp_path, "report", "overview", "--format", "pdf", "--output", "overview.pdf", "--where", "channel=web")
+    assert pdf.returncode == 0, pdf.stderr
+    assert (tmp_path / "overview.pdf").read_bytes().startswith(b"%PDF")
+    wrong = cxm(tmp_path, "report", "overview", "--format", "csv")
+    assert wrong.returncode == 1 and "html|pdf" in wrong.stderr

@@ -175,3 +175,12 @@ def response_time_stats(
         for key, s in grouped
     ]
     return pd.DataFrame(rows, columns=[*keys, "n", "within", "median", "p90"])
+
+
+def score_counts(tables: Tables, query: Query) -> pd.DataFrame:
+    """How many answers gave each score, per question (every scored kind): the distribution of each question."""
+    check_query(query, SCORE_DIMENSIONS)
+    table = shaped(tables("scores"), lambda: tables("customers"), query, "completed_at")
+    counted = table.group_by(["survey", "question", "kind", "score"]).aggregate(count=table.count())
+    frame: pd.DataFrame = counted.execute()
+    return frame.sort_values(["survey", "question", "score"], ignore_index=True)

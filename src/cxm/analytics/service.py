@@ -28,6 +28,7 @@ from cxm.analytics.metrics import (
     response_rate_counts,
     response_time_stats,
     response_time_values,
+    score_counts,
     score_histogram,
     score_table,
 )
@@ -47,9 +48,11 @@ __all__ = [
     "Engine",
     "Query",
     "SyncReport",
+    "distribution",
     "engine_for",
     "key_drivers",
     "metric",
+    "metrics",
     "quadrant_chart",
     "sync_store",
 ]
@@ -98,15 +101,33 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
     """A metric as a table: one row per group (and period) with value, n, 95% CI, change and p-value."""
-    if name not in METRICS:
-        raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
-    check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
+    return metrics(engine, [(name, query)], target_seconds=target_seconds)[0]
+
+
+def metrics(
+    engine: Engine, asked: Sequence[tuple[str, Query]], *, target_seconds: float = DEFAULT_TARGET_SECONDS
+) -> list[pd.DataFrame]:
+    """Several metrics on one connection to the engine (a dashboard page asks for many at once)."""
+    for name, query in asked:
+        if name not in METRICS:
+            raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
+        check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
     with engine.connect() as tables:
-        if name in SCORE_METRICS:
-            return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
-        if name == "response_rate":
-            return _rates(response_rate_counts(tables, query), query)
-        return _response_times(tables, engine, query, target_seconds)
+        return [_computed(tables, engine, name, query, target_seconds) for name, query in asked]
+
+
+def _computed(tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float) -> pd.DataFrame:
+    if name in SCORE_METRICS:
+        return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
+    if name == "response_rate":
+        return _rates(response_rate_counts(tables, query), query)
+    return _response_times(tables, engine, query, target_seconds)
+
+
+def distribution(engine: Engine, query: Query) -> pd.DataFrame:
+    """Answers per score of every scored question (survey, question, kind, score, count) under a query's filters."""
+    with engine.connect() as tables:
+        return score_counts(tables, query)
 
 
 def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:

@@ -5,23 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from cxm.cli.base import app, console, open_hub, out, settings
-from cxm.cli.overview import overview_filters, write_overview
+from cxm.cli.base import app, console, open_hub, out, settings, sync_analytics, unit_of_work
 from cxm.core.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from cxm.web.filters import FilterBar
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 analytics_app = typer.Typer(help="The analytics store (DuckDB by default) and its Parquet lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
+
+
+OVERVIEW_FILTERS = {"channel", "journey_stage", "segment", "language", "survey"}
 
 
 class ReportFormat(StrEnum):
@@ -65,6 +62,8 @@ def report(
     output: Annotated[
         ReportFormat, typer.Option("--format", help="table | csv | json; overview: html | pdf")
     ] = ReportFormat.table,
+    file: Annotated[Path | None, typer.Option("--output", help="overview: the file to write")] = None,
+    language: Annotated[str, typer.Option(help="overview: en | cs | pl | hr | ro")] = "en",
     survey: Annotated[str | None, typer.Option(help="drivers: the survey holding the outcome")] = None,
     outcome: Annotated[str | None, typer.Option(help="drivers: the outcome question key")] = None,
     driver: Annotated[list[str] | None, typer.Option(help="drivers: a driver question (repeatable)")] = None,
@@ -72,18 +71,9 @@ def report(
     method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
     resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
     chart: Annotated[Path | None, typer.Option(help="drivers: also write the quadrant chart (.svg or .png)")] = None,
-    to_file: Annotated[Path | None, typer.Option("--output", help="overview: the file to write")] = None,
-    language: Annotated[str, typer.Option(help="overview: en | cs | pl | hr | ro")] = "en",
-    chromium: Annotated[Path, typer.Option(help="overview --format pdf: the chromium binary")] = CHROMIUM,
 ) -> None:
-    """A metric with n, 95% CI, change and p-value, by any dimensions and period; the key drivers of a question;
-    or the dashboard's printable Overview as a file (`overview --format html|pdf --output FILE`)."""
+    """A metric with n, 95% CI, change and p-value, by any dimensions and period; or the key drivers of a question."""
     from cxm.analytics import service as analytics_service
-
-    if metric == "overview" or output in (ReportFormat.html, ReportFormat.pdf):
-        chosen = overview_filters(_utc(since), _utc(until), where or [])
-        _print_overview(metric, output, to_file, chosen, language, chromium)
-        return
 
     filters: dict[str, list[str]] = {}
     for item in where or []:
@@ -91,6 +81,9 @@ def report(
         filters.setdefault(name.strip(), []).append(value.strip())
     query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
     engine = analytics_service.engine_for(settings())
+    if metric == "overview":
+        _overview(engine, output, file, language, since, until, filters)
+        return
     if metric == "drivers":
         if not survey or not outcome:
             raise InvalidInput("drivers needs --survey and --outcome")
@@ -106,12 +99,32 @@ def report(
         out.print(_table(frame, metric, analytics_service.UNITS[metric]))
 
 
-def _print_overview(
-    metric: str, output: ReportFormat, to_file: Path | None, filters: FilterBar, language: str, chromium: Path
+def _overview(
+    engine: Any,
+    output: ReportFormat,
+    file: Path | None,
+    language: str,
+    since: datetime | None,
+    until: datetime | None,
+    filters: dict[str, list[str]],
 ) -> None:
-    if metric != "overview" or output not in (ReportFormat.html, ReportFormat.pdf) or to_file is None:
-        raise InvalidInput("the printable report is `cxm report overview --format html|pdf --output FILE`")
-    write_overview(to_file, output.value, filters, language=language, chromium=chromium)
+    """The printable Overview (the dashboard's view) written to a file as HTML or PDF."""
+    from cxm.web import report as web_report
+    from cxm.web.filters import filter_bar
+
+    if output not in (ReportFormat.html, ReportFormat.pdf) or file is None:
+        raise InvalidInput("the overview report needs --format html|pdf and --output FILE")
+    unknown = sorted(set(filters) - OVERVIEW_FILTERS)
+    if unknown:
+        known = ", ".join(sorted(OVERVIEW_FILTERS))
+        raise InvalidInput(f"the overview is filtered by {known}, not {', '.join(unknown)}")
+    chosen = {name: values[0] for name, values in filters.items() if values}
+    wanted = filter_bar(since.date() if since else None, until.date() if until else None, **chosen)
+    sync_analytics()
+    with unit_of_work() as session:
+        html = web_report.overview_html(session, engine, wanted, language)
+    file.write_bytes(web_report.pdf_from_html(html) if output is ReportFormat.pdf else html.encode())
+    console.print(f"overview report written to {file}", highlight=False)
 
 
 def _print_drivers(frame: Any, output: ReportFormat, chart: Path | None) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
-from cxm.feedback.comments import RatedComment, rated_comments
+from cxm.feedback.comments import RatedComment, Verbatim, VerbatimFilter, rated_comments, verbatims
 from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
 from cxm.feedback.importers import ResponseImportSummary, import_responses
@@ -25,6 +25,7 @@ from cxm.feedback.invitations import (
     queue_reminders,
     read_invitation,
 )
+from cxm.feedback.mail import check_smtp
 from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
@@ -42,13 +43,15 @@ from cxm.feedback.surveys import (
     SurveyClosed,
     check_open,
     create_survey,
+    definition_of,
     get_survey,
     list_surveys,
     questions_of,
     read_survey,
+    replace_draft,
     set_status,
 )
-from cxm.feedback.templates import install_templates, load_template, template_names
+from cxm.feedback.templates import definition_from_text, install_templates, load_template, template_names
 from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
 
 __all__ = [
@@ -86,7 +89,14 @@ __all__ = [
     "stored_answers",
     "template_names",
 ]
-__all__ += ["RatedComment", "rated_comments"]  # training data for text analytics
+__all__ += ["RatedComment", "rated_comments"]
+__all__ += ["definition_from_text", "definition_of", "replace_draft"]  # editing surveys in the browser
+__all__ += [
+    "Verbatim",
+    "VerbatimFilter",
+    "check_smtp",
+    "verbatims",
+]  # the dashboard  # training data for text analytics
 __all__ += [  # imports and bulk storing
     "IncomingResponse",
     "ResponseImportSummary",

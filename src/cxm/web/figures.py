@@ -11,16 +11,17 @@ from fastapi import Depends, Request
 
 from cxm.analytics import service as analytics_service
 from cxm.config import Settings
-from cxm.web.cache import remembered
+from cxm.web.cache import remember, store_version
 from cxm.web.filters import FilterBar
+from cxm.web.i18n import N_
 
 CARDS = ("nps", "csat", "ces", "response_rate", "first_response_time")
 TITLES = {
-    "nps": "NPS",
-    "csat": "CSAT",
-    "ces": "CES",
-    "response_rate": "Response rate",
-    "first_response_time": "First response within 1 h",
+    "nps": N_("NPS"),
+    "csat": N_("CSAT"),
+    "ces": N_("CES"),
+    "response_rate": N_("Response rate"),
+    "first_response_time": N_("First response within 1 h"),
 }
 # How a card's value is written: points, percent, a mean, or a share of answered questions.
 STYLES = {
@@ -73,11 +74,7 @@ class Card:
 
 
 def metric_frame(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:
-    """A metric's table, empty when there is nothing to measure yet (remembered until the store changes)."""
-    return remembered(engine, ("metric", metric, repr(query)), lambda: _measured(engine, metric, query))
-
-
-def _measured(engine: analytics_service.Engine, metric: str, query: analytics_service.Query) -> pd.DataFrame:
+    """A metric's table, empty when there is nothing to measure yet."""
     try:
         return analytics_service.metric(engine, metric, query)
     except ZeroDivisionError:  # no invitations at all in the filtered range
@@ -85,6 +82,7 @@ def _measured(engine: analytics_service.Engine, metric: str, query: analytics_se
 
 
 def value_columns(metric: str) -> tuple[str, str, str]:
+    """The value and CI columns of a metric's table."""
     if metric == "first_response_time":
         return "within_target_pct", "within_ci_low", "within_ci_high"
     return "value", "ci_low", "ci_high"
@@ -139,17 +137,36 @@ def _apart(last: Any, before: Any, low: str, high: str) -> bool:
     return last_low > before_high or last_high < before_low
 
 
-def metric_card(engine: analytics_service.Engine, metric: str, filters: FilterBar) -> Card:
-    """A metric's card under the page's filters."""
-    card = Card(metric, TITLES[metric], STYLES[metric], ignored=filters.ignored(metric))
-    _headline(card, metric_frame(engine, metric, filters.query(metric)))
-    _trend(card, metric_frame(engine, metric, filters.query(metric, period="month")))
-    return card
+def metric_cards(engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar) -> list[Card]:
+    """The cards of several metrics under the page's filters: asked on one connection, remembered per store version."""
+    return remember(("cards", store_version(engine), metrics, filters), lambda: _cards(engine, metrics, filters))
 
 
-def breakdown(engine: analytics_service.Engine, metric: str, filters: FilterBar, by: str) -> list[dict[str, Any]]:
-    """A metric by one dimension: rows with value, CI, n, and a bar width (0-100) for the chart."""
-    frame = metric_frame(engine, metric, filters.query(metric, by=(by,)))
+def _cards(engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar) -> list[Card]:
+    asked = [(m, q) for m in metrics for q in (filters.query(m), filters.query(m, period="month"))]
+    frames = analytics_service.metrics(engine, asked)
+    cards = []
+    for index, metric in enumerate(metrics):
+        card = Card(metric, TITLES[metric], STYLES[metric], ignored=filters.ignored(metric))
+        _headline(card, frames[2 * index])
+        _trend(card, frames[2 * index + 1])
+        cards.append(card)
+    return cards
+
+
+def breakdowns(
+    engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar, by: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Several metrics by one dimension, asked on one connection and remembered per store version."""
+
+    def compute() -> dict[str, list[dict[str, Any]]]:
+        frames = analytics_service.metrics(engine, [(m, filters.query(m, by=(by,))) for m in metrics])
+        return {m: _breakdown(frame, m, by) for m, frame in zip(metrics, frames, strict=True)}
+
+    return remember(("breakdowns", store_version(engine), metrics, filters, by), compute)
+
+
+def _breakdown(frame: pd.DataFrame, metric: str, by: str) -> list[dict[str, Any]]:
     if frame.empty:
         return []
     value, low, high = value_columns(metric)

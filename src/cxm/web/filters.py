@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from cxm.analytics import service as analytics_service
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
+from cxm.web.cache import remember
 from cxm.web.i18n import LANGUAGES
 
 # Which filter feeds which analytics column; `language` is the answer's language for scores, the
@@ -106,12 +108,13 @@ Filters = Annotated[FilterBar, Depends(filter_bar)]
 
 
 def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter menu offers (value, label)."""
-    surveys = feedback_service.list_surveys(session)
+    """The values each filter menu offers (value, label); segments are looked up again after a minute."""
+    key = ("segments", str(session.get_bind().engine.url), int(monotonic() // 60))
+    segments = remember(key, lambda: customers_service.segments(session))
     return {
         "channel": [(c, c) for c in interactions_service.CHANNELS],
         "journey_stage": [(s, s.replace("_", "-")) for s in interactions_service.JOURNEY_STAGES],
-        "segment": [(s, s) for s in customers_service.segments(session)],
+        "segment": [(s, s) for s in segments],
         "language": [(code, code) for code in LANGUAGES],
-        "survey": [(s.key, s.name) for s in surveys],
+        "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],
     }

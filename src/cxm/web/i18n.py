@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -22,6 +23,19 @@ TEMPLATES = HERE / "templates"
 DOMAIN = "web"
 MISSING = "\u2013"  # an en dash where a figure is missing
 LANGUAGES = ("en", "cs", "pl", "hr", "ro")
+
+
+def N_(message: str) -> str:
+    """Mark a message id for the catalogs where it is defined; it is translated where it is shown."""
+    return message
+
+
+# Words that reach templates as values (`_(user.role.value)`, `_(survey.status)`, `_(entry.kind)`).
+SHOWN_VALUES = (
+    *(N_("admin"), N_("analyst"), N_("agent"), N_("viewer")),
+    *(N_("draft"), N_("active"), N_("closed")),
+    *(N_("interaction"), N_("order"), N_("response"), N_("merge")),
+)
 
 
 @lru_cache(maxsize=8)
@@ -60,13 +74,16 @@ def number_filter(language: str) -> Any:
 
 
 def percent_filter(language: str) -> Any:
-    """A Jinja filter: a 0-100 figure as a percentage in the locale."""
+    """A Jinja filter: a 0-100 figure as a percentage in the locale (its own spacing), with `digits` decimals."""
+    pattern = str(Locale.parse(language).percent_formats[None].pattern).split(";")[0]
+    last = pattern.rfind("0")
 
     def percent(value: Any, digits: int = 1) -> str:
         if _missing(value):
             return MISSING
-        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
-        return str(format_percent(float(value) / 100, format=pattern, locale=language))
+        decimals = "." + "0" * digits if digits else ""
+        wanted = pattern[: last + 1] + decimals + pattern[last + 1 :]
+        return str(format_percent(float(value) / 100, format=wanted, locale=language))
 
     return percent
 

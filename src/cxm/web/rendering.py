@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from cxm.core.auth import Permission, Principal
-from cxm.web.i18n import LANGUAGES, environment
+from cxm.web.i18n import LANGUAGES, N_, environment
 
 # Strict: scripts and styles only from this server's static files; nothing inline, nothing from elsewhere.
 HEADERS = {
@@ -34,13 +34,13 @@ class NavItem:
 
 # The label is a gettext message id (translated in the template). A new page adds its entry here.
 NAV = (
-    NavItem("/overview", "Overview", Permission.read),
-    NavItem("/channels", "Channels", Permission.read),
-    NavItem("/journey", "Journey", Permission.read),
-    NavItem("/feedback", "Feedback", Permission.read),
-    NavItem("/customers", "Customers", Permission.read),
-    NavItem("/surveys", "Surveys", Permission.read),
-    NavItem("/settings", "Settings", Permission.admin),
+    NavItem("/overview", N_("Overview"), Permission.read),
+    NavItem("/channels", N_("Channels"), Permission.read),
+    NavItem("/journey", N_("Journey"), Permission.read),
+    NavItem("/feedback", N_("Feedback"), Permission.read),
+    NavItem("/customers", N_("Customers"), Permission.read),
+    NavItem("/surveys", N_("Surveys"), Permission.read),
+    NavItem("/settings", N_("Settings"), Permission.admin),
 )
 
 
@@ -55,12 +55,10 @@ def navigation(principal: Principal | None, path: str) -> list[dict[str, Any]]:
     ]
 
 
-def render(
-    request: Request, principal: Principal | None, template: str, status: int = 200, **context: Any
-) -> HTMLResponse:
-    """A page in the reader's language inside the shared layout (templates extend `base.html`)."""
-    language = principal.locale if principal and principal.locale in LANGUAGES else "en"
-    html = (
+def page_html(principal: Principal | None, template: str, path: str, query: str = "", **context: Any) -> str:
+    """A page's HTML in the reader's language inside the shared layout (templates extend `base.html`)."""
+    language = principal.locale if principal and principal.locale in LANGUAGES else context.pop("language", "en")
+    return (
         environment(language)
         .get_template(template)
         .render(
@@ -68,10 +66,17 @@ def render(
             languages=LANGUAGES,
             user=principal,
             csrf=principal.csrf if principal else "",
-            nav=navigation(principal, request.url.path),
-            path=request.url.path,
-            here=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+            nav=navigation(principal, path),
+            path=path,
+            here=path + (f"?{query}" if query else ""),
             **context,
         )
     )
+
+
+def render(
+    request: Request, principal: Principal | None, template: str, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """A page response with strict security headers."""
+    html = page_html(principal, template, request.url.path, request.url.query, **context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)

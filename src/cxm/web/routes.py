@@ -18,11 +18,19 @@ from fastapi.staticfiles import StaticFiles
 from cxm.core.auth import PageForbidden, SignInRequired, signed_in
 from cxm.core.errors import CxmError
 from cxm.core.guards import SubmissionLimit
-from cxm.web.pages import customers, overview, report, signin
+from cxm.web.pages import breakdowns, customers, feedback, overview, settings, signin, surveys
 from cxm.web.rendering import render
 
 STATIC = Path(__file__).parent / "static"
-ROUTERS = (signin.router, overview.router, customers.router, report.router)
+ROUTERS = (
+    signin.router,
+    overview.router,
+    breakdowns.router,
+    feedback.router,
+    customers.router,
+    surveys.router,
+    settings.router,
+)
 # Paths that are not dashboard pages: their errors keep the API's JSON shape.
 NOT_PAGES = ("/api/", "/s/", "/docs", "/openapi", "/redoc", "/_static", "/healthz")
 router = APIRouter(include_in_schema=False)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi.responses import Response
-
-from cxm.core.errors import NotFound
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -47,10 +45,3 @@ class PageTable:
         """The table as `<page>-<name>.csv`."""
         cells = ([row.get(key) for key, _ in self.columns] for row in self.rows)
         return csv_response(f"{page}-{self.name}.csv", [header for _, header in self.columns], cells)
-
-
-def table_download(page: str, tables: Mapping[str, Callable[[], PageTable]], name: str) -> Response:
-    """The page's table called `name` as CSV; only that table is computed. 404 for a table the page lacks."""
-    if name not in tables:
-        raise NotFound(f"no table '{name}' on this page", details={"tables": list(tables)})
-    return tables[name]().download(page)

@@ -15,15 +15,16 @@ from cxm.core.auth import SESSION_COOKIE, Permission, SessionDep, SignedForm, re
 from cxm.core.errors import Unauthorized
 from cxm.core.guards import SubmissionLimit, csrf_token, csrf_valid, new_csrf_cookie
 from cxm.core.instance import instance_secret
+from cxm.web.i18n import N_
 from cxm.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF = "cxm_login_csrf"
 SALT = "cxm.sign-in"
 # Message ids, translated in the template.
-TOO_MANY = "Too many failed attempts; wait a minute."
-EXPIRED = "The form expired; please try again."
-WRONG = "Wrong e-mail or password."
+TOO_MANY = N_("Too many failed attempts; wait a minute.")
+EXPIRED = N_("The form expired; please try again.")
+WRONG = N_("Wrong e-mail or password.")
 Posted = Annotated[SignedForm, Depends(require_form(Permission.read))]
 
 
