@@ -93,3 +93,23 @@ def test_overview_exports(company: TestClient, people: dict[str, str]) -> None:
     report = company.get("/report/overview?channel=web")
     assert report.status_code == 200 and "Overview report" in report.text and "channel = web" in report.text
     assert 'href="/_static/print.css" media="print"' in report.text and "<style>" not in report.text
+
+
+def test_metrics_with_trend_match_separate_queries(company: TestClient) -> None:
+    import pandas as pd
+
+    from cxm.web.filters import FilterBar
+
+    engine = analytics_service.engine_for(company.app.state.settings)  # type: ignore[attr-defined]
+    for filters in (FilterBar(), FilterBar(channel="web"), FilterBar(survey="none-such")):
+        asked = [(m, filters.query(m)) for m in ("nps", "csat", "ces", "response_rate", "first_response_time")]
+        pairs = analytics_service.metrics_with_trend(engine, asked, "month")
+        for (name, query), (whole, trend) in zip(asked, pairs, strict=True):
+            by_month = filters.query(name, period="month")
+            separate = analytics_service.metrics(engine, [(name, query), (name, by_month)])
+            pd.testing.assert_frame_equal(
+                whole.reset_index(drop=True), separate[0].reset_index(drop=True), check_dtype=False
+            )
+            pd.testing.assert_frame_equal(
+                trend.reset_index(drop=True), separate[1].reset_index(drop=True), check_dtype=False
+            )

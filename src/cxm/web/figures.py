@@ -143,13 +143,12 @@ def metric_cards(engine: analytics_service.Engine, metrics: tuple[str, ...], fil
 
 
 def _cards(engine: analytics_service.Engine, metrics: tuple[str, ...], filters: FilterBar) -> list[Card]:
-    asked = [(m, q) for m in metrics for q in (filters.query(m), filters.query(m, period="month"))]
-    frames = analytics_service.metrics(engine, asked)
+    pairs = analytics_service.metrics_with_trend(engine, [(m, filters.query(m)) for m in metrics], "month")
     cards = []
-    for index, metric in enumerate(metrics):
+    for metric, (whole, trend) in zip(metrics, pairs, strict=True):
         card = Card(metric, TITLES[metric], STYLES[metric], ignored=filters.ignored(metric))
-        _headline(card, frames[2 * index])
-        _trend(card, frames[2 * index + 1])
+        _headline(card, whole)
+        _trend(card, trend)
         cards.append(card)
     return cards
 
