@@ -23,7 +23,7 @@ from cxm.feedback.routes import router as feedback_router
 from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.text.routes import router as text_router
-from cxm.web.routes import router as web_router
+from cxm.web.routes import install_dashboard
 from cxm.worker import BackgroundWorker
 
 
@@ -73,10 +73,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sessionmaker = make_sessionmaker(bound)
     app.state.reader = make_sessionmaker(read_only(bound))
     app.state.authenticate = access_service.authenticate
+    app.state.authenticate_session = access_service.authenticate_session
     install_error_handlers(app)
     app.include_router(api_router())
     app.include_router(widget_router)  # before the survey pages: /s/widget.js and /s/{survey}/widget* are not pages
-    app.include_router(web_router)
+    install_dashboard(app)
     document_bodies(app)
     install_pages(app)
     return app

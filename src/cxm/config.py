@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     reminder_days: int = 3
     # Survey page submissions allowed per client address and minute (counted in each server process).
     survey_posts_per_minute: int = 30
+    # How long a dashboard sign-in lasts (hours), and failed sign-ins allowed per client address and minute.
+    session_hours: float = 12.0
+    sign_in_failures_per_minute: int = 5
     # Languages text analytics expects (their confusable neighbours are recognised too).
     text_languages: list[str] = ["en", "cs", "pl", "hr", "ro"]
     # `onnx`: sentiment from a model in text_model_dir (needs the `onnx` extra); `offline`: the shipped models.

@@ -10,6 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cxm.access.models import ApiKey
+from cxm.access.users import (
+    LOCALES,
+    NewSession,
+    authenticate_session,
+    create_user,
+    deactivate_user,
+    find_user,
+    forget_expired_sessions,
+    list_users,
+    set_locale,
+    set_password,
+    set_role,
+    sign_in,
+    sign_out,
+)
 from cxm.core.auth import Principal, Role
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
@@ -66,3 +81,25 @@ def authenticate(session: Session, token: str) -> Principal | None:
 def list_api_keys(session: Session) -> list[ApiKey]:
     """All keys, newest first (secrets are never available)."""
     return list(session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
+
+
+__all__ = [
+    "LOCALES",
+    "NewApiKey",
+    "NewSession",
+    "authenticate",
+    "authenticate_session",
+    "create_api_key",
+    "create_user",
+    "deactivate_user",
+    "find_user",
+    "forget_expired_sessions",
+    "list_api_keys",
+    "list_users",
+    "revoke_api_key",
+    "set_locale",
+    "set_password",
+    "set_role",
+    "sign_in",
+    "sign_out",
+]

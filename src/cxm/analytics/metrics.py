@@ -133,7 +133,8 @@ def response_rate_counts(tables: Tables, query: Query) -> pd.DataFrame:
     check_query(query, INVITATION_DIMENSIONS)
     table = shaped(tables("invitations"), lambda: tables("customers"), query, "sent_at")
     keys = group_columns(query)
-    counted = table.group_by(keys).aggregate(invited=table.count(), answered=table.answered.sum())
+    measures = {"invited": table.count(), "answered": table.answered.sum()}
+    counted = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
     return _labelled(counted.execute(), keys) if keys else counted.execute()
 
 
@@ -152,12 +153,13 @@ def response_time_stats(
     keys = group_columns(query)
     within = (table.response_seconds <= target_seconds).ifelse(1, 0).sum()
     if quantiles_in_engine:
-        aggregated = table.group_by(keys).aggregate(
-            n=table.count(),
-            within=within,
-            median=table.response_seconds.quantile(0.5),
-            p90=table.response_seconds.quantile(0.9),
-        )
+        measures = {
+            "n": table.count(),
+            "within": within,
+            "median": table.response_seconds.quantile(0.5),
+            "p90": table.response_seconds.quantile(0.9),
+        }
+        aggregated = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
         return _labelled(aggregated.execute(), keys)
     # SQLite has no percentile function: the values are read and the quantiles taken here, interpolated alike.
     values = _labelled(table.select(*keys, "response_seconds").execute(), keys)
@@ -173,3 +175,12 @@ def response_time_stats(
         for key, s in grouped
     ]
     return pd.DataFrame(rows, columns=[*keys, "n", "within", "median", "p90"])
+
+
+def score_counts(tables: Tables, query: Query) -> pd.DataFrame:
+    """How many answers gave each score, per question (every scored kind): the distribution of each question."""
+    check_query(query, SCORE_DIMENSIONS)
+    table = shaped(tables("scores"), lambda: tables("customers"), query, "completed_at")
+    counted = table.group_by(["survey", "question", "kind", "score"]).aggregate(count=table.count())
+    frame: pd.DataFrame = counted.execute()
+    return frame.sort_values(["survey", "question", "score"], ignore_index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from cxm.analytics.metrics import (
     response_rate_counts,
     response_time_stats,
     response_time_values,
+    score_counts,
     score_histogram,
     score_table,
 )
@@ -79,10 +80,13 @@ __all__ = [
     "churn_risk_of",
     "churn_table",
     "customer_insight",
+    "distribution",
     "engine_for",
     "funnel_chart",
     "key_drivers",
     "metric",
+    "metrics",
+    "metrics_with_trend",
     "quadrant_chart",
     "retention_economics",
     "sync_store",
@@ -136,21 +140,78 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
     """A metric as a table: one row per group (and period) with value, n, 95% CI, change and p-value."""
-    if name not in METRICS:
-        raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
-    check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
+    return metrics(engine, [(name, query)], target_seconds=target_seconds)[0]
+
+
+def metrics(
+    engine: Engine, asked: Sequence[tuple[str, Query]], *, target_seconds: float = DEFAULT_TARGET_SECONDS
+) -> list[pd.DataFrame]:
+    """Several metrics on one connection to the engine (a dashboard page asks for many at once)."""
+    for name, query in asked:
+        if name not in METRICS:
+            raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
+        check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
     with engine.connect() as tables:
-        if name in SCORE_METRICS:
-            return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
-        if name == "response_rate":
-            return _rates(response_rate_counts(tables, query), query)
-        return _response_times(tables, engine, query, target_seconds)
+        return [_computed(tables, engine, name, query, target_seconds) for name, query in asked]
+
+
+def metrics_with_trend(
+    engine: Engine, asked: Sequence[tuple[str, Query]], period: str
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Each metric over its whole query and per period, on one connection; score metrics and the response rate
+    are counted once per period and summed for the whole (one engine query instead of two)."""
+    for name, query in asked:
+        check_query(replace(query, period=period), ALLOWED.get(name, SCORE_DIMENSIONS))
+    with engine.connect() as tables:
+        return [_with_trend(tables, engine, name, query, period) for name, query in asked]
+
+
+def _with_trend(
+    tables: Tables, engine: Engine, name: str, query: Query, period: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    by_period = replace(query, period=period)
+    keys = list(query.by)
+    if name in SCORE_METRICS:
+        metric = SCORE_METRICS[name]
+        histogram = score_histogram(tables, metric, by_period)
+        summed: pd.DataFrame = histogram.groupby([*keys, "score"], as_index=False)[["count"]].sum()
+        return score_table(summed, metric, query), score_table(histogram, metric, by_period)
+    if name == "response_rate":
+        counts = response_rate_counts(tables, by_period)
+        return _rates(_summed_counts(counts, keys), query), _rates(counts, by_period)
+    target = DEFAULT_TARGET_SECONDS
+    return _computed(tables, engine, name, query, target), _computed(tables, engine, name, by_period, target)
+
+
+def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Invitation counts per period added up over the periods."""
+    if keys:
+        grouped: pd.DataFrame = counts.groupby(keys, as_index=False)[["invited", "answered"]].sum()
+        return grouped
+    sums = counts[["invited", "answered"]].fillna(0)
+    return pd.DataFrame([{"invited": int(sums["invited"].sum()), "answered": int(sums["answered"].sum())}])
+
+
+def _computed(tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float) -> pd.DataFrame:
+    if name in SCORE_METRICS:
+        return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
+    if name == "response_rate":
+        return _rates(response_rate_counts(tables, query), query)
+    return _response_times(tables, engine, query, target_seconds)
+
+
+def distribution(engine: Engine, query: Query) -> pd.DataFrame:
+    """Answers per score of every scored question (survey, question, kind, score, count) under a query's filters."""
+    with engine.connect() as tables:
+        return score_counts(tables, query)
 
 
 def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
     keys = group_columns(query)
     rows = []
     for record in counts.to_dict("records"):
+        if not record["invited"]:  # an empty selection: no invitations, no rate
+            continue
         estimate = stats.proportion(int(record["answered"]), int(record["invited"]))
         rows.append([*(record[k] for k in keys), estimate.value, estimate.n, estimate.ci_low, estimate.ci_high])
     frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high"])
@@ -160,6 +221,7 @@ def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
 def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds: float) -> pd.DataFrame:
     table = response_time_values(tables, query)
     found = response_time_stats(table, query, target_seconds, quantiles_in_engine=engine.kind != "sqlite")
+    found = found[found["n"].fillna(0) > 0]  # an empty selection aggregates to one row of nothing
     keys = group_columns(query)
     shares = [stats.proportion(int(w), int(n)) for w, n in zip(found["within"], found["n"], strict=True)]
     frame = found[keys].copy() if keys else pd.DataFrame(index=found.index)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from cxm.cli import admin, records, reports, serving, surveys, text, themes, worker
+from cxm.cli import admin, records, reports, serving, surveys, text, themes, users, worker
 from cxm.cli.base import app, console
 from cxm.core.errors import CxmError
 
-__all__ = ["admin", "app", "main", "records", "reports", "serving", "surveys", "text", "themes", "worker"]
+__all__ = ["admin", "app", "main", "records", "reports", "serving", "surveys", "text", "themes", "users", "worker"]
 
 
 def main() -> None:

@@ -13,11 +13,14 @@ from rich.table import Table
 
 from cxm.cli import journeys as journey_reports
 from cxm.cli import risk
-from cxm.cli.base import app, console, open_hub, out, settings
+from cxm.cli.base import app, console, open_hub, out, settings, sync_analytics, unit_of_work
 from cxm.core.errors import InvalidInput
 
 analytics_app = typer.Typer(help="The analytics store (DuckDB by default) and its Parquet lake.", no_args_is_help=True)
 app.add_typer(analytics_app, name="analytics")
+
+
+OVERVIEW_FILTERS = {"channel", "journey_stage", "segment", "language", "survey"}
 
 
 class ReportFormat(StrEnum):
@@ -26,6 +29,8 @@ class ReportFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
+    html = "html"
+    pdf = "pdf"
 
 
 @analytics_app.command("sync")
@@ -51,7 +56,7 @@ def report(
         typer.Argument(
             help="nps | csat | ces | rating | response_rate | first_response_time | drivers | funnel | stage-times"
             " | paths | experience | moments | loyalty | transitions | ladder | churn | churn-evaluation"
-            " | value-at-risk | retention"
+            " | value-at-risk | retention | overview"
         ),
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
@@ -60,7 +65,11 @@ def report(
     until: Annotated[datetime | None, typer.Option(help="Before this date (UTC)")] = None,
     where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
     target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
-    output: Annotated[ReportFormat, typer.Option("--format", help="table | csv | json")] = ReportFormat.table,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", help="table | csv | json; overview: html | pdf")
+    ] = ReportFormat.table,
+    file: Annotated[Path | None, typer.Option("--output", help="overview: the file to write")] = None,
+    language: Annotated[str, typer.Option(help="overview: en | cs | pl | hr | ro")] = "en",
     survey: Annotated[str | None, typer.Option(help="drivers: the survey holding the outcome")] = None,
     outcome: Annotated[str | None, typer.Option(help="drivers: the outcome question key")] = None,
     driver: Annotated[list[str] | None, typer.Option(help="drivers: a driver question (repeatable)")] = None,
@@ -111,6 +120,9 @@ def report(
         )
         risk.risk_report(metric, engine, chosen, output.value)
         return
+    if metric == "overview":
+        _overview(engine, output, file, language, since, until, filters)
+        return
     if metric == "drivers":
         if not survey or not outcome:
             raise InvalidInput("drivers needs --survey and --outcome")
@@ -124,6 +136,34 @@ def report(
         out.print_json(data=analytics_service.records(frame))
     else:
         out.print(_table(frame, metric, analytics_service.UNITS[metric]))
+
+
+def _overview(
+    engine: Any,
+    output: ReportFormat,
+    file: Path | None,
+    language: str,
+    since: datetime | None,
+    until: datetime | None,
+    filters: dict[str, list[str]],
+) -> None:
+    """The printable Overview (the dashboard's view) written to a file as HTML or PDF."""
+    from cxm.web import report as web_report
+    from cxm.web.filters import filter_bar
+
+    if output not in (ReportFormat.html, ReportFormat.pdf) or file is None:
+        raise InvalidInput("the overview report needs --format html|pdf and --output FILE")
+    unknown = sorted(set(filters) - OVERVIEW_FILTERS)
+    if unknown:
+        known = ", ".join(sorted(OVERVIEW_FILTERS))
+        raise InvalidInput(f"the overview is filtered by {known}, not {', '.join(unknown)}")
+    chosen = {name: values[0] for name, values in filters.items() if values}
+    wanted = filter_bar(since.date() if since else None, until.date() if until else None, **chosen)
+    sync_analytics()
+    with unit_of_work() as session:
+        html = web_report.overview_html(session, engine, wanted, language)
+    file.write_bytes(web_report.pdf_from_html(html) if output is ReportFormat.pdf else html.encode())
+    console.print(f"overview report written to {file}", highlight=False)
 
 
 def _print_drivers(frame: Any, output: ReportFormat, chart: Path | None) -> None:

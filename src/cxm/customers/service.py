@@ -239,3 +239,12 @@ def refused(session: Session, customer_ids: Iterable[int], purpose: str) -> set[
         decisions = {owner: granted for owner, granted in session.execute(newest)}
         found.update(owner for owner, granted in decisions.items() if not granted)
     return found
+
+
+def segments(session: Session) -> list[str]:
+    """The customer segments in use, sorted (for filter menus)."""
+    rows = session.scalars(select(Customer.segment).where(Customer.segment.is_not(None)).distinct())
+    return sorted(str(row) for row in rows if row)
+
+
+__all__ += ["segments"]

@@ -22,6 +22,7 @@ from cxm.core.errors import Conflict
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerUpsert
 from cxm.demo import feedback
+from cxm.demo.accounts import demo_accounts
 from cxm.demo.journeys import Event, Journeys
 from cxm.demo.leaving import staying
 from cxm.demo.people import People, Person, upserts
@@ -58,6 +59,7 @@ class DemoSummary:
     existing: bool = False
     surveys: int = 0
     responses: int = 0
+    accounts: tuple[tuple[str, str, str], ...] = ()
 
     def describe(self, base_url: str = BASE_URL) -> str:
         """Where to look next, for a person at a terminal."""
@@ -72,13 +74,16 @@ class DemoSummary:
             [
                 head,
                 "",
-                f"  Landing page: {base_url}",
+                f"  Dashboard:    {base_url}/login",
                 f"  API docs:     {base_url}/docs",
                 f"  API key:      {self.api_key}  (admin; shown once, store it now)",
                 f"  Responses:    {base_url}/api/v1/responses?survey=relationship-nps",
                 "",
                 "Try:",
                 f"  {curl}",
+                "",
+                "Dashboard sign-ins (passwords shown once; new ones each run):",
+                *(f"  {role:<8} {email:<28} {password}" for email, role, password in self.accounts),
             ]
         )
 
@@ -102,6 +107,7 @@ def reuse(session: Session) -> DemoSummary:
         existing=True,
         surveys=len(surveys),
         responses=sum(survey.responses for survey in surveys),
+        accounts=tuple(demo_accounts(session)),
     )
 
 
@@ -241,6 +247,7 @@ def generate(
         example_query=example_query(people),
         surveys=len(feedback_service.template_names()),
         responses=responses,
+        accounts=tuple(demo_accounts(session)),
     )
 
 

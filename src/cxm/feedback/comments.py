@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from cxm.core import jobs
-from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus
+from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
 
 # Scores that say clearly what a customer felt: (negative up to, positive from).
 CLEAR_SCORES = {QuestionKind.nps: (6, 9), QuestionKind.csat: (2, 4)}
@@ -104,3 +105,84 @@ def commented_responses(session: Session, *, after_id: int, limit: int) -> list[
 def queue_comment_analysis(session: Session, response_ids: Sequence[int]) -> int:
     """Queue text analysis of these responses' comments in the caller's transaction; jobs queued."""
     return jobs.enqueue_batches(session, ANALYZE_JOB, response_ids, payload={"source": "response"})
+@dataclass(frozen=True)
+class Verbatim:
+    """One free-text answer as shown in a list: who, when, in what language, with the response's main score."""
+
+    response_id: int
+    customer_id: int | None
+    survey: str
+    question: str
+    text: str
+    language: str
+    score: int | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VerbatimFilter:
+    """Which comments to list."""
+
+    survey_key: str | None = None
+    search: str | None = None
+    language: str | None = None
+    min_score: int | None = None
+    max_score: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _main_score() -> Any:
+    """The response's first scored answer (NPS, CSAT, CES or rating), as a correlated subquery."""
+    scored, asked = aliased(Answer), aliased(Question)
+    kinds = [QuestionKind.nps, QuestionKind.csat, QuestionKind.ces, QuestionKind.rating]
+    return (
+        select(scored.score)
+        .join(asked, asked.id == scored.question_id)
+        .where(scored.response_id == Response.id, asked.kind.in_(kinds), scored.score.is_not(None))
+        .order_by(asked.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _verbatim_query(wanted: VerbatimFilter) -> Any:
+    score = _main_score().label("score")
+    query = (
+        select(
+            Response.id,
+            Response.customer_id,
+            Survey.key,
+            Question.key,
+            Answer.text,
+            Response.language,
+            score,
+            Response.completed_at,
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .join(Question, and_(Question.id == Answer.question_id, Question.kind == QuestionKind.text))
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Response.status == ResponseStatus.complete, Answer.text.is_not(None), Answer.text != "")
+    )
+    conditions: dict[str, Callable[[Any], Any]] = {
+        "survey_key": lambda v: Survey.key == v,
+        "search": lambda v: func.lower(Answer.text).like(f"%{v.strip().lower()}%"),
+        "language": lambda v: Response.language == v,
+        "min_score": lambda v: score >= v,
+        "max_score": lambda v: score <= v,
+        "since": lambda v: Response.completed_at >= v,
+        "until": lambda v: Response.completed_at < v,
+    }
+    for name, condition in conditions.items():
+        value = getattr(wanted, name)
+        if value is not None and value != "":
+            query = query.where(condition(value))
+    return query
+
+
+def verbatims(session: Session, wanted: VerbatimFilter, *, limit: int, offset: int) -> tuple[list[Verbatim], int]:
+    """One page of comments, newest first, and how many match."""
+    query = _verbatim_query(wanted)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Response.completed_at.desc(), Response.id.desc()).limit(limit).offset(offset))
+    return [Verbatim(*row) for row in rows], total

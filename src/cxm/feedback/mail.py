@@ -116,3 +116,22 @@ def send(settings: Settings, message: EmailMessage) -> None:
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password or "")
         smtp.send_message(message)
+
+
+def check_smtp(settings: Settings) -> str:
+    """Connect to the configured SMTP server (TLS and login as configured) without sending; its greeting."""
+    context = ssl.create_default_context()
+    if settings.smtp_ssl:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT, context=context
+        )
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    with smtp:
+        code, greeting = smtp.ehlo()
+        if settings.smtp_starttls and not settings.smtp_ssl:
+            smtp.starttls(context=context)
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.noop()
+    return f"{code} {greeting.decode(errors='replace').splitlines()[0] if greeting else ''}".strip()

@@ -12,9 +12,12 @@ from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs whereve
 from cxm.feedback.comments import (
     CommentText,
     RatedComment,
+    Verbatim,
+    VerbatimFilter,
     comment_texts,
     commented_responses,
     rated_comments,
+    verbatims,
 )
 from cxm.feedback.embedded import visitor_token
 from cxm.feedback.exports import responses_frame
@@ -31,6 +34,7 @@ from cxm.feedback.invitations import (
     queue_reminders,
     read_invitation,
 )
+from cxm.feedback.mail import check_smtp
 from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
 from cxm.feedback.responses import (
@@ -48,13 +52,15 @@ from cxm.feedback.surveys import (
     SurveyClosed,
     check_open,
     create_survey,
+    definition_of,
     get_survey,
     list_surveys,
     questions_of,
     read_survey,
+    replace_draft,
     set_status,
 )
-from cxm.feedback.templates import install_templates, load_template, template_names
+from cxm.feedback.templates import definition_from_text, install_templates, load_template, template_names
 from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
 
 __all__ = [
@@ -93,6 +99,8 @@ __all__ = [
     "template_names",
 ]
 __all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
+__all__ += ["definition_from_text", "definition_of", "replace_draft"]  # editing surveys in the browser
+__all__ += ["Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
 __all__ += [  # imports and bulk storing
     "IncomingResponse",
     "ResponseImportSummary",

@@ -104,3 +104,40 @@ def check_open(survey: Survey) -> None:
     """Raise SurveyClosed unless the survey takes answers."""
     if survey.status != SurveyStatus.active:
         raise SurveyClosed(f"survey '{survey.key}' is {survey.status} and takes no answers")
+
+
+def definition_of(session: Session, survey: Survey) -> dict[str, object]:
+    """A stored survey as the definition it was made from (for editing as YAML in the browser)."""
+    questions = []
+    for q in questions_of(session, survey.id):
+        question: dict[str, object] = {"key": q.key, "kind": q.kind, "required": q.required, **q.texts}
+        if q.kind == "rating":
+            question |= {"scale_min": q.scale_min, "scale_max": q.scale_max}
+        if q.options:
+            question["options"] = q.options
+        if q.show_if:
+            question["show_if"] = q.show_if
+        questions.append(question)
+    head: dict[str, object] = {"key": survey.key, "name": survey.name, "status": survey.status}
+    head |= {"default_language": survey.default_language, "languages": list(survey.languages)}
+    return {**head, **survey.texts, "questions": questions}
+
+
+def replace_draft(session: Session, survey: Survey, definition: SurveyCreate) -> Survey:
+    """Change a draft survey's texts and questions (its key stays; a survey with responses is not changed)."""
+    if survey.status != SurveyStatus.draft:
+        raise Conflict("only a draft survey can be edited; close it and make a new one")
+    if session.scalar(select(func.count()).where(Response.survey_id == survey.id)):
+        raise Conflict("the survey already has responses")
+    if definition.key != survey.key:
+        raise Conflict("a survey's key cannot change")
+    for question in questions_of(session, survey.id):
+        session.delete(question)
+    session.flush()
+    texts = {"title": definition.title, "thank_you": definition.thank_you}
+    survey.texts = texts | ({"intro": definition.intro} if definition.intro else {})
+    survey.name, survey.status = definition.name, definition.status
+    survey.default_language, survey.languages = definition.default_language, list(definition.languages)
+    session.add_all(_question(survey.id, position, q) for position, q in enumerate(definition.questions))
+    session.flush()
+    return survey

@@ -20,7 +20,7 @@ from cxm.interactions.ingest import (
     store_order_batch,
     store_orders,
 )
-from cxm.interactions.models import Interaction, Order, OrderItem
+from cxm.interactions.models import Channel, Interaction, JourneyStage, Order, OrderItem
 from cxm.interactions.readers import RejectedRows
 from cxm.interactions.schemas import InteractionIn, OrderIn, OrderRead, Stored
 from cxm.interactions.texts import InteractionText, interaction_texts, interactions_with_text
@@ -245,3 +245,8 @@ def _order_entries(session: Session, customer_ids: Sequence[int], limit: int) ->
 
 register_source("interactions", _interaction_entries)
 register_source("orders", _order_entries)
+
+
+CHANNELS = tuple(channel.value for channel in Channel)
+JOURNEY_STAGES = tuple(stage.value for stage in JourneyStage)
+__all__ += ["CHANNELS", "JOURNEY_STAGES"]

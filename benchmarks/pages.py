@@ -1,0 +1,108 @@
+"""Dashboard speed: every page rendered server-side on the default demo company, in ms per page.
+
+Generates the default demo (`cxm demo`: 5,000 customers, 100,000 interactions, surveys with responses) in a
+fresh SQLite file unless --database names one, syncs the DuckDB store, signs in as the demo admin and renders
+each page (after one warm-up) --repeat times through the ASGI app in this process (no network). Prints the
+first render (figures computed on the analytics engine) and the median and slowest of the later ones (figures
+remembered until the store changes); the target is under 300 ms. Asserts nothing.
+
+    .venv/bin/python benchmarks/pages.py [--database cxm.db] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from cxm import demo
+from cxm.access import service as access_service
+from cxm.analytics import service as analytics_service
+from cxm.app import create_app
+from cxm.config import Settings
+from cxm.core.db import make_engine, make_sessionmaker
+from cxm.core.migrate import upgrade
+
+PASSWORD = "benchmark password"
+PAGES = [
+    "/overview",
+    "/overview?channel=web&since=2025-06-01",
+    "/channels",
+    "/journey",
+    "/feedback",
+    "/feedback?survey=relationship-nps&q=price",
+    "/customers",
+    "/customers?q=novak",
+    "/customers/{customer}",
+    "/surveys",
+    "/surveys/relationship-nps",
+    "/settings",
+    "/report/overview",
+]
+
+
+def prepared(database: Path) -> Settings:
+    """The demo company in `database` (generated when empty), synced, with a benchmark admin."""
+    settings = Settings(database_url=f"sqlite:///{database}", serve_worker=False)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with make_sessionmaker(engine)() as session, session.begin():
+        if not demo.has_data(session):
+            started = time.perf_counter()
+            demo.generate(session)
+            print(f"demo generated in {time.perf_counter() - started:.0f} s")
+        try:
+            access_service.find_user(session, "bench@example.com")
+        except Exception:
+            access_service.create_user(session, email="bench@example.com", password=PASSWORD, role="admin")
+    analytics_service.sync_store(settings, engine)
+    engine.dispose()
+    return settings
+
+
+def signed_in(client: TestClient) -> None:
+    """Sign the client in as the benchmark admin."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token
+    client.post("/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf": token.group(1)})
+
+
+def timed(client: TestClient, path: str, repeat: int) -> tuple[float, list[float]]:
+    """Milliseconds of the first render (figures computed) and of each later one (figures remembered)."""
+    started = time.perf_counter()
+    assert client.get(path).status_code == 200, path
+    first = (time.perf_counter() - started) * 1000
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+    return first, times
+
+
+def main() -> None:
+    """Render every page and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", type=Path, default=None)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    database = args.database or Path(tempfile.mkdtemp(prefix="cxm-pages-")) / "cxm.db"
+    settings = prepared(database)
+    with TestClient(create_app(settings)) as client:
+        signed_in(client)
+        found = re.search(r'href="/customers/(\d+)"', client.get("/customers?q=novak").text)
+        customer = found.group(1) if found else "1"
+        print(f"{'page':<48} {'first ms':>9} {'median ms':>10} {'max ms':>8}")
+        for path in PAGES:
+            first, times = timed(client, path.format(customer=customer), args.repeat)
+            print(f"{path:<48} {first:>9.1f} {statistics.median(times):>10.1f} {max(times):>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

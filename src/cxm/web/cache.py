@@ -1,0 +1,41 @@
+"""Figures remembered per process until what they were computed from changes (the store's version)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from cxm.analytics import service as analytics_service
+
+T = TypeVar("T")
+SIZE = 512
+
+_remembered: OrderedDict[Hashable, Any] = OrderedDict()
+_lock = threading.Lock()
+
+
+def store_version(engine: analytics_service.Engine) -> Hashable:
+    """What changes whenever the analytics data does: the DuckDB file's size and time (live engines: never equal)."""
+    if engine.url.startswith("duckdb:///"):
+        path = Path(engine.url.removeprefix("duckdb:///"))
+        stat = path.stat() if path.exists() else None
+        wal = Path(f"{path}.wal")
+        return (engine.url, stat and (stat.st_mtime_ns, stat.st_size), wal.exists() and wal.stat().st_mtime_ns)
+    return object()  # a live engine is the operational database itself: nothing to tell a change by cheaply
+
+
+def remember(key: Hashable, compute: Callable[[], T]) -> T:
+    """The value computed for `key` (which includes its version), computing it the first time."""
+    with _lock:
+        if key in _remembered:
+            _remembered.move_to_end(key)
+            return _remembered[key]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _remembered[key] = value
+        while len(_remembered) > SIZE:
+            _remembered.popitem(last=False)
+    return value

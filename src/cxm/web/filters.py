@@ -1,0 +1,120 @@
+"""The filter bar every page shares: date range, channel, journey stage, segment, language, survey (in the URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from cxm.analytics import service as analytics_service
+from cxm.customers import service as customers_service
+from cxm.feedback import service as feedback_service
+from cxm.interactions import service as interactions_service
+from cxm.web.cache import remember
+from cxm.web.i18n import LANGUAGES
+
+# Which filter feeds which analytics column; `language` is the answer's language for scores, the
+# customer's language elsewhere.
+SCORE_COLUMNS = {
+    "channel": "channel",
+    "journey_stage": "journey_stage",
+    "segment": "segment",
+    "language": "language",
+    "survey": "survey",
+}
+COLUMNS = {
+    "nps": SCORE_COLUMNS,
+    "csat": SCORE_COLUMNS,
+    "ces": SCORE_COLUMNS,
+    "rating": SCORE_COLUMNS,
+    "response_rate": {"segment": "segment", "language": "customer_language", "survey": "survey"},
+    "first_response_time": {
+        "channel": "channel",
+        "journey_stage": "journey_stage",
+        "segment": "segment",
+        "language": "customer_language",
+    },
+}
+CHOICES = ("channel", "journey_stage", "segment", "language", "survey")
+
+
+def _start(day: date | None) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+
+
+@dataclass(frozen=True)
+class FilterBar:
+    """What a page is filtered by; every field travels in the query string so a view can be shared."""
+
+    since: date | None = None
+    until: date | None = None
+    channel: str | None = None
+    journey_stage: str | None = None
+    segment: str | None = None
+    language: str | None = None
+    survey: str | None = None
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        """The filters (with changes) as query parameters, empty ones left out."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        return {name: str(value) for name, value in values.items() if value not in (None, "")}
+
+    def url(self, path: str, **changes: Any) -> str:
+        """A link to `path` that keeps these filters (plus page-specific parameters in `changes`)."""
+        params = self.params(**changes)
+        return path + (f"?{urlencode(params)}" if params else "")
+
+    def query(self, metric: str, *, by: tuple[str, ...] = (), period: str | None = None) -> analytics_service.Query:
+        """The analytics question for a metric under these filters (filters a metric cannot take are left out)."""
+        columns = COLUMNS[metric]
+        chosen = {name: getattr(self, name) for name in CHOICES if getattr(self, name) and name in columns}
+        where: dict[str, Sequence[str]] = {columns[name]: [str(value)] for name, value in chosen.items()}
+        until = _start(self.until + timedelta(days=1)) if self.until else None
+        return analytics_service.Query(by=by, period=period, since=_start(self.since), until=until, where=where)
+
+    def ignored(self, metric: str) -> list[str]:
+        """The filters set that a metric cannot be filtered by (shown on its card)."""
+        return [name for name in CHOICES if getattr(self, name) and name not in COLUMNS[metric]]
+
+    def without_dates(self) -> FilterBar:
+        """The same filters over all time (for trends)."""
+        return replace(self, since=None, until=None)
+
+
+def _text(value: str | None) -> str | None:
+    return value.strip()[:200] or None if value else None
+
+
+def filter_bar(
+    since: date | None = None,
+    until: date | None = None,
+    channel: str | None = None,
+    journey_stage: str | None = None,
+    segment: str | None = None,
+    language: str | None = None,
+    survey: str | None = None,
+) -> FilterBar:
+    """The filter bar of a page request (unknown values simply match nothing)."""
+    return FilterBar(since, until, _text(channel), _text(journey_stage), _text(segment), _text(language), _text(survey))
+
+
+Filters = Annotated[FilterBar, Depends(filter_bar)]
+
+
+def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter menu offers (value, label); segments are looked up again after a minute."""
+    key = ("segments", str(session.get_bind().engine.url), int(monotonic() // 60))
+    segments = remember(key, lambda: customers_service.segments(session))
+    return {
+        "channel": [(c, c) for c in interactions_service.CHANNELS],
+        "journey_stage": [(s, s.replace("_", "-")) for s in interactions_service.JOURNEY_STAGES],
+        "segment": [(s, s) for s in segments],
+        "language": [(code, code) for code in LANGUAGES],
+        "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],
+    }

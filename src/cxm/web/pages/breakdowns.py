@@ -1,0 +1,103 @@
+"""Channels and Journey: the metrics by channel and by journey stage, and where interactions happen."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from cxm.analytics import service as analytics_service
+from cxm.core.auth import Permission, Principal, SessionDep, require_user
+from cxm.interactions import service as interactions_service
+from cxm.web.cache import remember
+from cxm.web.figures import TITLES, AnalyticsEngine, breakdowns
+from cxm.web.filters import FilterBar, Filters, filter_options
+from cxm.web.rendering import render
+from cxm.web.tables import csv_response
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
+METRICS = ("nps", "csat", "ces", "first_response_time")
+STAGES = ("awareness", "purchase", "post_purchase")
+
+
+def metric_table(engine: analytics_service.Engine, filters: FilterBar, by: str) -> dict[str, Any]:
+    """Each metric by one dimension: {"labels": [...], "metrics": [{"metric", "title", "cells": {label: row}}]}."""
+    found = breakdowns(engine, METRICS, filters, by)
+    metrics: list[dict[str, Any]] = [{"metric": m, "title": TITLES[m], "rows": found[m]} for m in METRICS]
+    labels = sorted({row["label"] for m in metrics for row in m["rows"]}, key=_order(by))
+    for m in metrics:
+        m["cells"] = {row["label"]: row for row in m["rows"]}
+    return {"labels": labels, "metrics": metrics}
+
+
+def _order(by: str) -> Any:
+    if by == "journey_stage":
+        return lambda label: STAGES.index(label) if label in STAGES else len(STAGES)
+    return lambda label: label
+
+
+def interaction_grid(session: SessionDep) -> dict[str, Any]:
+    """Interactions by channel (rows) and journey stage (columns); counted again when new ones arrive."""
+    version = (str(session.get_bind().engine.url), interactions_service.newest_interaction_id(session))
+    return remember(("grid", version), lambda: _grid(session))
+
+
+def _grid(session: SessionDep) -> dict[str, Any]:
+    counts = interactions_service.counts_by_channel_and_stage(session)
+    channels = sorted({channel for channel, _, _ in counts})
+    stages: list[str | None] = [*STAGES, None]
+    grid = {(channel, stage): count for channel, stage, count in counts}
+    return {"channels": channels, "stages": stages, "grid": grid}
+
+
+def _csv(table: dict[str, Any], by: str) -> Response:
+    header = [by, *(f"{m['metric']}_{part}" for m in table["metrics"] for part in ("value", "ci_low", "ci_high", "n"))]
+    rows = []
+    for label in table["labels"]:
+        cells = [label]
+        for m in table["metrics"]:
+            row = m["cells"].get(label, {})
+            cells += [row.get("value"), row.get("ci_low"), row.get("ci_high"), row.get("n")]
+        rows.append(cells)
+    return csv_response(f"metrics-by-{by}.csv", header, rows)
+
+
+def _page(
+    request: Request,
+    user: Principal,
+    session: SessionDep,
+    engine: Any,
+    filters: FilterBar,
+    by: str,
+    template: str,
+    fmt: str,
+) -> Response:
+    table = metric_table(engine, filters, by)
+    if fmt == "csv":
+        return _csv(table, by)
+    title = "Channels" if by == "channel" else "Journey"
+    context: dict[str, Any] = {
+        "table": table,
+        "grid": interaction_grid(session),
+        "filters": filters,
+        "options": filter_options(session),
+    }
+    return render(request, user, template, title=title, by=by, **context)
+
+
+@router.get("/channels")
+def channels(
+    request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters, format: str = "html"
+) -> Response:
+    """The metrics in every channel, and the interactions by channel and stage."""
+    return _page(request, user, session, engine, filters, "channel", "channels.html", format)
+
+
+@router.get("/journey")
+def journey(
+    request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters, format: str = "html"
+) -> Response:
+    """The metrics at each journey stage: awareness, purchase, post-purchase."""
+    return _page(request, user, session, engine, filters, "journey_stage", "journey.html", format)

@@ -1,0 +1,97 @@
+"""Feedback: surveys, the distribution of every scored question, and verbatim comments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from cxm.analytics import service as analytics_service
+from cxm.core.auth import Permission, Principal, SessionDep, require_user
+from cxm.feedback import service as feedback_service
+from cxm.web.cache import remember, store_version
+from cxm.web.figures import AnalyticsEngine, metric_cards
+from cxm.web.filters import FilterBar, Filters, filter_options
+from cxm.web.rendering import render
+from cxm.web.tables import csv_response
+
+router = APIRouter(include_in_schema=False)
+Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
+Score = Annotated[int | None, Query(ge=0, le=10)]
+PAGE = 25
+
+
+def distributions(engine: analytics_service.Engine, filters: FilterBar) -> list[dict[str, Any]]:
+    """Each scored question's answers per score, with bar widths, from the analytics engine."""
+    key = ("distributions", store_version(engine), filters)
+    return remember(key, lambda: _distributions(analytics_service.distribution(engine, filters.query("nps"))))
+
+
+def _distributions(frame: Any) -> list[dict[str, Any]]:
+    questions: list[dict[str, Any]] = []
+    for (survey, question, kind), rows in frame.groupby(["survey", "question", "kind"], sort=True):
+        counts = [(int(score), int(count)) for score, count in zip(rows["score"], rows["count"], strict=True)]
+        total = sum(count for _, count in counts) or 1
+        largest = max(count for _, count in counts) or 1
+        bars = [
+            {"label": str(score), "n": count, "share": 100 * count / total, "width": round(100 * count / largest, 1)}
+            for score, count in counts
+        ]
+        questions.append({"survey": survey, "question": question, "kind": kind, "n": total, "bars": bars})
+    return questions
+
+
+def _verbatim_filter(filters: FilterBar, q: str, min_score: int | None, max_score: int | None) -> Any:
+    query = filters.query("nps")
+    return feedback_service.VerbatimFilter(
+        survey_key=filters.survey,
+        search=q.strip() or None,
+        language=filters.language,
+        min_score=min_score,
+        max_score=max_score,
+        since=query.since,
+        until=query.until,
+    )
+
+
+@router.get("/feedback")
+def feedback_page(
+    request: Request,
+    user: Viewer,
+    session: SessionDep,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    q: str = "",
+    min_score: Score = None,
+    max_score: Score = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: str = "html",
+) -> Response:
+    """Surveys, per-question distributions and the comments (searchable, by language and score)."""
+    wanted = _verbatim_filter(filters, q, min_score, max_score)
+    if format == "csv":
+        rows, _ = feedback_service.verbatims(session, wanted, limit=100_000, offset=0)
+        header = ["response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text"]
+        cells = [
+            [v.response_id, v.customer_id, v.survey, v.question, v.language, v.score, v.completed_at, v.text]
+            for v in rows
+        ]
+        return csv_response("comments.csv", header, cells)
+    comments, total = feedback_service.verbatims(session, wanted, limit=PAGE, offset=offset)
+    extra = {"q": q, "min_score": min_score, "max_score": max_score}
+    return render(
+        request,
+        user,
+        "feedback.html",
+        title="Feedback",
+        filters=filters,
+        options=filter_options(session),
+        surveys=feedback_service.list_surveys(session),
+        cards=metric_cards(engine, ("nps", "csat", "ces"), filters),
+        questions=distributions(engine, filters),
+        comments=comments,
+        page={"total": total, "limit": PAGE, "offset": offset},
+        extra=extra,
+        base=filters.url("/feedback", **extra) + ("&" if filters.params(**extra) else "?"),
+    )

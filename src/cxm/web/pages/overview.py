@@ -1,0 +1,94 @@
+"""Overview: the headline metrics with CIs, trends and change, and volume by channel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
+
+from cxm.core.auth import Permission, Principal, SessionDep, require_user
+from cxm.interactions import service as interactions_service
+from cxm.web.cache import remember
+from cxm.web.charts import FORMATS, trend_chart
+from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_cards, metric_frame, value_columns, with_widths
+from cxm.web.filters import FilterBar, Filters, filter_options
+from cxm.web.rendering import render
+from cxm.web.tables import PageTable, csv_response
+
+router = APIRouter(include_in_schema=False)
+VOLUME_COLUMNS = (("label", "channel"), ("n", "interactions"))
+Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
+
+
+def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
+    """Interactions per channel (all time), largest first, with bar widths; counted again when new ones arrive."""
+    version = interactions_service.newest_interaction_id(session)
+    return remember(("volume", str(session.get_bind().engine.url), version), lambda: _volume(session))
+
+
+def _volume(session: SessionDep) -> list[dict[str, Any]]:
+    totals: dict[str, int] = {}
+    for channel, _stage, count in interactions_service.counts_by_channel_and_stage(session):
+        totals[channel] = totals.get(channel, 0) + count
+    rows = [{"label": channel, "n": n} for channel, n in sorted(totals.items(), key=lambda item: -item[1])]
+    return with_widths(rows, "n")
+
+
+def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
+    """Everything the overview (and its printable report) shows."""
+    return {
+        "cards": metric_cards(engine, CARDS, filters),
+        "volume": channel_volume(session),
+        "filters": filters,
+        "options": filter_options(session),
+    }
+
+
+def _cards_csv(cards: list[Any]) -> Response:
+    header = ["metric", "value", "ci_low", "ci_high", "n", "last_month_change", "p_value", "significant"]
+    rows = [[c.metric, c.value, c.ci_low, c.ci_high, c.n, c.change, c.p_value, c.significant] for c in cards]
+    return csv_response("overview.csv", header, rows)
+
+
+@router.get("/overview")
+def overview(
+    request: Request,
+    user: Viewer,
+    session: SessionDep,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    format: str = "html",
+    table: str = "metrics",
+) -> Response:
+    """The overview page (or one of its tables as CSV: `?format=csv&table=metrics|volume`)."""
+    context = overview_context(session, engine, filters)
+    if format == "csv" and table == "volume":
+        return PageTable("volume", VOLUME_COLUMNS, context["volume"]).download("overview")
+    if format == "csv":
+        return _cards_csv(context["cards"])
+    return render(request, user, "overview.html", title="Overview", **context)
+
+
+@router.get("/report/overview")
+def overview_report(
+    request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters
+) -> Response:
+    """The overview laid out for printing (the browser's print dialog makes a PDF)."""
+    context = overview_context(session, engine, filters)
+    return render(request, user, "report.html", title="Overview report", standalone=False, **context)
+
+
+@router.get("/overview/chart/{metric}.{image}")
+def overview_chart(
+    user: Viewer,
+    engine: AnalyticsEngine,
+    filters: Filters,
+    metric: Annotated[str, Path(pattern="^(nps|csat|ces|response_rate|first_response_time)$")],
+    image: Annotated[str, Path(pattern="^(svg|png)$")],
+) -> Response:
+    """A metric's monthly trend with its 95% CI band, as SVG or PNG."""
+    frame = metric_frame(engine, metric, filters.query(metric, period="month"))
+    chart = trend_chart(frame, TITLES[metric], value_columns(metric), image=image)
+    headers = {"Content-Disposition": f'inline; filename="{metric}.{image}"'}
+    return Response(chart, media_type=FORMATS[image], headers=headers)

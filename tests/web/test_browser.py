@@ -1,0 +1,142 @@
+"""The dashboard in a real browser (Debian's chromium): every role walks every page on a desktop and a phone, a
+survey is designed, answered on its public page and found on the customer's 360 page; hostile text never runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import Engine
+
+from cxm.web.report import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import make_key
+from tests.feedback.test_pages_browser import server
+from tests.web.conftest import PASSWORD
+from tests.web.pages_data import store_company
+
+__all__ = ["server"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+PAGES = {
+    "viewer": ["/overview", "/channels", "/journey", "/feedback", "/customers", "/surveys"],
+    "agent": ["/overview", "/channels", "/journey", "/feedback", "/customers", "/surveys"],
+    "analyst": ["/overview", "/channels", "/journey", "/feedback", "/customers", "/surveys", "/surveys/new"],
+    "admin": ["/overview", "/channels", "/journey", "/feedback", "/customers", "/surveys", "/settings"],
+}
+SURVEY = """key: delivery-check
+name: Delivery check
+languages: [en, hr]
+title: {en: "How was your delivery?", hr: "Kako je prošla dostava?"}
+thank_you: {en: "Thank you!", hr: "Hvala!"}
+questions:
+  - key: csat
+    kind: csat
+    required: true
+    label: {en: "How satisfied are you with the delivery?", hr: "Koliko ste zadovoljni dostavom?"}
+  - key: comment
+    kind: text
+    label: {en: "Anything to add?", hr: "Želite li nešto dodati?"}
+"""
+
+expect.set_options(timeout=30_000)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, headless."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where this run's screenshots go."""
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def company(server: str, db: Engine, people: dict[str, str]) -> dict[str, str]:
+    """The small company on the live server; the admin API key's headers."""
+    headers = {"Authorization": f"Bearer {make_key(db, 'admin')}"}
+    with httpx.Client(base_url=server, timeout=60) as http:
+        store_company(http, headers)  # type: ignore[arg-type]
+        assert http.post("/api/v1/analytics/sync", headers=headers).status_code == 200
+    return headers
+
+
+def signed_in_page(browser: Browser, server: str, email: str, viewport: str) -> Page:
+    """A fresh browser context signed in through the form; page errors and dialogs fail the test."""
+    context = browser.new_context(viewport=VIEWPORTS[viewport], is_mobile=viewport == "phone")  # type: ignore[arg-type]
+    page = context.new_page()
+    page.on("pageerror", lambda error: pytest.fail(f"script error on {page.url}: {error}"))
+    page.on("dialog", lambda dialog: pytest.fail(f"a dialog opened on {page.url}: {dialog.message}"))
+    page.goto(server + "/overview")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=re.compile("Sign in|Přihlásit|Zaloguj|Prijava|Autentificare")).click()
+    expect(page).to_have_url(re.compile(r"/overview$"), timeout=90_000)  # a loaded CI machine is slow
+    return page
+
+
+def nothing_ran(page: Page) -> None:
+    """The hostile name and comment are shown as text: no script of theirs ran."""
+    assert page.evaluate("typeof window.pwned") == "undefined"
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_every_role_walks_every_page(
+    browser: Browser, server: str, company: dict[str, str], people: dict[str, str], shots: Path, viewport: str
+) -> None:
+    for role, paths in PAGES.items():
+        page = signed_in_page(browser, server, people[role], viewport)
+        for path in [*paths, "/customers?q=c0@example.com", "/feedback?q=pwned"]:
+            page.goto(server + path)
+            expect(page.locator("main h1")).to_be_visible()
+            nothing_ran(page)
+            page.screenshot(path=str(shots / f"{role}-{viewport}{path.replace('/', '-')[:40]}.png"), full_page=True)
+        page.goto(server + "/customers?q=c0@example.com")
+        page.locator("table.data a").first.click()
+        expect(page.locator("main h1")).to_contain_text("<script>")  # the hostile name, as text
+        nothing_ran(page)
+        forbidden = page.goto(server + "/settings")
+        assert forbidden is not None and forbidden.status == (200 if role == "admin" else 403)
+        page.context.close()
+    assert len(list(shots.glob("*.png"))) >= 30
+
+
+def test_a_survey_designed_answered_and_found_on_the_360_page(
+    browser: Browser, server: str, company: dict[str, str], people: dict[str, str], shots: Path
+) -> None:
+    analyst = signed_in_page(browser, server, people["analyst"], "desktop")
+    analyst.goto(server + "/surveys/new")
+    analyst.get_by_label("Definition").fill(SURVEY)
+    analyst.get_by_role("button", name="Save").click()
+    expect(analyst.locator("main h1")).to_contain_text("Delivery check")
+    analyst.get_by_role("button", name="Activate").click()
+    expect(analyst.get_by_role("link", name="Open the public page")).to_be_visible()
+    analyst.screenshot(path=str(shots / "survey-designed.png"), full_page=True)
+    with httpx.Client(base_url=server, timeout=60) as http:
+        body = {"identities": {"email": "c5@example.com"}, "channel": "link"}
+        invited = http.post("/api/v1/surveys/delivery-check/invitations", json=body, headers=company)
+        assert invited.status_code == 201, invited.text
+        link = invited.json()["link"]
+    respondent = browser.new_context(viewport=VIEWPORTS["phone"], is_mobile=True).new_page()  # type: ignore[arg-type]
+    respondent.goto(link.replace("http://127.0.0.1:8000", server) + "?lang=hr")
+    respondent.locator("#q-csat-2").check()
+    respondent.locator("#q-comment").fill("Paket je stigao oštećen")
+    respondent.get_by_role("button", name=re.compile("Pošalji|Submit")).click()
+    expect(respondent.get_by_text("Hvala!")).to_be_visible()
+    agent = signed_in_page(browser, server, people["agent"], "phone")
+    agent.goto(server + "/customers?q=c5@example.com")
+    agent.locator("table.data a").first.click()
+    expect(agent.get_by_text("Paket je stigao oštećen")).to_be_visible()
+    expect(agent.locator("li.response").first).to_contain_text("Delivery check")
+    agent.screenshot(path=str(shots / "customer-360-with-response.png"), full_page=True)

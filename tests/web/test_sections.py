@@ -1,0 +1,99 @@
+"""Feedback, Channels, Journey, Surveys and Settings pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cxm.analytics import service as analytics_service
+from tests.web.conftest import sign_in
+from tests.web.pages_data import HOSTILE, store_company
+
+SURVEY_YAML = """
+key: pickup
+name: Pick-up <b>check</b>
+languages: [en, cs]
+title: {en: "How was the pick-up?", cs: "Jak probehlo vyzvednuti?"}
+thank_you: {en: Thanks!, cs: Diky!}
+questions:
+  - key: csat
+    kind: csat
+    required: true
+    label: {en: "How satisfied are you?", cs: "Jak jste spokojeni?"}
+"""
+
+
+@pytest.fixture
+def company(client: TestClient, admin_headers: dict[str, str], people: dict[str, str]) -> TestClient:
+    """The company stored and synced to the analytics store."""
+    store_company(client, admin_headers)
+    app = client.app
+    analytics_service.sync_store(app.state.settings, app.state.engine)  # type: ignore[attr-defined]
+    return client
+
+
+def test_feedback_distributions_and_comments(company: TestClient, people: dict[str, str]) -> None:
+    sign_in(company, people["viewer"])
+    page = company.get("/feedback?survey=relationship-nps")
+    assert 'data-question="relationship-nps.nps"' in page.text and "n = 60" in page.text
+    assert "60 comments" in page.text
+    hostile = company.get("/feedback?q=pwned")
+    assert "2 comments" in hostile.text and HOSTILE not in hostile.text and "&lt;script&gt;" in hostile.text
+    assert 'href="/customers/' in page.text
+    searched = company.get("/feedback?survey=relationship-nps&q=reason 7 ")
+    assert "2 comments" in searched.text
+    low = company.get("/feedback?min_score=0&max_score=0")
+    assert all(score == "0" for score in re.findall(r"score (\d+)</span>", low.text))
+    csv = company.get("/feedback?format=csv&q=reason 7 ")
+    assert csv.text.startswith("response_id,") and len(csv.text.strip().splitlines()) == 3
+
+
+def test_channels_and_journey(company: TestClient, people: dict[str, str]) -> None:
+    sign_in(company, people["analyst"])
+    channels = company.get("/channels")
+    assert '<th scope="row">web</th>' in channels.text and '<th scope="row">store</th>' in channels.text
+    assert "Interactions by channel and journey stage" in channels.text
+    journey = company.get("/journey")
+    assert '<th scope="row">purchase</th>' in journey.text
+    csv = company.get("/channels?format=csv")
+    assert csv.text.startswith("channel,nps_value") and "web," in csv.text
+
+
+def test_survey_designed_in_the_browser(company: TestClient, people: dict[str, str]) -> None:
+    csrf = sign_in(company, people["analyst"])
+    bad = company.post("/surveys/new", data={"csrf": csrf, "definition": "key: x\n"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text and "key: x" in bad.text
+    made = company.post("/surveys/new", data={"csrf": csrf, "definition": SURVEY_YAML})
+    assert made.status_code == 200 and "Jak jste spokojeni?" in made.text and "&lt;b&gt;check" in made.text
+    edited = company.post(
+        "/surveys/pickup/edit", data={"csrf": csrf, "definition": SURVEY_YAML.replace("Thanks!", "Merci")}
+    )
+    assert "Merci" in edited.text
+    trigger = {"csrf": csrf, "interaction_type": "pickup", "channel": "store", "delay_minutes": "60"}
+    assert "after 60 min" in company.post("/surveys/pickup/triggers", data=trigger).text
+    active = company.post("/surveys/pickup/status", data={"csrf": csrf, "action": "activate"})
+    assert 'href="/s/pickup"' in active.text
+    assert company.get("/s/pickup").status_code == 200
+    assert company.post("/surveys/pickup/edit", data={"csrf": csrf, "definition": SURVEY_YAML}).status_code == 422
+    assert "pickup" in company.get("/surveys").text
+
+
+def test_settings_people_keys_and_smtp(client: TestClient, people: dict[str, str]) -> None:
+    csrf = sign_in(client, people["admin"])
+    added = client.post(
+        "/settings/users",
+        data={"csrf": csrf, "email": "new@example.com", "password": "long enough pw", "role": "agent"},
+    )
+    assert added.status_code == 200 and "new@example.com" in added.text
+    user_id = re.search(r'action="/settings/users/(\d+)/role"', added.text.split("new@example.com")[1])
+    assert user_id
+    client.post(f"/settings/users/{user_id.group(1)}/role", data={"csrf": csrf, "role": "viewer"})
+    key = client.post("/settings/keys", data={"csrf": csrf, "name": "etl", "role": "analyst"})
+    secret = re.search(r"data-secret>(cxm_[^<]+)<", key.text)
+    assert secret
+    assert client.get("/api/v1/customers", headers={"Authorization": f"Bearer {secret.group(1)}"}).status_code == 200
+    assert secret.group(1) not in client.get("/settings").text  # shown once
+    smtp = client.post("/settings/smtp", data={"csrf": csrf})
+    assert 'id="smtp"' in smtp.text and ("Failed" in smtp.text or "Connected" in smtp.text)
