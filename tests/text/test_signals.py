@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -23,7 +23,7 @@ from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn
 from cxm.text import service
-from cxm.text.engine import TextAnalysis
+from cxm.text.engine import OfflineEngine, TextAnalysis
 from cxm.text.models import TextSignal
 from cxm.text.sentiment import Sentiment
 from cxm.text.signals import SourceText, analyze_sources
@@ -181,3 +181,27 @@ def test_an_imported_file_queues_its_texts(session: Session, tmp_path: Path) -> 
     assert summary.imported == 3
     queued = session.scalars(select(jobs.Job).where(jobs.Job.name == "text.analyze")).all()
     assert [(j.payload["source"], len(j.payload["ids"])) for j in queued] == [("interaction", 2)]
+
+
+def test_analysing_holds_no_write_lock_so_answers_are_stored_meanwhile(db: Engine, monkeypatch: object) -> None:
+    factory = make_sessionmaker(db)
+    with factory.begin() as session:
+        responses = store_comments(session)
+    written_meanwhile: list[int] = []
+    real_analyze = OfflineEngine.analyze
+
+    def analyze_while_someone_writes(self: OfflineEngine, texts: Sequence[str], **options: object) -> object:
+        # Another writer (a survey page, an import) stores something while the models run.
+        quick = make_sessionmaker(db.execution_options())
+        with quick.begin() as other:
+            if db.dialect.name == "sqlite":
+                other.connection().exec_driver_sql("PRAGMA busy_timeout=200")
+            row = "INSERT INTO customers (attributes, created_at, updated_at) VALUES ('{}', :t, :t)"
+            written_meanwhile.append(other.execute(text(row), {"t": START}).rowcount)
+        return real_analyze(self, texts, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OfflineEngine, "analyze", analyze_while_someone_writes)  # type: ignore[attr-defined]
+    assert jobs.run_due(factory) >= 1
+    assert written_meanwhile
+    with factory.begin() as session:
+        assert kinds(session, "response", responses[0]) == {"language": "en", "sentiment": "positive"}

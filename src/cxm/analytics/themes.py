@@ -80,6 +80,10 @@ def theme_impact(tables: Tables, *, period: str = "month") -> pd.DataFrame:
     rows = [_row(key, group, overall) for key, group in with_theme.groupby(["theme_id", "theme", "period"])]
     impact = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("texts", "sentiment")])
     volume["sentiment"] = (volume["mood_sum"] / volume["texts"]).round(4)
+    # An empty side comes back with untyped columns: one period type on both so they can be joined.
+    for empty, other in ((impact, volume), (volume, impact)):
+        if empty.empty:
+            empty["period"] = empty["period"].astype(other["period"].dtype)
     merged = volume.drop(columns="mood_sum").merge(impact, on=["theme_id", "theme", "period"], how="outer")
     merged["texts"] = merged["texts"].fillna(0).astype(int)
     return merged[COLUMNS].sort_values(["period", "theme_id"], ignore_index=True)

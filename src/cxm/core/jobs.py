@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Index, Integer, String, Text, func, insert, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from cxm.core.db import Base, JSONDict, UTCDateTime, utcnow
+from cxm.core.db import Base, JSONDict, UTCDateTime, read_only, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,27 @@ BACKOFF = timedelta(seconds=30)
 STALE = timedelta(minutes=10)
 
 JobHandler = Callable[[Session, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Transactions:
+    """The transactions a long job opens itself: reads that take no write lock, then a short write."""
+
+    factory: sessionmaker[Session]
+
+    def reading(self) -> AbstractContextManager[Session]:
+        """A transaction that only reads (on SQLite: no write lock, so pages and imports go on meanwhile)."""
+        bind = self.factory.kw["bind"]
+        return sessionmaker(read_only(bind), expire_on_commit=False, info=self.factory.kw.get("info", {})).begin()
+
+    def writing(self) -> AbstractContextManager[Session]:
+        """A writing transaction: keep it short, the work done before it."""
+        return self.factory.begin()
+
+
+PhasedHandler = Callable[[Transactions, dict[str, Any]], None]
 _handlers: dict[str, JobHandler] = {}
+_phased: dict[str, PhasedHandler] = {}
 
 
 class Job(Base):
@@ -49,6 +71,16 @@ def job_handler(name: str) -> Callable[[JobHandler], JobHandler]:
 
     def register(handler: JobHandler) -> JobHandler:
         _handlers[name] = handler
+        return handler
+
+    return register
+
+
+def phased_job_handler(name: str) -> Callable[[PhasedHandler], PhasedHandler]:
+    """Register a long job that reads, works without a transaction, then writes (safe to run twice)."""
+
+    def register(handler: PhasedHandler) -> PhasedHandler:
+        _phased[name] = handler
         return handler
 
     return register
@@ -103,14 +135,24 @@ def run_next(factory: sessionmaker[Session], *, now: datetime | None = None) -> 
             return False
         job_id, name, payload = job.id, job.name, dict(job.payload)
     try:
-        with factory.begin() as session:
-            _handlers[name](session, payload)
-            _finish(session, job_id)
+        _run(factory, job_id, name, payload)
     except Exception as error:
         log.warning("job %s (%s) failed: %s", job_id, name, error)
         with factory.begin() as session:
             _fail(session, job_id, error)
     return True
+
+
+def _run(factory: sessionmaker[Session], job_id: int, name: str, payload: dict[str, Any]) -> None:
+    """Run one claimed job: a plain handler inside one transaction, a phased one in its own."""
+    if name in _phased:
+        _phased[name](Transactions(factory), payload)
+        with factory.begin() as session:
+            _finish(session, job_id)
+        return
+    with factory.begin() as session:
+        _handlers[name](session, payload)
+        _finish(session, job_id)
 
 
 def _finish(session: Session, job_id: int) -> None:

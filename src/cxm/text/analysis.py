@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cxm.config import Settings
 from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text import themes as themes_module
 from cxm.text.engine import OfflineEngine
 from cxm.text.sentiment import CharModel, Scorer
-from cxm.text.signals import SOURCES, analyze_sources
+from cxm.text.signals import (
+    SOURCES,
+    Planned,
+    ThemeAssigner,
+    analyze_sources,
+    plan_analysis,
+    signal_rows,
+    write_signals,
+)
 from cxm.text.training import active_model
 
 BATCH = 500
@@ -68,6 +79,34 @@ def analyze_stored(
     version = engine_version(session, kind=kind, model_dir=model_dir)
     assign = themes_module.assigner(session)
     return analyze_sources(session, source, ids, engine=engine, version=version, themes=assign)
+
+
+@dataclass
+class StoredStep:
+    """A batch of stored texts read and ready to analyse: the plan, the engine and the theme model to use."""
+
+    planned: Planned
+    engine: OfflineEngine
+    version: str
+    themes: ThemeAssigner | None
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The signal rows (the slow part: run it outside any transaction)."""
+        return signal_rows(self.planned, engine=self.engine, version=self.version, themes=self.themes)
+
+
+def plan_stored(session: Session, source: str, ids: Sequence[int], *, settings: Settings) -> StoredStep:
+    """Read a batch of stored texts and what analysing them needs, with the engine the settings name."""
+    kind, model_dir = settings.text_engine, settings.text_model_dir
+    engine = engine_for(session, languages=settings.text_languages, kind=kind, model_dir=model_dir)
+    version = engine_version(session, kind=kind, model_dir=model_dir)
+    planned = plan_analysis(session, source, ids, version=version)
+    return StoredStep(planned, engine, version, themes_module.assigner(session))
+
+
+def write_stored(session: Session, step: StoredStep, rows: list[dict[str, Any]]) -> int:
+    """Store the rows a step produced; texts written."""
+    return write_signals(session, step.planned, rows)
 
 
 def stored_text_ids(session: Session, source: str) -> list[int]:

@@ -67,6 +67,54 @@ def source_texts(session: Session, source: str, ids: Sequence[int]) -> list[Sour
     ]
 
 
+@dataclass
+class Planned:
+    """What a batch of sources needs: which sources are redone, their stale texts, results known and corrections."""
+
+    source: str
+    redo: list[int]
+    stale: list[SourceText]
+    found: dict[str, Found]
+    corrected: dict[tuple[str, int, int | None, str], str]
+
+
+def plan_analysis(session: Session, source: str, ids: Sequence[int], *, version: str) -> Planned:
+    """Read what a batch needs (texts, current signals, cached results, corrections); writes nothing."""
+    texts = [t for t in source_texts(session, source, ids) if t.text.strip()]
+    stale = _stale(session, texts, version)
+    current = {t.source_id for t in texts}.difference(_ids(stale))
+    found = cached(session, sorted({t.digest for t in stale}), version) if stale else {}
+    return Planned(source, [i for i in ids if i not in current], stale, found, corrections(session, stale))
+
+
+def signal_rows(
+    planned: Planned, *, engine: TextEngine, version: str, themes: ThemeAssigner | None = None
+) -> list[dict[str, Any]]:
+    """The signal rows of the planned texts: the slow part (models), run outside any transaction."""
+    stale, found = planned.stale, dict(planned.found)
+    by_hash = {t.digest: t.text for t in stale if t.digest not in found}
+    analyses = engine.analyze(list(by_hash.values()), keyphrases=False)
+    for digest, a in zip(by_hash, analyses, strict=True):
+        found[digest] = Found(a.language, a.sentiment.score, a.sentiment.label)
+    languages = [found[t.digest].language for t in stale]
+    assigned = themes([t.text for t in stale], languages) if themes is not None else [[] for _ in stale]
+    return [
+        r
+        for t, a in zip(stale, assigned, strict=True)
+        for r in _rows(t, found[t.digest], planned.corrected, a, version)
+    ]
+
+
+def write_signals(session: Session, planned: Planned, rows: list[dict[str, Any]]) -> int:
+    """Replace the signals of the redone sources with these rows; texts written."""
+    session.execute(
+        delete(TextSignal).where(TextSignal.source == planned.source, TextSignal.source_id.in_(planned.redo))
+    )
+    if rows:
+        session.execute(insert(TextSignal), rows)
+    return len(planned.stale)
+
+
 def analyze_sources(
     session: Session,
     source: str,
@@ -76,21 +124,9 @@ def analyze_sources(
     version: str,
     themes: ThemeAssigner | None = None,
 ) -> int:
-    """(Re)write the signals of these sources' texts; texts whose signals are current are left alone; texts done."""
-    texts = [t for t in source_texts(session, source, ids) if t.text.strip()]
-    stale = _stale(session, texts, version)
-    current = {t.source_id for t in texts}.difference(_ids(stale))
-    redo = [i for i in ids if i not in current]
-    session.execute(delete(TextSignal).where(TextSignal.source == source, TextSignal.source_id.in_(redo)))
-    if not stale:
-        return 0
-    found = _found(session, stale, engine=engine, version=version)
-    corrected = corrections(session, stale)
-    languages = [found[t.digest].language for t in stale]
-    assigned = themes([t.text for t in stale], languages) if themes is not None else [[] for _ in stale]
-    rows = [r for t, a in zip(stale, assigned, strict=True) for r in _rows(t, found[t.digest], corrected, a, version)]
-    session.execute(insert(TextSignal), rows)
-    return len(stale)
+    """(Re)write the signals of these sources' texts in one transaction; current texts are left alone; texts done."""
+    planned = plan_analysis(session, source, ids, version=version)
+    return write_signals(session, planned, signal_rows(planned, engine=engine, version=version, themes=themes))
 
 
 def _ids(texts: Sequence[SourceText]) -> list[int]:
@@ -110,17 +146,6 @@ def _stale(session: Session, texts: list[SourceText], version: str) -> list[Sour
     current = {tuple(row) for row in session.execute(query)}
     redo = {t.source_id for t in texts if (t.source_id, t.question_id, t.digest) not in current}
     return [t for t in texts if t.source_id in redo]
-
-
-def _found(session: Session, texts: list[SourceText], *, engine: TextEngine, version: str) -> dict[str, Found]:
-    """Language and sentiment per distinct text: stored results of the same text and version, the rest analysed."""
-    by_hash = {t.digest: t.text for t in texts}
-    found = cached(session, list(by_hash), version)
-    missing = [h for h in by_hash if h not in found]
-    analyses = engine.analyze([by_hash[h] for h in missing], keyphrases=False)
-    for digest, a in zip(missing, analyses, strict=True):
-        found[digest] = Found(a.language, a.sentiment.score, a.sentiment.label)
-    return found
 
 
 def cached(session: Session, hashes: Sequence[str], version: str) -> dict[str, Found]:

@@ -19,16 +19,16 @@ def job_settings(session: Session) -> Settings:
     return found if isinstance(found, Settings) else Settings()
 
 
-@jobs.job_handler(ANALYZE_JOB)
-def analyze_texts(session: Session, payload: dict[str, Any]) -> None:
-    """Analyse one batch of stored texts (`source`: response or interaction, `ids`); safe to run twice."""
-    settings = job_settings(session)
-    ids = [int(i) for i in payload["ids"]]
-    analysis.analyze_stored(
-        session,
-        payload["source"],
-        ids,
-        languages=settings.text_languages,
-        kind=settings.text_engine,
-        model_dir=settings.text_model_dir,
-    )
+@jobs.phased_job_handler(ANALYZE_JOB)
+def analyze_texts(transactions: jobs.Transactions, payload: dict[str, Any]) -> None:
+    """Analyse one batch of stored texts (`source`: response or interaction, `ids`); safe to run twice.
+
+    The models run between a reading and a short writing transaction: on SQLite a writer holds the one write lock,
+    and analysing hundreds of texts inside it kept survey answers and imports waiting past their timeout.
+    """
+    with transactions.reading() as session:
+        settings = job_settings(session)
+        step = analysis.plan_stored(session, payload["source"], [int(i) for i in payload["ids"]], settings=settings)
+    rows = step.rows()
+    with transactions.writing() as session:
+        analysis.write_stored(session, step, rows)
