@@ -108,7 +108,9 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(db_session)]
+# Function scope: the transaction commits before the response is sent. (Request scope would commit after it, so a
+# browser following a POST/redirect/GET could read before the commit and miss what it had just done.)
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def _bearer(request: Request) -> str:
