@@ -23,7 +23,7 @@ from cxm.analytics.dimensions import (
     group_columns,
 )
 from cxm.analytics.drivers import DriverQuery, key_drivers
-from cxm.analytics.engines import Engine, analytics_url, open_engine
+from cxm.analytics.engines import AnalyticsUnavailable, Engine, analytics_url, open_engine
 from cxm.analytics.experience import ExperienceQuery
 from cxm.analytics.journeys import JourneyQuery
 from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
@@ -63,6 +63,7 @@ __all__ = [
     "METRICS",
     "PERIODS",
     "RUNGS",
+    "AnalyticsUnavailable",
     "ChurnRequest",
     "ChurnSettings",
     "DriverQuery",

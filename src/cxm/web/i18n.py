@@ -35,6 +35,7 @@ SHOWN_VALUES = (
     *(N_("admin"), N_("analyst"), N_("agent"), N_("viewer")),
     *(N_("draft"), N_("active"), N_("closed")),
     *(N_("interaction"), N_("order"), N_("response"), N_("merge")),
+    *(N_("lost"), N_("at risk"), N_("unknown"), N_("satisfied"), N_("loyal"), N_("advocate")),
 )
 
 

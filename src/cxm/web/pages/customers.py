@@ -8,9 +8,12 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, SignedForm, require_form, require_user
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
+from cxm.web import cache
+from cxm.web.figures import AnalyticsEngine
 from cxm.web.rendering import render
 from cxm.web.tables import csv_response
 
@@ -22,6 +25,8 @@ EraseForm = Annotated[SignedForm, Depends(require_form(Permission.privacy))]
 Offset = Annotated[int, Query(ge=0)]
 PAGE = 25
 TIMELINE_PAGE = 30
+HORIZON_DAYS = analytics_service.ChurnSettings().horizon_days
+RUNGS = {"at_risk": "at risk"}  # rung -> its label (the others read as they are)
 
 
 @router.get("/customers")
@@ -65,6 +70,22 @@ def customer_360(request: Request, customer_id: int, user: Viewer, session: Sess
         may_merge=user.can(Permission.merge),
         may_erase=user.can(Permission.privacy),
     )
+
+
+@router.get("/customers/{customer_id}/insight")
+def customer_insight(
+    request: Request, customer_id: int, user: Viewer, engine: AnalyticsEngine, fragment: bool = False
+) -> Response:
+    """The customer's loyalty rung, churn risk with reasons and value: the 360 page loads it after the page itself."""
+    try:
+        key = (cache.store_version(engine), "insight", customer_id)
+        insight = cache.remember(key, lambda: analytics_service.customer_insight(engine, customer_id))
+    except analytics_service.AnalyticsUnavailable as reason:
+        insight = {"unavailable": reason.message}
+    template = "insight_card.html" if fragment else "insight.html"
+    context: dict[str, Any] = {"customer_id": customer_id, "insight": insight, "horizon_days": HORIZON_DAYS}
+    context["rung_labels"] = RUNGS
+    return render(request, user, template, title="Loyalty and risk", **context)
 
 
 def _number(form: SignedForm, name: str) -> int:

@@ -11,6 +11,16 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
+  // Slow panels (the 360 page's loyalty and churn risk) load after the page; their link works without JavaScript.
+  for (const panel of document.querySelectorAll("[data-load]")) {
+    fetch(panel.dataset.load, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const fragment = new DOMParser().parseFromString(html, "text/html").body;
+        panel.querySelector("p")?.replaceWith(...fragment.childNodes);
+      })
+      .catch(() => {});
+  }
   // Printable report: a button that opens the print dialog.
   for (const button of document.querySelectorAll("[data-print]")) {
     button.addEventListener("click", () => window.print());
