@@ -57,6 +57,10 @@ def test_channels_and_journey(company: TestClient, people: dict[str, str]) -> No
     assert "Interactions by channel and journey stage" in channels.text
     journey = company.get("/journey")
     assert '<th scope="row">purchase</th>' in journey.text
+    funnel = company.get("/api/v1/analytics/journeys/funnel").json()["rows"]
+    assert funnel and "Stage funnel" in journey.text
+    for row in funnel:
+        assert f'<th scope="row">{row["stage"]}</th><td>{row["reached"]}</td><td>{row["customers"]}' in journey.text
     csv = company.get("/channels?format=csv")
     assert csv.text.startswith("channel,nps_value") and "web," in csv.text
 

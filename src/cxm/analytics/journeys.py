@@ -82,6 +82,8 @@ def customer_stages(tables: Tables, request: JourneyQuery) -> pd.DataFrame:
     """The stage table as a DataFrame, with a `group` column (one group, "all", without a breakdown)."""
     check_journey(request)
     frame: pd.DataFrame = stage_table(tables, request).execute()
+    # A stage nobody reached comes back as a column of None objects on some engines: numbers (NaN) everywhere.
+    frame = frame.astype({f"{stage}_at": "float64" for stage in STAGES})
     if "group" not in frame.columns:
         frame["group"] = "all"
     frame["group"] = frame["group"].astype("object").where(frame["group"].notna(), NONE_LABEL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +11,7 @@ from fastapi.responses import Response
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
-from cxm.web.cache import remember
+from cxm.web.cache import remember, store_version
 from cxm.web.figures import TITLES, AnalyticsEngine, breakdowns
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
@@ -52,6 +53,21 @@ def _grid(session: SessionDep) -> dict[str, Any]:
     return {"channels": channels, "stages": stages, "grid": grid}
 
 
+def journey_funnel(engine: analytics_service.Engine, filters: FilterBar) -> list[dict[str, Any]]:
+    """The stage funnel of the customers whose touchpoints pass the filter bar's dates, channel and segment."""
+    base = filters.query("nps")
+    where: dict[str, Sequence[str]] = {
+        name: [str(getattr(filters, name))] for name in ("channel", "segment") if getattr(filters, name)
+    }
+    query = analytics_service.Query(since=base.since, until=base.until, where=where)
+    asked = analytics_service.JourneyQuery(filters=query)
+    key = (store_version(engine), "funnel", tuple(sorted(filters.params().items())))
+    rows = remember(key, lambda: analytics_service.records(analytics_service.funnel(engine, asked)))
+    for row in rows:
+        row["width"] = row["of_first_pct"] or 0
+    return rows
+
+
 def _csv(table: dict[str, Any], by: str) -> Response:
     header = [by, *(f"{m['metric']}_{part}" for m in table["metrics"] for part in ("value", "ci_low", "ci_high", "n"))]
     rows = []
@@ -84,6 +100,8 @@ def _page(
         "filters": filters,
         "options": filter_options(session),
     }
+    if by == "journey_stage":
+        context["funnel"] = journey_funnel(engine, filters)
     return render(request, user, template, title=title, by=by, **context)
 
 
