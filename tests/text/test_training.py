@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from cxm.cli import app as cli_app
+from cxm.core import jobs
 from cxm.core.db import make_sessionmaker
 from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
@@ -130,3 +131,34 @@ def test_cli_analyzes_evaluates_and_trains(database_url: str, db: Engine, tmp_pa
     trained = runner.invoke(cli_app, [*base, "train"])
     assert trained.exit_code == 0 and "adopted" in trained.stdout
     assert "*" in runner.invoke(cli_app, [*base, "models"]).stdout
+
+
+def test_enough_new_analysed_comments_train_a_model_in_the_background(db: Engine) -> None:
+    factory = make_sessionmaker(db)
+    with factory.begin() as session:
+        rate(session, company_comments(30))
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        assert service.list_models(session) == []  # 30 comments: too few to queue a training run
+        rate_more(session, company_comments(60)[30:], start=30)
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        trained = service.list_models(session)
+        assert len(trained) == 1 and trained[0].active and trained[0].train_size + trained[0].test_size == 60
+    assert jobs.run_due(factory) == 0  # the same comments never queue a second run
+
+
+def rate_more(session: Session, comments: list[tuple[int, str]], *, start: int) -> None:
+    """More NPS responses with comments to the survey `rate` created, continuing its days."""
+    survey = feedback_service.get_survey(session, "relationship-nps")
+    items = [
+        feedback_service.IncomingResponse(
+            answers={"nps": score, "reason": text},
+            external_id=f"r{start + i}",
+            language="en",
+            started_at=START + timedelta(days=start + i),
+            completed_at=START + timedelta(days=start + i),
+        )
+        for i, (score, text) in enumerate(comments)
+    ]
+    assert not feedback_service.store_responses(session, survey, items, actor="test").problems

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cxm.config import Settings
@@ -16,6 +17,7 @@ from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text import themes as themes_module
 from cxm.text.engine import OfflineEngine
+from cxm.text.models import TextSignal
 from cxm.text.sentiment import CharModel, Scorer
 from cxm.text.signals import (
     SOURCES,
@@ -107,6 +109,14 @@ def plan_stored(session: Session, source: str, ids: Sequence[int], *, settings: 
 def write_stored(session: Session, step: StoredStep, rows: list[dict[str, Any]]) -> int:
     """Store the rows a step produced; texts written."""
     return write_signals(session, step.planned, rows)
+
+
+def analysed_comments(session: Session) -> int:
+    """How many responses' comments have a sentiment signal."""
+    query = select(func.count(func.distinct(TextSignal.source_id))).where(
+        TextSignal.source == "response", TextSignal.kind == "sentiment"
+    )
+    return int(session.scalar(query) or 0)
 
 
 def stored_text_ids(session: Session, source: str) -> list[int]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cxm.config import Settings
 from cxm.core import jobs
-from cxm.text import analysis
+from cxm.core.errors import InvalidInput
+from cxm.text import analysis, training
 
 ANALYZE_JOB = "text.analyze"
+TRAIN_JOB = "text.train"
+log = logging.getLogger(__name__)
 
 
 def job_settings(session: Session) -> Settings:
@@ -32,3 +36,26 @@ def analyze_texts(transactions: jobs.Transactions, payload: dict[str, Any]) -> N
     rows = step.rows()
     with transactions.writing() as session:
         analysis.write_stored(session, step, rows)
+        if payload["source"] == "response":
+            queue_training_if_due(session)
+
+
+def queue_training_if_due(session: Session) -> None:
+    """Queue a training run once enough new comments were analysed (keyed: each step queues one run)."""
+    due = training.training_due(session, analysis.analysed_comments(session))
+    if due is not None:
+        jobs.enqueue(session, TRAIN_JOB, {}, key=f"{TRAIN_JOB}:{due}")
+
+
+@jobs.phased_job_handler(TRAIN_JOB)
+def train_on_ratings(transactions: jobs.Transactions, payload: dict[str, Any]) -> None:
+    """Train the character model on the company's rated comments; adopted only if it beats the engine in use."""
+    with transactions.reading() as session:
+        try:
+            record = training.fit_on_ratings(session, languages=job_settings(session).text_languages)
+        except InvalidInput as reason:  # too few, or one-sided: the next batch of comments queues another try
+            log.info("text model not trained: %s", reason.message)
+            return
+        session.expunge_all()
+    with transactions.writing() as session:
+        training.keep_training(session, record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cxm.core.errors import InvalidInput
@@ -19,6 +19,19 @@ from cxm.text.sentiment import CharModel
 MIN_COMMENTS = 40
 POLAR = ("negative", "positive")
 HOLDOUT = 0.2
+# New rated comments since the last run that start another one (`text.train` jobs, queued by analysis).
+RETRAIN_EVERY = 200
+
+
+def training_due(session: Session, analysed_comments: int) -> str | None:
+    """The key of a training run due now (None when not): at MIN_COMMENTS comments, then every RETRAIN_EVERY more.
+
+    Before any run, every further MIN_COMMENTS comments try again (a first try may find only one kind of score).
+    """
+    last = session.scalar(select(func.max(TextModel.train_size + TextModel.test_size)).where(TextModel.kind == "char"))
+    if last is None:
+        return f"first:{analysed_comments // MIN_COMMENTS}" if analysed_comments >= MIN_COMMENTS else None
+    return f"after:{last}" if analysed_comments >= last + RETRAIN_EVERY else None
 
 
 def active_model(session: Session) -> TextModel | None:
@@ -28,18 +41,29 @@ def active_model(session: Session) -> TextModel | None:
 
 def train_char_model(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
     """Train on the older rated comments, test on the newest; the candidate replaces the engine only if better."""
+    return keep_training(session, fit_on_ratings(session, languages=languages, min_comments=min_comments))
+
+
+def fit_on_ratings(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
+    """A training run, not yet stored: fitted and compared with the engine in use (reads only; the slow part)."""
     comments, extra = with_corrections(feedback_service.rated_comments(session), corrected_examples(session))
     train, test = _time_split(comments, min_comments)
     examples = [(c.text, c.label) for c in train] + extra
     candidate = CharModel().fit([t for t, _ in examples], [label for _, label in examples])
-    current = active_model(session)
     texts, labels = [c.text for c in test], [c.label for c in test]
-    baseline = _figures(_engine(languages, current), texts, labels)
+    baseline = _figures(_engine(languages, active_model(session)), texts, labels)
     result = _figures(OfflineEngine(languages=languages, char_model=candidate), texts, labels)
     record = _record(train, test, result, baseline)
     record.train_size += len(extra)
     if result.macro_f1 > baseline.macro_f1:
-        _adopt(session, record, candidate, current)
+        record.active, record.data = True, candidate.to_bytes()
+    return record
+
+
+def keep_training(session: Session, record: TextModel) -> TextModel:
+    """Store a training run; an adopted model becomes the only active one."""
+    if record.active:
+        session.execute(update(TextModel).where(TextModel.active.is_(True)).values(active=False))
     session.add(record)
     session.flush()
     return record
@@ -102,10 +126,3 @@ def _record(
         baseline_macro_f1=baseline.macro_f1,
         trained_until=train[-1].completed_at,
     )
-
-
-def _adopt(session: Session, record: TextModel, candidate: CharModel, current: TextModel | None) -> None:
-    if current is not None:
-        current.active = False
-        session.flush()
-    record.active, record.data = True, candidate.to_bytes()
