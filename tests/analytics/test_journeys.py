@@ -125,6 +125,26 @@ def test_the_moment_that_matters_ranks_first(engines: dict[str, Engine], loaded:
     assert second["gap_ci_low"] < 0 < second["gap_ci_high"] and second["p_value"] > 0.05
 
 
+def test_stage_and_channel_experiences_are_key_drivers(
+    engines: dict[str, Engine], loaded: journey_data.JourneyData
+) -> None:
+    stages = ("stage:purchase", "stage:post_purchase")
+    asked = service.DriverQuery("relationship-nps", "nps", stages, level="customer", resamples=50)
+    found = _everywhere(engines, lambda e: service.key_drivers(e, asked)).set_index("driver")
+    # The planted post-purchase CSAT decides NPS; the purchase CSAT alternates independently of it.
+    assert found.loc["stage:post_purchase", "rank"] == 1 and found.loc["stage:purchase", "rank"] == 2
+    assert found.loc["stage:purchase", "importance_pct"] < 10 and (found["n"] == 41).all()
+    served = loaded.post_good
+    assert found.loc["stage:post_purchase", "performance"] == pytest.approx(100 * sum(served.values()) / len(served))
+    # Post-purchase service happens by e-mail: the channel experience carries the same weight.
+    by_channel = service.DriverQuery("relationship-nps", "nps", ("stage:purchase", "channel:email"), level="customer")
+    assert service.key_drivers(engines["duckdb"], by_channel).iloc[0]["driver"] == "channel:email"
+    with pytest.raises(InvalidInput, match="customer level"):
+        service.key_drivers(engines["duckdb"], service.DriverQuery("relationship-nps", "nps", stages[:1]))
+    with pytest.raises(InvalidInput, match="unknown experience"):
+        service.key_drivers(engines["duckdb"], service.DriverQuery("relationship-nps", "nps", ("stage:x",), "customer"))
+
+
 @pytest.mark.parametrize(
     ("request_", "message"),
     [

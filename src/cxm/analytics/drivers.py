@@ -21,6 +21,10 @@ from cxm.analytics.metrics import Tables
 from cxm.core.errors import InvalidInput
 
 LEVELS = ("response", "customer")
+# Experience drivers: `stage:<journey stage>` or `channel:<channel>` = a customer's mean score (0-100 of each
+# question's scale) over the answers tied to interactions in that stage or channel.
+EXPERIENCES = {"stage": "journey_stage", "channel": "channel"}
+STAGES = ("awareness", "purchase", "post_purchase")
 QUADRANTS = {
     (True, False): "fix first",
     (True, True): "keep",
@@ -37,8 +41,9 @@ COLUMNS = [
 class DriverQuery:
     """What to explain (a question of a survey), by which questions, at which level, over which answers.
 
-    A driver is a question key of the outcome's survey, or `survey.question` for another survey's question
-    (customer level only). No drivers: every other scored question of the outcome's survey.
+    A driver is a question key of the outcome's survey, `survey.question` for another survey's question, or an
+    experience, `stage:purchase` / `channel:phone` (both customer level only). No drivers: every other scored
+    question of the outcome's survey.
     """
 
     survey: str
@@ -60,21 +65,48 @@ def _reference(text: str, survey: str) -> Reference:
 
 
 def _label(reference: Reference, survey: str) -> str:
+    if reference[0] in EXPERIENCES:
+        return ":".join(reference)
     return reference[1] if reference[0] == survey else ".".join(reference)
+
+
+def _experience(text: str) -> Reference | None:
+    """(`stage`|`channel`, value) for an experience driver, else None."""
+    kind, colon, value = text.partition(":")
+    if not colon or kind not in EXPERIENCES:
+        return None
+    if not value or (kind == "stage" and value not in STAGES):
+        raise InvalidInput(f"unknown experience '{text}'", details={"stages": list(STAGES)})
+    return kind, value
+
+
+def _experience_rows(references: list[Reference]) -> pd.DataFrame:
+    """Experience drivers as rows shaped like the questions fact (scale 0-100)."""
+    rows = [{"survey": kind, "question": value, "kind": "experience", "scale_min": 0, "scale_max": 100}
+            for kind, value in references]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _questions(tables: Tables, request: DriverQuery) -> pd.DataFrame:
     """The outcome and the drivers as rows of the questions fact (outcome first), checked to exist."""
+    experiences = [found for d in request.drivers if (found := _experience(d)) is not None]
+    chosen = _question_rows(tables, request, [d for d in request.drivers if _experience(d) is None], bool(experiences))
+    if len(set(experiences)) != len(experiences):
+        raise InvalidInput("name each driver once")
+    return pd.concat([chosen, _experience_rows(experiences)], ignore_index=True) if experiences else chosen
+
+
+def _question_rows(tables: Tables, request: DriverQuery, drivers: list[str], others: bool) -> pd.DataFrame:
     known = tables("questions").execute().sort_values(["survey", "position"])
     known.index = pd.MultiIndex.from_arrays([known["survey"], known["question"]])
     outcome = (request.survey, request.outcome)
-    wanted = [_reference(d, request.survey) for d in request.drivers] or [
+    wanted = [_reference(d, request.survey) for d in drivers] if drivers or others else [
         key for key in known.index if key[0] == request.survey and key != outcome
     ]
     missing = [".".join(key) for key in [outcome, *wanted] if key not in known.index]
     if missing:
         raise InvalidInput(f"no scored question '{missing[0]}'", details={"survey": request.survey})
-    if not wanted or outcome in wanted or len(set(wanted)) != len(wanted):
+    if not (wanted or others) or outcome in wanted or len(set(wanted)) != len(wanted):
         raise InvalidInput("name one or more drivers, each once and other than the outcome")
     chosen: pd.DataFrame = known.loc[[outcome, *wanted]].reset_index(drop=True)
     return chosen
@@ -84,7 +116,9 @@ def _check(request: DriverQuery, chosen: pd.DataFrame) -> None:
     if request.level not in LEVELS:
         raise InvalidInput(f"unknown level '{request.level}'", details={"levels": list(LEVELS)})
     if request.level == "response" and (chosen["survey"] != request.survey).any():
-        raise InvalidInput("questions of other surveys are drivers at the customer level only (level=customer)")
+        raise InvalidInput(
+            "questions of other surveys and experiences are drivers at the customer level only (level=customer)"
+        )
     check_query(request.filters, SCORE_DIMENSIONS)
     if request.filters.by or request.filters.period:
         raise InvalidInput("driver analysis takes filters, not a breakdown or a period")
@@ -94,12 +128,29 @@ def driver_table(tables: Tables, chosen: pd.DataFrame, request: DriverQuery) -> 
     """One row per response (or customer), one column per question (`q0` the outcome), ordered by the unit."""
     facts = shaped(tables("scores"), lambda: tables("customers"), request.filters, "completed_at")
     unit = f"{request.level}_id"
+    kinds = chosen["kind"].tolist()
+    if "experience" in kinds:
+        facts = _with_scales(tables, facts)
+    outcome = (facts.survey == chosen["survey"][0]) & (facts.question == chosen["question"][0])
     picked = [
-        (facts.survey == s) & (facts.question == q) for s, q in zip(chosen["survey"], chosen["question"], strict=True)
+        (facts[EXPERIENCES[s]] == q) & ~outcome if kind == "experience" else (facts.survey == s) & (facts.question == q)
+        for s, q, kind in zip(chosen["survey"], chosen["question"], kinds, strict=True)
     ]
     facts = facts.filter(ibis.or_(*picked), facts[unit].notnull())
-    columns = {f"q{i}": ibis.ifelse(is_it, facts.score, ibis.null("int64")).mean() for i, is_it in enumerate(picked)}
+    values = [facts.percent if kind == "experience" else facts.score.cast("float64") for kind in kinds]
+    columns = {
+        f"q{i}": ibis.ifelse(is_it, value, ibis.null("float64")).mean()
+        for i, (is_it, value) in enumerate(zip(picked, values, strict=True))
+    }
     return facts.group_by(unit).aggregate(**columns).order_by(unit)
+
+
+def _with_scales(tables: Tables, facts: Table) -> Table:
+    """The scores with each answer as a percentage of its question's scale (0 = lowest, 100 = highest)."""
+    q = tables("questions").select(s_survey="survey", s_question="question", lo="scale_min", hi="scale_max")
+    joined = facts.join(q, (facts.survey == q.s_survey) & (facts.question == q.s_question))
+    share = (joined.score - joined.lo).cast("float64") * 100.0 / (joined.hi - joined.lo).cast("float64")
+    return joined.mutate(percent=share)
 
 
 def _complete(frame: pd.DataFrame, width: int) -> np.ndarray:
