@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import String, select
+from sqlalchemy import Engine, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -22,14 +22,26 @@ class InstanceSetting(Base):
 
 def instance_secret(session: Session, name: str) -> str:
     """A random secret made on first use and kept, so links signed with it stay valid across restarts."""
+    value = session.scalar(select(InstanceSetting.value).where(InstanceSetting.name == name))
+    if value is not None:
+        return value
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.get_execution_options().get("cxm_read_only", False):
+        # A page read (e.g. the first survey page) must not write in its read transaction: on SQLite that fails
+        # at once when anyone wrote since it began. The secret is made in a short transaction of its own.
+        with Session(bind.execution_options(cxm_read_only=False)) as own, own.begin():
+            return _made(own, name)
+    return _made(session, name)
+
+
+def _made(session: Session, name: str) -> str:
+    """The secret, made now unless another transaction made it first."""
     stored = select(InstanceSetting.value).where(InstanceSetting.name == name)
+    try:
+        with session.begin_nested():
+            session.add(InstanceSetting(name=name, value=secrets.token_urlsafe(48)))
+    except IntegrityError:
+        pass  # another process made it at the same moment: theirs is the one
     value = session.scalar(stored)
-    if value is None:
-        try:
-            with session.begin_nested():
-                session.add(InstanceSetting(name=name, value=secrets.token_urlsafe(48)))
-        except IntegrityError:
-            pass  # another process made it at the same moment: theirs is the one
-        value = session.scalar(stored)
     assert value is not None
     return value
