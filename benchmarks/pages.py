@@ -39,6 +39,7 @@ PAGES = [
     "/customers",
     "/customers?q=novak",
     "/customers/{customer}",
+    "/customers/{customer}/insight?fragment=1",
     "/surveys",
     "/surveys/relationship-nps",
     "/settings",
