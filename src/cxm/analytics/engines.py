@@ -26,16 +26,6 @@ from cxm.core.errors import CxmError, InvalidInput
 
 # The DuckDB connections held open by `Engine.holding` in this thread or task, by store URL.
 _HELD: ContextVar[dict[str, BaseBackend]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
-LAKE_TABLES = (
-    "scores",
-    "response_times",
-    "invitations",
-    "customers",
-    "questions",
-    "touchpoints",
-    "orders",
-    "contacts",
-)
 
 
 class AnalyticsUnavailable(CxmError):

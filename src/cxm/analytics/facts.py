@@ -65,13 +65,18 @@ def scores(tables: Any) -> Table:
     )
 
 
+def _not_erased(tables: Any, rows: Table) -> Table:
+    """Rows with a `customer_id`, those of erased people left out (rows of no one kept)."""
+    people = _people(tables)
+    joined = rows.left_join(people, rows.customer_id == people.person)
+    return joined.filter(joined.erased_at.isnull())
+
+
 def response_times(tables: Any) -> Table:
     """Inbound interactions that were answered: how long the first response took, in seconds."""
     i = tables("interactions")
     i = i.filter(i.direction == "inbound", i.responded_at.notnull())
-    people = _people(tables)
-    joined = i.left_join(people, i.customer_id == people.person)
-    kept = joined.filter(joined.erased_at.isnull())
+    kept = _not_erased(tables, i)
     waited = kept.responded_at.epoch_seconds() - kept.occurred_at.epoch_seconds()
     return kept.select(
         interaction_id=kept.id.cast("int64"),
@@ -88,9 +93,7 @@ def response_times(tables: Any) -> Table:
 def touchpoints(tables: Any) -> Table:
     """Every interaction with its journey stage, channel, type and direction: what journeys and the ladder read."""
     i = tables("interactions")
-    people = _people(tables)
-    joined = i.left_join(people, i.customer_id == people.person)
-    kept = joined.filter(joined.erased_at.isnull())
+    kept = _not_erased(tables, i)
     return kept.select(
         interaction_id=kept.id.cast("int64"),
         customer_id=kept.customer_id.cast("int64"),
@@ -105,9 +108,7 @@ def touchpoints(tables: Any) -> Table:
 def orders(tables: Any) -> Table:
     """Every order with its value and currency: repeat purchases and the value each loyalty rung holds."""
     o = tables("orders")
-    people = _people(tables)
-    joined = o.left_join(people, o.customer_id == people.person)
-    kept = joined.filter(joined.erased_at.isnull())
+    kept = _not_erased(tables, o)
     return kept.select(
         order_ref=kept.id.cast("int64"),
         customer_id=kept.customer_id.cast("int64"),
@@ -122,9 +123,7 @@ def contacts(tables: Any) -> Table:
     """Inbound interactions (questions, complaints, ...), answered or not, with the time of the first response."""
     i = tables("interactions")
     i = i.filter(i.direction == "inbound")
-    people = _people(tables)
-    joined = i.left_join(people, i.customer_id == people.person)
-    kept = joined.filter(joined.erased_at.isnull())
+    kept = _not_erased(tables, i)
     return kept.select(
         interaction_id=kept.id.cast("int64"),
         customer_id=kept.customer_id.cast("int64"),
