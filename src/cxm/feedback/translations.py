@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from babel.core import negotiate_locale
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader
 
+from cxm.core.catalogs import po_catalog
 from cxm.feedback.answers import AnswerProblem
 
 HERE = Path(__file__).parent
@@ -31,15 +29,7 @@ def ui_languages() -> list[str]:
 @lru_cache(maxsize=32)
 def catalog(language: str) -> NullTranslations:
     """The page texts of a language (English, the message ids themselves, when there is no catalog)."""
-    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.is_file():
-        return NullTranslations()
-    with path.open("rb") as source:
-        messages = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, messages)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return po_catalog(LOCALES, language, DOMAIN)
 
 
 @lru_cache(maxsize=32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 from datetime import date, datetime
 from functools import lru_cache
@@ -11,11 +10,11 @@ from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from jinja2 import Environment, FileSystemLoader
+
+from cxm.core.catalogs import po_catalog
 
 HERE = Path(__file__).parent
 LOCALES = HERE / "locales"
@@ -42,15 +41,7 @@ SHOWN_VALUES = (
 @lru_cache(maxsize=8)
 def catalog(language: str) -> NullTranslations:
     """The dashboard texts of a language (English, the message ids themselves, when there is no catalog)."""
-    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.is_file():
-        return NullTranslations()
-    with path.open("rb") as source:
-        messages = read_po(source, locale=language, domain=DOMAIN)
-    compiled = io.BytesIO()
-    write_mo(compiled, messages)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return po_catalog(LOCALES, language, DOMAIN)
 
 
 def gettext(language: str, message: str) -> str:
