@@ -122,10 +122,9 @@ def read_one(url: str, name: str, where: str | None) -> pa.Table:
     return rows
 
 
-def read_to_file(url: str, name: str, folder: str) -> str:
-    """Read a whole table (in a child process) into an Arrow IPC file; its path."""
-    path = os.path.join(folder, f"{name}.arrow")
-    rows = read_one(url, name, None)
+def read_to_file(url: str, name: str, where: str | None, path: str) -> str:
+    """Read a table's rows (in a child process) into an Arrow IPC file at `path`; the path."""
+    rows = read_one(url, name, where)
     with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
         writer.write_table(rows)
     return path
@@ -146,21 +145,36 @@ def _children() -> Any:
     return context
 
 
-def _whole_sqlite(url: str, names: list[str]) -> dict[str, pa.Table]:
-    """Whole SQLite tables read by ADBC in child processes, handed over as memory-mapped Arrow files."""
+def _pieces(url: str, names: list[str]) -> list[tuple[str, str]]:
+    """Whole tables cut into rowid ranges of at most PIECE rows, largest tables first (so the children stay busy)."""
+    sizes = sorted(((_rows(url, name), name) for name in names), reverse=True)
+    cuts = []
+    for size, name in sizes:
+        count = max(1, -(-size // PIECE))
+        step = -(-size // count)
+        cuts += [(name, f"rowid > {low} AND rowid <= {low + step}") for low in range(0, size, step)]
+    return cuts
+
+
+def _whole_sqlite(url: str, names: list[str]) -> dict[str, list[pa.Table]]:
+    """Whole SQLite tables read by ADBC in child processes, piece by piece, handed over as memory-mapped files."""
     folder = tempfile.mkdtemp(prefix="cxm-sync-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    with ProcessPoolExecutor(min(len(names), 2), mp_context=_children()) as pool:
-        paths = list(pool.map(read_to_file, [url] * len(names), names, [folder] * len(names)))
-    found = {}
-    for name, path in zip(names, paths, strict=True):
+    cuts = _pieces(url, names)
+    paths = [os.path.join(folder, f"{name}-{index}.arrow") for index, (name, _) in enumerate(cuts)]
+    workers = min(len(cuts), os.cpu_count() or 2)
+    with ProcessPoolExecutor(workers, mp_context=_children()) as pool:
+        list(pool.map(read_to_file, [url] * len(cuts), *zip(*cuts, strict=True), paths))
+    found: dict[str, list[pa.Table]] = {name: [] for name in names}
+    for (name, _), path in sorted(zip(cuts, paths, strict=True), key=lambda cut: cut[1]):
         with pa.memory_map(path) as source:
-            found[name] = pa.ipc.open_file(source).read_all()
+            found[name].append(pa.ipc.open_file(source).read_all())
         os.unlink(path)  # the mapping stays valid until the table is dropped
     os.rmdir(folder)
     return found
 
 
 SMALL = 20_000  # rows: below this, starting a child process costs more than it saves
+PIECE = 500_000  # rows a child reads at once: pieces of big tables keep both cores busy and memory per child flat
 
 
 def _rows(url: str, name: str) -> int:
@@ -168,8 +182,8 @@ def _rows(url: str, name: str) -> int:
         return int(connection.execute(f"SELECT max(rowid) FROM {name}").fetchone()[0] or 0)
 
 
-def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, pa.Table]:
-    """Several tables read at once (ADBC drivers release the GIL while reading).
+def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, list[pa.Table]]:
+    """Several tables read at once, each as one or more Arrow pieces (ADBC drivers release the GIL while reading).
 
     Whole SQLite tables are read by ADBC in separate processes: the driver carries its own copy of SQLite, and
     two copies in one process break each other's file locks (closing one drops the other's POSIX locks). The
@@ -177,9 +191,9 @@ def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, pa.Table]:
     """
     if url.startswith("sqlite:///"):
         large = [name for name, where in wanted.items() if where is None and _rows(url, name) > SMALL]
-        found = {name: read_few(url, name, where) for name, where in wanted.items() if name not in large}
+        found = {name: [read_few(url, name, where)] for name, where in wanted.items() if name not in large}
         return {**found, **(_whole_sqlite(url, large) if large else {})}
     names = list(wanted)
     with ThreadPoolExecutor(min(len(names), 4)) as threads:
         tables = threads.map(read_one, [url] * len(names), names, [wanted[n] for n in names])
-        return dict(zip(names, tables, strict=True))
+        return {name: [rows] for name, rows in zip(names, tables, strict=True)}

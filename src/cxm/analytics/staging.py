@@ -14,12 +14,24 @@ from cxm.analytics.extract import SOURCES
 DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "timestamp": "TIMESTAMP", "float64": "DOUBLE", "json": "JSON"}
 
 
-def stage(con: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> None:
-    """Make `stage_<name>` a typed view over these Arrow rows (no copy; valid while the rows are registered)."""
-    # SQLite hands timestamps over as text and all-NULL columns as integers: every column is cast.
+def stage(con: duckdb.DuckDBPyConnection, name: str, pieces: list[pa.Table]) -> None:
+    """Make `stage_<name>` a typed view over these Arrow pieces (no copy; valid while the pieces are registered)."""
+    # SQLite hands timestamps over as text and all-NULL columns as integers (so pieces may differ in type):
+    # every column of every piece is cast.
     casts = ", ".join(f"CAST({column} AS {DUCK_TYPES[kind]}) AS {column}" for column, kind in SOURCES[name].items())
-    con.register(f"arrow_{name}", rows)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{name} AS SELECT {casts} FROM arrow_{name}").fetchall()
+    _release(con, name)
+    selects = []
+    for index, rows in enumerate(pieces):
+        con.register(f"arrow_{name}_{index}", rows)
+        selects.append(f"SELECT {casts} FROM arrow_{name}_{index}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{name} AS {' UNION ALL '.join(selects)}").fetchall()
+
+
+def _release(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Forget the Arrow pieces an earlier staging of this table registered (their memory goes with them)."""
+    found = "SELECT view_name FROM duckdb_views() WHERE starts_with(view_name, ?)"
+    for (view,) in con.execute(found, [f"arrow_{name}_"]).fetchall():
+        con.unregister(view)
 
 
 def staged(name: str) -> Table:
