@@ -37,6 +37,7 @@ from cxm.feedback.invitations import (
 from cxm.feedback.mail import check_smtp
 from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
+from cxm.feedback.preview import preview_page
 from cxm.feedback.responses import (
     Respondent,
     ResponseFilter,
@@ -99,7 +100,7 @@ __all__ = [
     "template_names",
 ]
 __all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
-__all__ += ["definition_from_text", "definition_of", "replace_draft"]  # editing surveys in the browser
+__all__ += ["definition_from_text", "definition_of", "preview_page", "replace_draft"]  # designing in the browser
 __all__ += ["Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
 __all__ += [  # imports and bulk storing
     "IncomingResponse",

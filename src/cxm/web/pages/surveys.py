@@ -103,6 +103,15 @@ def survey_detail(request: Request, key: str, user: Viewer, session: SessionDep)
     )
 
 
+@router.get("/surveys/{key}/preview")
+def preview_survey(
+    request: Request, key: str, user: Viewer, session: SessionDep, lang: str | None = None, step: str | None = None
+) -> Response:
+    """The survey's public page as a respondent sees it (any status, any of its languages); nothing is stored."""
+    survey = feedback_service.get_survey(session, key)
+    return feedback_service.preview_page(request, session, survey, lang=lang, step=step, back=f"/surveys/{key}")
+
+
 @router.get("/surveys/{key}/edit")
 def edit_survey(request: Request, key: str, user: DesignerPage, session: SessionDep) -> Response:
     """A draft survey's definition as YAML, to change."""

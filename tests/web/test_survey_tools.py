@@ -1,0 +1,63 @@
+"""Survey tools in the dashboard: the preview of the public page, distribution settings."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from cxm.core.db import make_sessionmaker
+from cxm.feedback.models import Response
+from tests.web.conftest import sign_in
+
+DRAFT = """
+key: pickup
+name: Pick-up
+languages: [en, cs]
+title: {en: "How was the pick-up?", cs: "Jak proběhlo vyzvednutí?"}
+thank_you: {en: "Thanks!", cs: "Díky!"}
+questions:
+  - key: csat
+    kind: csat
+    required: true
+    label: {en: "How satisfied are you?", cs: "Jak jste spokojeni?"}
+  - key: why
+    kind: single_choice
+    show_if: {question: csat, op: "<=", value: 2}
+    label: {en: "What went wrong? <script>x</script>", cs: "Co se pokazilo?"}
+    options:
+      - {value: wait, label: {en: "Waiting", cs: "Čekání"}}
+      - {value: staff, label: {en: "Staff", cs: "Personál"}}
+"""
+
+
+def _responses(db: Engine) -> int:
+    with make_sessionmaker(db)() as session:
+        return session.scalar(select(func.count()).select_from(Response)) or 0
+
+
+def _draft(client: TestClient, csrf: str) -> None:
+    made = client.post("/surveys/new", data={"csrf": csrf, "definition": DRAFT})
+    assert made.status_code == 200, made.text
+
+
+def test_preview_shows_each_step_in_each_language_and_stores_nothing(
+    client: TestClient, people: dict[str, str], db: Engine
+) -> None:
+    _draft(client, sign_in(client, people["analyst"]))
+    survey = client.get("/surveys/pickup")
+    assert 'href="/surveys/pickup/preview?lang=cs"' in survey.text
+    sign_in(client, people["viewer"])
+    first = client.get("/surveys/pickup/preview?lang=cs")
+    assert first.status_code == 200 and '<html lang="cs">' in first.text
+    assert "Náhled" in first.text and "Jak jste spokojeni?" in first.text and "Co se pokazilo?" not in first.text
+    assert 'method="post"' not in first.text and 'name="csrf"' not in first.text and " disabled>" in first.text
+    assert "set-cookie" not in first.headers
+    second = client.get("/surveys/pickup/preview?lang=en&step=2")
+    assert "What went wrong? &lt;script&gt;" in second.text and "Waiting" in second.text
+    assert 'href="/surveys/pickup/preview?lang=cs&amp;step=2"' in second.text
+    thanks = client.get("/surveys/pickup/preview?lang=cs&step=thanks")
+    assert "Díky!" in thanks.text and 'href="/surveys/pickup"' in thanks.text
+    assert client.get("/surveys/pickup/preview?lang=xx&step=99").status_code == 200
+    assert client.get("/s/pickup").status_code == 404  # still a draft: no public page
+    assert client.get("/surveys/nothing/preview").status_code == 404
+    assert _responses(db) == 0
