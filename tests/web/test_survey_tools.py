@@ -61,3 +61,36 @@ def test_preview_shows_each_step_in_each_language_and_stores_nothing(
     assert client.get("/s/pickup").status_code == 404  # still a draft: no public page
     assert client.get("/surveys/nothing/preview").status_code == 404
     assert _responses(db) == 0
+
+
+def _answer_improve(client: TestClient, headers: dict[str, str], n: int, chosen: list[str]) -> None:
+    body = {
+        "survey": "relationship-nps",
+        "identities": {"email": f"c{n}@example.com"},
+        "answers": {"nps": 3, "improve": chosen},
+        "external_id": f"improve-{n}",
+        "language": "cs" if n % 2 else "en",
+    }
+    assert client.post("/api/v1/responses", json=body, headers=headers).status_code == 201
+
+
+def test_choice_questions_show_counts_and_shares_of_respondents(
+    client: TestClient, admin_headers: dict[str, str], people: dict[str, str]
+) -> None:
+    assert client.post("/api/v1/surveys/from-template/relationship-nps", headers=admin_headers).status_code == 201
+    for n, chosen in enumerate([["price", "delivery"], ["price"], ["delivery"], ["price", "quality"]]):
+        _answer_improve(client, admin_headers, n, chosen)
+    sign_in(client, people["viewer"])
+    page = client.get("/feedback?survey=relationship-nps")
+    figure = page.text[page.text.index('id="choices"') :]
+    figure = figure[figure.index('data-question="relationship-nps.improve"') :]
+    assert "n = 4" in figure
+    assert '<th scope="row">Prices</th><td class="num">3</td><td class="num">75.0%</td>' in figure
+    assert '<th scope="row">Delivery</th><td class="num">2</td><td class="num">50.0%</td>' in figure
+    assert '<th scope="row">Website and app</th><td class="num">0</td>' in figure
+    czech = client.get("/feedback?survey=relationship-nps&language=cs").text
+    assert '<th scope="row">Product quality</th><td class="num">1</td><td class="num">50.0%</td>' in czech
+    csv = client.get("/feedback?format=csv&table=answers").text.splitlines()
+    assert csv[0] == "survey,question,kind,answer,count,percent,n"
+    assert "relationship-nps,improve,multi_choice,Prices,3,75.0,4" in csv
+    assert "relationship-nps,nps,nps,3,4,100.0,4" in csv and len(csv) == 1 + 1 + 5

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
+from cxm.feedback.choices import ChoiceDistribution, ChoiceFilter, OptionCount, choice_distributions
 from cxm.feedback.comments import (
     CommentText,
     RatedComment,
@@ -102,6 +103,7 @@ __all__ = [
 __all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
 __all__ += ["definition_from_text", "definition_of", "preview_page", "replace_draft"]  # designing in the browser
 __all__ += ["Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
+__all__ += ["ChoiceDistribution", "ChoiceFilter", "OptionCount", "choice_distributions"]
 __all__ += [  # imports and bulk storing
     "IncomingResponse",
     "ResponseImportSummary",
