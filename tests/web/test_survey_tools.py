@@ -94,3 +94,30 @@ def test_choice_questions_show_counts_and_shares_of_respondents(
     assert csv[0] == "survey,question,kind,answer,count,percent,n"
     assert "relationship-nps,improve,multi_choice,Prices,3,75.0,4" in csv
     assert "relationship-nps,nps,nps,3,4,100.0,4" in csv and len(csv) == 1 + 1 + 5
+
+
+def test_distribution_settings_on_the_survey_page(
+    client: TestClient, admin_headers: dict[str, str], people: dict[str, str]
+) -> None:
+    body = {"customers": [{"identities": {"email": "ann@example.com"}, "name": "Ann"}]}
+    assert client.post("/api/v1/customers/batch", json=body, headers=admin_headers).status_code == 200
+    csrf = sign_in(client, people["analyst"])
+    _draft(client, csrf)
+    bad = client.post("/surveys/pickup/triggers", data={"csrf": csrf, "interaction_type": "x", "sample_percent": "300"})
+    assert bad.status_code == 422 and 'role="alert"' in bad.text and "the trigger is not valid" in bad.text
+    assert client.post("/surveys/pickup/triggers", data={"interaction_type": "x"}).status_code == 403  # no CSRF
+    made = client.post("/surveys/pickup/triggers", data={"csrf": csrf, "interaction_type": "pickup"})
+    assert "after 0 min" in made.text and "/stop" in made.text
+    trigger = client.get("/api/v1/surveys/pickup/triggers").json()[0]["id"]
+    stopped = client.post(f"/surveys/pickup/triggers/{trigger}/stop", data={"csrf": csrf})
+    assert "stopped" in stopped.text and client.get("/api/v1/surveys/pickup/triggers").json()[0]["active"] is False
+    client.post("/surveys/pickup/status", data={"csrf": csrf, "action": "activate"})
+    unknown = client.post("/surveys/pickup/invitations", data={"csrf": csrf, "identity": "email:nobody@example.com"})
+    assert unknown.status_code == 422 and 'role="alert"' in unknown.text
+    invited = client.post(
+        "/surveys/pickup/invitations", data={"csrf": csrf, "identity": "email:ann@example.com", "channel": "link"}
+    )
+    assert invited.status_code == 200 and "1 invitations" in invited.text and "issued" in invited.text
+    sign_in(client, people["viewer"])
+    page = client.get("/surveys/pickup")
+    assert "1 invitations" in page.text and 'action="/surveys/pickup/invitations"' not in page.text

@@ -63,7 +63,7 @@ from cxm.feedback.surveys import (
     set_status,
 )
 from cxm.feedback.templates import definition_from_text, install_templates, load_template, template_names
-from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
+from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers, stop_trigger
 
 __all__ = [
     "INVITATION_STATUSES",
@@ -97,6 +97,7 @@ __all__ = [
     "save_answers",
     "set_status",
     "start_response",
+    "stop_trigger",
     "stored_answers",
     "template_names",
 ]
