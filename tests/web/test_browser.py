@@ -140,3 +140,27 @@ def test_a_survey_designed_answered_and_found_on_the_360_page(
     expect(agent.get_by_text("Paket je stigao oštećen")).to_be_visible()
     expect(agent.locator("li.response").first).to_contain_text("Delivery check")
     agent.screenshot(path=str(shots / "customer-360-with-response.png"), full_page=True)
+
+
+def test_preview_choice_distribution_and_alerts_panel(
+    browser: Browser, server: str, company: dict[str, str], people: dict[str, str], shots: Path
+) -> None:
+    with httpx.Client(base_url=server, timeout=60) as http:
+        for n, chosen in enumerate([["price"], ["price", "delivery"]]):
+            body = {"survey": "relationship-nps", "answers": {"nps": 2, "improve": chosen}, "external_id": f"b-{n}"}
+            assert http.post("/api/v1/responses", json=body, headers=company).status_code == 201
+        assert http.post("/api/v1/analytics/sync", headers=company).status_code == 200
+    viewer = signed_in_page(browser, server, people["viewer"], "desktop")
+    expect(viewer.locator("#alerts h2")).to_be_visible()
+    viewer.goto(server + "/feedback?survey=relationship-nps")
+    figure = viewer.locator('#choices figure[data-question="relationship-nps.improve"]')
+    expect(figure).to_contain_text("n = 2")
+    expect(figure.locator("tr", has_text="Prices")).to_contain_text("100.0%")
+    viewer.goto(server + "/surveys/relationship-nps")
+    viewer.get_by_role("link", name="Preview (cs)").click()
+    expect(viewer.locator("aside.preview")).to_contain_text("Náhled")
+    expect(viewer.get_by_role("button", name=re.compile("Další|Odeslat"))).to_be_disabled()
+    viewer.get_by_role("link", name="Krok 2").click()
+    expect(viewer.get_by_text("Co bychom měli zlepšit nejdříve?")).to_be_visible()
+    nothing_ran(viewer)
+    viewer.screenshot(path=str(shots / "survey-preview.png"), full_page=True)

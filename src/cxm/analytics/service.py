@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import experience, journeys, loyalty, stats
+from cxm.analytics.alerts import significant_changes
 from cxm.analytics.charts import funnel_chart, quadrant_chart
 from cxm.analytics.churn_features import ChurnSettings
 from cxm.analytics.dimensions import (
@@ -90,6 +91,7 @@ __all__ = [
     "metrics_with_trend",
     "quadrant_chart",
     "retention_economics",
+    "significant_changes",
     "sync_store",
     "theme_impact",
     "value_at_risk",

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from cxm.core.db import utcnow
@@ -247,4 +247,9 @@ def segments(session: Session) -> list[str]:
     return sorted(str(row) for row in rows if row)
 
 
-__all__ += ["segments"]
+def customers_in_segment(segment: str) -> Select[int]:
+    """Ids of the customers of a segment, as a subquery other domains filter by."""
+    return select(Customer.id).where(Customer.segment == segment)
+
+
+__all__ += ["customers_in_segment", "segments"]

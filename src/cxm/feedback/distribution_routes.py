@@ -74,7 +74,5 @@ def list_triggers(survey: str, session: SessionDep, _: Reader) -> list[TriggerRe
 @router.delete("/surveys/{survey}/triggers/{trigger_id}", response_model=TriggerRead)
 def stop_trigger(survey: str, trigger_id: int, session: SessionDep, _: Designer) -> TriggerRead:
     """Stop a trigger (it is kept, inactive, so its invitations still name it)."""
-    trigger = service.get_trigger(session, service.get_survey(session, survey), trigger_id)
-    trigger.active = False
-    session.flush()
+    trigger = service.stop_trigger(session, service.get_survey(session, survey), trigger_id)
     return TriggerRead.model_validate(trigger)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.feedback import tasks  # noqa: F401  (registers the e-mail jobs wherever feedback is used)
+from cxm.feedback.choices import ChoiceDistribution, ChoiceFilter, OptionCount, choice_distributions
 from cxm.feedback.comments import (
     CommentText,
     RatedComment,
@@ -37,6 +38,7 @@ from cxm.feedback.invitations import (
 from cxm.feedback.mail import check_smtp
 from cxm.feedback.mappings import ResponseMapping, load_mapping
 from cxm.feedback.models import Response, Survey, SurveyStatus
+from cxm.feedback.preview import preview_page
 from cxm.feedback.responses import (
     Respondent,
     ResponseFilter,
@@ -61,7 +63,7 @@ from cxm.feedback.surveys import (
     set_status,
 )
 from cxm.feedback.templates import definition_from_text, install_templates, load_template, template_names
-from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers
+from cxm.feedback.triggers import create_trigger, get_trigger, list_triggers, match_triggers, stop_trigger
 
 __all__ = [
     "INVITATION_STATUSES",
@@ -95,12 +97,14 @@ __all__ = [
     "save_answers",
     "set_status",
     "start_response",
+    "stop_trigger",
     "stored_answers",
     "template_names",
 ]
 __all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
-__all__ += ["definition_from_text", "definition_of", "replace_draft"]  # editing surveys in the browser
+__all__ += ["definition_from_text", "definition_of", "preview_page", "replace_draft"]  # designing in the browser
 __all__ += ["Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
+__all__ += ["ChoiceDistribution", "ChoiceFilter", "OptionCount", "choice_distributions"]
 __all__ += [  # imports and bulk storing
     "IncomingResponse",
     "ResponseImportSummary",

@@ -116,3 +116,11 @@ def _blocked(session: Session, customer_ids: set[int], cap_days: int, now: datet
     if cap_days > 0:
         blocked |= recently_invited(session, customer_ids - blocked, days=cap_days, now=now)
     return blocked
+
+
+def stop_trigger(session: Session, survey: Survey, trigger_id: int) -> SurveyTrigger:
+    """Stop a trigger (it is kept, inactive, so its invitations still name it)."""
+    trigger = get_trigger(session, survey, trigger_id)
+    trigger.active = False
+    session.flush()
+    return trigger

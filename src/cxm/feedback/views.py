@@ -49,6 +49,8 @@ class Page:
     default_language: str
     chosen: str | None = None
     csrf_cookie: str = field(default="")
+    # A designer's preview: every question of a step shown, no CSRF cookie, a form that submits nowhere.
+    preview: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self._new_cookie = not self.request.cookies.get(CSRF_COOKIE)
@@ -66,13 +68,14 @@ class Page:
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page of the given template, with the language switch, a CSRF token and safe headers."""
+        csrf = "" if self.preview else csrf_token(self.secret, self.csrf_cookie)
         html = (
             environment(self.language)
             .get_template(template)
-            .render(lang=self.language, csrf=csrf_token(self.secret, self.csrf_cookie), **context)
+            .render(lang=self.language, csrf=csrf, preview=self.preview, **context)
         )
         response = HTMLResponse(html, status_code=status, headers=HEADERS)
-        if self._new_cookie:
+        if self._new_cookie and not self.preview:
             secure = self.request.url.scheme == "https"
             response.set_cookie(CSRF_COOKIE, self.csrf_cookie, path="/s/", httponly=True, samesite="lax", secure=secure)
         return response
@@ -114,11 +117,9 @@ class Page:
     ) -> HTMLResponse:
         """One step of the survey's form, filled with the answers so far (or as posted, with problems)."""
         values = {**visit.answers, **(given or {})}
-        questions = [
-            self.question(q, values.get(q.key), (problems or {}).get(q.key))
-            for q in shown(visit.steps[index], visit.answers)
-        ]
-        position, total = progress(visit.steps, visit.answers, index)
+        asked = visit.steps[index] if self.preview else shown(visit.steps[index], visit.answers)
+        questions = [self.question(q, values.get(q.key), (problems or {}).get(q.key)) for q in asked]
+        position, total = (index + 1, len(visit.steps)) if self.preview else progress(visit.steps, visit.answers, index)
         return self.render(
             "step.html",
             422 if problems else 200,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from cxm.core.errors import NotFound
@@ -144,6 +144,16 @@ def interactions_after(
     return [InteractionRef(*row) for row in rows]
 
 
+def interactions_where(*, channel: str | None = None, stage: str | None = None) -> Select[int]:
+    """Ids of the interactions of a channel and journey stage, as a subquery other domains filter by."""
+    query = select(Interaction.id)
+    if channel is not None:
+        query = query.where(Interaction.channel == channel)
+    if stage is not None:
+        query = query.where(Interaction.journey_stage == stage)
+    return query
+
+
 def newest_interaction_id(session: Session) -> int:
     """The highest interaction id stored (0 when there is none)."""
     return session.scalar(select(func.max(Interaction.id))) or 0
@@ -249,4 +259,4 @@ register_source("orders", _order_entries)
 
 CHANNELS = tuple(channel.value for channel in Channel)
 JOURNEY_STAGES = tuple(stage.value for stage in JourneyStage)
-__all__ += ["CHANNELS", "JOURNEY_STAGES"]
+__all__ += ["CHANNELS", "JOURNEY_STAGES", "interactions_where"]

@@ -33,6 +33,7 @@ def N_(message: str) -> str:
 SHOWN_VALUES = (
     *(N_("admin"), N_("analyst"), N_("agent"), N_("viewer")),
     *(N_("draft"), N_("active"), N_("closed")),
+    *(N_("single_choice"), N_("multi_choice")),
     *(N_("interaction"), N_("order"), N_("response"), N_("merge")),
     *(N_("lost"), N_("at risk"), N_("unknown"), N_("satisfied"), N_("loyal"), N_("advocate")),
 )

@@ -42,6 +42,43 @@ def _distributions(frame: Any) -> list[dict[str, Any]]:
     return questions
 
 
+def choice_questions(session: SessionDep, filters: FilterBar) -> list[dict[str, Any]]:
+    """Each choice question's options with respondents, share and bar widths, from the feedback service."""
+    query = filters.query("nps")
+    wanted = feedback_service.ChoiceFilter(
+        survey_key=filters.survey,
+        language=filters.language,
+        channel=filters.channel,
+        journey_stage=filters.journey_stage,
+        segment=filters.segment,
+        since=query.since,
+        until=query.until,
+    )
+    return [_choice_bars(found) for found in feedback_service.choice_distributions(session, wanted)]
+
+
+def _choice_bars(found: feedback_service.ChoiceDistribution) -> dict[str, Any]:
+    largest = max((option.count for option in found.options), default=0) or 1
+    bars = [
+        {"label": o.label, "n": o.count, "share": o.share, "width": round(100 * o.count / largest, 1)}
+        for o in found.options
+    ]
+    return {"survey": found.survey, "question": found.question, "kind": found.kind, "n": found.n, "bars": bars}
+
+
+ANSWER_COLUMNS = ("survey", "question", "kind", "answer", "count", "percent", "n")
+
+
+def _answers_csv(questions: list[dict[str, Any]]) -> Response:
+    """Every question's distribution (scores and options) as one table; percent of the question's n."""
+    rows = [
+        [q["survey"], q["question"], q["kind"], bar["label"], bar["n"], round(bar["share"], 2), q["n"]]
+        for q in questions
+        for bar in q["bars"]
+    ]
+    return csv_response("feedback-answers.csv", ANSWER_COLUMNS, rows)
+
+
 def _verbatim_filter(filters: FilterBar, q: str, min_score: int | None, max_score: int | None) -> Any:
     query = filters.query("nps")
     return feedback_service.VerbatimFilter(
@@ -67,9 +104,13 @@ def feedback_page(
     max_score: Score = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     format: str = "html",
+    table: str = "comments",
 ) -> Response:
-    """Surveys, per-question distributions and the comments (searchable, by language and score)."""
+    """Surveys, per-question distributions and the comments (searchable, by language and score); as CSV:
+    `?format=csv` the comments, `&table=answers` the distributions."""
     wanted = _verbatim_filter(filters, q, min_score, max_score)
+    if format == "csv" and table == "answers":
+        return _answers_csv([*distributions(engine, filters), *choice_questions(session, filters)])
     if format == "csv":
         rows, _ = feedback_service.verbatims(session, wanted, limit=100_000, offset=0)
         header = ["response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text"]
@@ -90,6 +131,7 @@ def feedback_page(
         surveys=feedback_service.list_surveys(session),
         cards=metric_cards(engine, ("nps", "csat", "ces"), filters),
         questions=distributions(engine, filters),
+        choices=choice_questions(session, filters),
         comments=comments,
         page={"total": total, "limit": PAGE, "offset": offset},
         extra=extra,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
+from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.interactions import service as interactions_service
-from cxm.web.cache import remember
+from cxm.web.cache import remember, store_version
 from cxm.web.charts import FORMATS, trend_chart
 from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_cards, metric_frame, value_columns, with_widths
 from cxm.web.filters import FilterBar, Filters, filter_options
@@ -35,11 +37,31 @@ def _volume(session: SessionDep) -> list[dict[str, Any]]:
     return with_widths(rows, "n")
 
 
+ALERT_PAGES = {"channel": "/channels", "journey_stage": "/journey"}
+ALERTS_SHOWN = 5
+
+
+def latest_alerts(engine: AnalyticsEngine) -> list[dict[str, Any]]:
+    """The latest significant changes by channel and stage (at most five), each linked to its filtered page."""
+    now = datetime.now(UTC)
+    key = ("alerts", store_version(engine), now.strftime("%Y-%m"))
+    return remember(key, lambda: _alerts(analytics_service.significant_changes(engine, now=now)))
+
+
+def _alerts(frame: Any) -> list[dict[str, Any]]:
+    rows = frame.head(ALERTS_SHOWN).to_dict("records")
+    for row in rows:
+        row["url"] = FilterBar(**{row["dimension"]: row["group"]}).url(ALERT_PAGES[row["dimension"]])
+        row["title"] = TITLES[row["metric"]]
+    return list(rows)
+
+
 def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
     """Everything the overview (and its printable report) shows."""
     return {
         "cards": metric_cards(engine, CARDS, filters),
         "volume": channel_volume(session),
+        "alerts": latest_alerts(engine),
         "filters": filters,
         "options": filter_options(session),
     }

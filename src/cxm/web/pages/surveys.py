@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from cxm.core.auth import Permission, Principal, SessionDep, SignedForm, require_form, require_user
 from cxm.core.errors import CxmError, InvalidInput
+from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.feedback.schemas import SurveyCreate, TriggerCreate
 from cxm.web.rendering import render
@@ -88,19 +89,37 @@ def create_survey(request: Request, session: SessionDep, posted: DesignForm) -> 
     return RedirectResponse(f"/surveys/{survey.key}", status_code=303)
 
 
-@router.get("/surveys/{key}")
-def survey_detail(request: Request, key: str, user: Viewer, session: SessionDep) -> Response:
-    """A survey's questions in every language, its triggers, and its status actions."""
+def _survey_page(
+    request: Request, user: Principal, session: SessionDep, key: str, problem: str | None = None
+) -> Response:
     survey = feedback_service.get_survey(session, key)
     return render(
         request,
         user,
         "survey.html",
+        422 if problem else 200,
         title=survey.name,
         survey=feedback_service.read_survey(session, survey),
         triggers=feedback_service.list_triggers(session, survey),
+        invitations=feedback_service.list_invitations(session, survey, status=None, limit=10, offset=0),
         may_design=user.can(Permission.design),
+        problem=problem,
     )
+
+
+@router.get("/surveys/{key}")
+def survey_detail(request: Request, key: str, user: Viewer, session: SessionDep) -> Response:
+    """A survey's questions in every language, its distribution (triggers, invitations), and its status actions."""
+    return _survey_page(request, user, session, key)
+
+
+@router.get("/surveys/{key}/preview")
+def preview_survey(
+    request: Request, key: str, user: Viewer, session: SessionDep, lang: str | None = None, step: str | None = None
+) -> Response:
+    """The survey's public page as a respondent sees it (any status, any of its languages); nothing is stored."""
+    survey = feedback_service.get_survey(session, key)
+    return feedback_service.preview_page(request, session, survey, lang=lang, step=step, back=f"/surveys/{key}")
 
 
 @router.get("/surveys/{key}/edit")
@@ -154,7 +173,32 @@ def _trigger(posted: SignedForm) -> TriggerCreate:
 
 
 @router.post("/surveys/{key}/triggers")
-def add_trigger(key: str, session: SessionDep, posted: DesignForm) -> Response:
-    """Invite the customers of matching interactions to this survey."""
-    feedback_service.create_trigger(session, feedback_service.get_survey(session, key), _trigger(posted))
+def add_trigger(request: Request, key: str, session: SessionDep, posted: DesignForm) -> Response:
+    """Invite the customers of matching interactions to this survey; a refused trigger is explained on the page."""
+    try:
+        with session.begin_nested():
+            feedback_service.create_trigger(session, feedback_service.get_survey(session, key), _trigger(posted))
+    except InvalidInput as error:
+        return _survey_page(request, posted.principal, session, key, error.message)
+    return RedirectResponse(f"/surveys/{key}", status_code=303)
+
+
+@router.post("/surveys/{key}/triggers/{trigger_id}/stop")
+def stop_trigger(key: str, trigger_id: int, session: SessionDep, posted: DesignForm) -> Response:
+    """Stop a trigger (kept, inactive, so its invitations still name it)."""
+    feedback_service.stop_trigger(session, feedback_service.get_survey(session, key), trigger_id)
+    return RedirectResponse(f"/surveys/{key}", status_code=303)
+
+
+@router.post("/surveys/{key}/invitations")
+def add_invitation(request: Request, key: str, session: SessionDep, posted: DesignForm) -> Response:
+    """Invite one known customer (by an identity such as email:ann@example.com) by e-mail or personal link."""
+    channel = posted.get("channel") if posted.get("channel") in ("email", "link") else "email"
+    try:
+        with session.begin_nested():
+            customer = customers_service.find_by_identity(session, posted.get("identity").strip())
+            survey = feedback_service.get_survey(session, key)
+            feedback_service.invite(session, survey, feedback_service.Invitee(customer_id=customer.id, channel=channel))
+    except CxmError as error:
+        return _survey_page(request, posted.principal, session, key, error.message)
     return RedirectResponse(f"/surveys/{key}", status_code=303)

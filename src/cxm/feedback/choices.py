@@ -1,0 +1,106 @@
+"""How often each option of the choice questions was chosen: counts and shares of the people who answered."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cxm.customers import service as customers_service
+from cxm.feedback.definitions import translated
+from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
+from cxm.interactions import service as interactions_service
+
+CHOICE_KINDS = (QuestionKind.single_choice, QuestionKind.multi_choice)
+
+
+@dataclass(frozen=True)
+class ChoiceFilter:
+    """Which answers to count: like the score distributions (channel and stage of the triggering interaction)."""
+
+    survey_key: str | None = None
+    language: str | None = None
+    channel: str | None = None
+    journey_stage: str | None = None
+    segment: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OptionCount:
+    """One option: how many respondents chose it, as a share of those who answered the question (0-100)."""
+
+    value: str
+    label: str
+    count: int
+    share: float
+
+
+@dataclass(frozen=True)
+class ChoiceDistribution:
+    """A choice question's answers: n respondents, and each option (multi-choice shares may sum above 100)."""
+
+    survey: str
+    question: str
+    kind: str
+    n: int
+    options: list[OptionCount]
+
+
+def _conditions(wanted: ChoiceFilter) -> list[Any]:
+    found: dict[str, Callable[[Any], Any]] = {
+        "survey_key": lambda v: Survey.key == v,
+        "language": lambda v: Response.language == v,
+        "channel": lambda v: Response.interaction_id.in_(interactions_service.interactions_where(channel=v)),
+        "journey_stage": lambda v: Response.interaction_id.in_(interactions_service.interactions_where(stage=v)),
+        "segment": lambda v: Response.customer_id.in_(customers_service.customers_in_segment(v)),
+        "since": lambda v: Response.completed_at >= v,
+        "until": lambda v: Response.completed_at < v,
+    }
+    return [condition(getattr(wanted, name)) for name, condition in found.items() if getattr(wanted, name)]
+
+
+@dataclass
+class _Tally:
+    """Respondents and chosen options of one question, counted as the answers are read."""
+
+    question: Question
+    survey: str
+    language: str
+    chosen: Counter[str] = field(default_factory=Counter)
+    n: int = 0
+
+
+def choice_distributions(session: Session, wanted: ChoiceFilter) -> list[ChoiceDistribution]:
+    """Every choice question with answers under the filter, by survey and position, each option counted."""
+    query = (
+        select(Question, Survey.key, Survey.default_language, Answer.choices)
+        .join(Answer, Answer.question_id == Question.id)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete)
+        .where(*_conditions(wanted))
+    )
+    tallies: dict[int, _Tally] = {}
+    for question, survey, language, choices in session.execute(query):
+        tally = tallies.setdefault(question.id, _Tally(question, survey, language))
+        if choices:  # an empty multi-choice answer chose nothing: not a respondent of the question
+            tally.chosen.update(set(choices))
+            tally.n += 1
+    ordered = sorted(tallies.values(), key=lambda tally: (tally.survey, tally.question.position))
+    return [_distribution(tally) for tally in ordered if tally.n]
+
+
+def _distribution(tally: _Tally) -> ChoiceDistribution:
+    """Options in the definition's order (then any no longer defined), labelled in the survey's default language."""
+    question, language, chosen = tally.question, tally.language, tally.chosen
+    labels = {str(o["value"]): translated(o, "label", language, language) or str(o["value"]) for o in question.options}
+    values = [*labels, *sorted(set(chosen) - set(labels))]
+    options = [OptionCount(v, labels.get(v, v), chosen[v], 100 * chosen[v] / tally.n) for v in values]
+    return ChoiceDistribution(tally.survey, question.key, question.kind, tally.n, options)
