@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.orm import Session
 
-from cxm.core.bulk import insert_columns, table_of
+from cxm.core.bulk import insert_columns, new_ids, table_of
+from cxm.core.copies import copies_in_background
 from cxm.core.db import make_sessionmaker
 from cxm.customers.models import Customer
+from cxm.interactions.models import Interaction
 
 
 def test_timestamps_come_back_aware_in_utc(db: Engine) -> None:
@@ -60,3 +65,44 @@ def test_bulk_insert_keeps_json_text_numbers_and_zoned_timestamps(db: Engine) ->
     assert [c.name for c in stored if c] == ["Ann\tTab", None, "Bob\\"]
     assert [c.attributes for c in stored if c] == [awkward, {}, {"x": 1}]
     assert {c.created_at for c in stored if c} == {datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)}
+
+
+def _interaction_columns(session: Session, event_ids: list[str]) -> dict[str, object]:
+    when = [datetime(2026, 3, 1, tzinfo=UTC)] * len(event_ids)
+    person = Customer(attributes={})
+    session.add(person)
+    session.flush()
+    return {
+        "event_id": event_ids,
+        "customer_id": [person.id] * len(event_ids),
+        "channel": ["web"] * len(event_ids),
+        "direction": ["inbound"] * len(event_ids),
+        "type": ["visit"] * len(event_ids),
+        "occurred_at": when,
+        "ingested_at": when,
+        "attributes": [{}] * len(event_ids),
+    }
+
+
+def test_rows_copied_in_the_background_are_seen_by_the_next_statement(db: Engine) -> None:
+    with make_sessionmaker(db)() as session, session.begin(), copies_in_background(session):
+        ids = insert_columns(session, table_of(Interaction), _interaction_columns(session, ["a", "b", "c"]))
+        seen = session.scalar(text("SELECT count(*) FROM interactions"))
+        columns = _interaction_columns(session, ["d", "e"])
+        reserved = new_ids(session, table_of(Interaction), 2)
+        insert_columns(session, table_of(Interaction), columns, ids=reserved)
+    assert seen == 3
+    with make_sessionmaker(db)() as session:
+        stored = session.execute(text("SELECT id, event_id FROM interactions ORDER BY id")).all()
+    assert [tuple(row) for row in stored] == list(zip([*ids, *reserved], "abcde", strict=True))
+
+
+def test_a_copy_failing_in_the_background_fails_the_transaction_and_keeps_nothing(db: Engine) -> None:
+    refused = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)  # the driver's own, from its cursor
+    # On PostgreSQL the second COPY fails in the background; its error surfaces at the next statement.
+    with pytest.raises(refused), make_sessionmaker(db)() as session, session.begin(), copies_in_background(session):
+        insert_columns(session, table_of(Interaction), _interaction_columns(session, ["same", "other"]))
+        insert_columns(session, table_of(Interaction), _interaction_columns(session, ["same"]))
+        session.execute(text("SELECT 1"))
+    with make_sessionmaker(db)() as session:
+        assert session.scalar(text("SELECT count(*) FROM interactions")) == 0

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
+from cxm.core.copies import run_copy, wait_for_copy
 from cxm.core.db import UTCDateTime, json_text
 
 UNHASHABLE = (dict, list)
@@ -46,21 +47,40 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> l
     return [row[0] for row in session.execute(statement, rows)]
 
 
-def insert_columns(session: Session, table: Table, columns: dict[str, Column]) -> list[int]:
-    """Insert rows given column by column (equal lengths) into a table with an integer `id`; their ids."""
+def insert_columns(
+    session: Session, table: Table, columns: dict[str, Column], ids: Sequence[int] | None = None
+) -> list[int]:
+    """Insert rows given column by column (equal lengths) into a table with an integer `id`; their ids.
+
+    `ids`: ids taken beforehand with `new_ids` (so that rows pointing at these can be written first).
+    """
     count = len(next(iter(columns.values())))
     if not count:
         return []
     if not _fast(session, table, columns):
+        columns = {**({"id": ids} if ids is not None else {}), **columns}
         names = list(columns)
         rows = [dict(zip(names, row, strict=True)) for row in zip(*_python(columns).values(), strict=True)]
         return insert_rows(session, table, rows)
+    ids = list(ids) if ids is not None else new_ids(session, table, count)
     dialect = session.get_bind().dialect
     if dialect.name == "sqlite":
         bound = [_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
-        return _insert_numbered(session, table, list(columns), bound, count)
+        return _insert_numbered(session, table, list(columns), bound, ids)
     copied = [_copy_bound(dialect, table.c[name].type, values) for name, values in columns.items()]
-    return _insert_copied(session, table, list(columns), copied, count)
+    return _insert_copied(session, table, list(columns), copied, ids)
+
+
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for `count` rows about to be inserted into the table by this transaction.
+
+    PostgreSQL: taken from the table's sequence. SQLite: the next free ones, which is safe as cxm's SQLite
+    transactions start with BEGIN IMMEDIATE (no other writer), as long as the rows are inserted before others.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return _sequence_ids(session, table, count)
+    start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+    return list(range(start, start + count))
 
 
 def _python(columns: dict[str, Column]) -> dict[str, Sequence[Any]]:
@@ -75,17 +95,14 @@ def _fast(session: Session, table: Table, names: Iterable[str]) -> bool:
 
 
 def _insert_numbered(
-    session: Session, table: Table, names: list[str], columns: list[Sequence[Any]], count: int
+    session: Session, table: Table, names: list[str], columns: list[Sequence[Any]], ids: list[int]
 ) -> list[int]:
-    """Insert with ids assigned here, straight through the driver.
+    """Insert with ids assigned here (`new_ids`), straight through the driver.
 
     SQLite has no ordered bulk RETURNING (SQLAlchemy would send one row per statement), and
     per-row parameter handling costs more than SQLite's own insert, so values are converted column by
-    column with each column type's own bind processor. Assigning ids is safe: cxm's SQLite
-    transactions start with BEGIN IMMEDIATE, so no other writer can take them.
+    column with each column type's own bind processor.
     """
-    start = (session.scalar(select(func.max(table.c.id))) or 0) + 1
-    ids = range(start, start + count)
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
     statement = f"INSERT INTO {quote(table.name)} ({targets}) VALUES ({', '.join('?' * (len(names) + 1))})"
@@ -95,23 +112,40 @@ def _insert_numbered(
         cursor.executemany(statement, zip(ids, *columns, strict=True))
     finally:
         cursor.close()
-    return list(ids)
+    return ids
 
 
-def _insert_copied(session: Session, table: Table, names: list[str], columns: list[Column], count: int) -> list[int]:
-    """Take ids from the table's sequence, then COPY the rows in (RETURNING per batch is ~10x slower)."""
-    sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
-    ids = list(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": sequence, "n": count}))
+def _insert_copied(
+    session: Session, table: Table, names: list[str], columns: list[Column], ids: list[int]
+) -> list[int]:
+    """COPY the rows in with ids from the table's sequence (RETURNING per batch is ~10x slower).
+
+    The COPY may finish in the background (`copies.copies_in_background`): the ids are known before it runs.
+    """
     quote = session.get_bind().dialect.identifier_preparer.quote
     targets = ", ".join(quote(name) for name in ["id", *names])
+    statement = f"COPY {quote(table.name)} ({targets}) FROM STDIN"
     payload = _copy_text([ids, *columns])
-    with _driver(session).cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({targets}) FROM STDIN") as copy:
-        if payload is not None:
-            copy.write(payload)
-        else:
+    driver = _driver(session)
+
+    def copy_rows() -> None:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            if payload is not None:
+                copy.write(payload)
+                return
             for row in zip(ids, *_python({str(i): c for i, c in enumerate(columns)}).values(), strict=True):
                 copy.write_row(row)
+
+    run_copy(session.connection().info, copy_rows)
     return ids
+
+
+def _sequence_ids(session: Session, table: Table, count: int) -> list[int]:
+    """`count` new ids from the table's sequence (read on the driver's cursor: SQLAlchemy's rows cost more)."""
+    sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
+    with _driver(session).cursor() as cursor:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (sequence, count))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _copy_text(columns: list[Column]) -> str | None:
@@ -236,6 +270,8 @@ def _index_only(cursor: Any) -> str:
 
 def _driver(session: Session) -> Any:
     """The driver's own connection under the session's transaction."""
-    driver = session.connection().connection.driver_connection
+    connection = session.connection()
+    wait_for_copy(connection.info)  # the connection may still be busy with a COPY in the background
+    driver = connection.connection.driver_connection
     assert driver is not None
     return driver

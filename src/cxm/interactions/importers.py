@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from cxm.core.bulk import Column
+from cxm.core.copies import copies_in_background
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.customers.schemas import CustomerUpsert
@@ -117,7 +118,7 @@ def import_file(
     summary = ImportSummary(kind=kind, ignored_columns=_ignored(kind, [c for c in source.columns if c not in used]))
     checked = col.Checked()
     known = customers_service.KnownOwners()  # the import is one transaction: owners carry over between batches
-    with RejectedRows(rejected_path or default_rejected_path(path)) as rejected:
+    with RejectedRows(rejected_path or default_rejected_path(path)) as rejected, copies_in_background(session):
         done = 0
         for batch in source.batches:
             rows = col.Rows(_mapped(batch, mapping), checked)

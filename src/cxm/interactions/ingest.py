@@ -11,7 +11,7 @@ import pyarrow as pa
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
+from cxm.core.bulk import Column, insert_columns, new_ids, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.customers import service as customers_service
 from cxm.interactions.models import Interaction, Order, OrderItem
@@ -121,12 +121,15 @@ def _store(
         session, chosen.keys, chosen.customer_ids, actor=actor, now=now, known=known
     )
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
-    new_ids = insert_columns(session, table_of(model), owned) if owners else []
-    if model is Interaction and "text" in owned:
-        queue_text_analysis(session, new_ids, owned["text"])
+    row_ids = new_ids(session, table_of(model), len(owners)) if owners else []
+    if row_ids and model is Interaction and "text" in owned:
+        # Queued first: on PostgreSQL an import's COPY of the rows then finishes while the next batch is read.
+        queue_text_analysis(session, row_ids, owned["text"])
+    if row_ids:
+        insert_columns(session, table_of(model), owned, ids=row_ids)
     ids: list[int | None] = [None] * batch.size
     customer_ids: list[int | None] = [None] * batch.size
-    for i, row_id, owner in zip(fresh, new_ids, owners, strict=True):
+    for i, row_id, owner in zip(fresh, row_ids, owners, strict=True):
         ids[i], customer_ids[i] = row_id, owner
     return fresh, IngestResult(len(fresh), batch.size - len(fresh), ids, customer_ids)
 
