@@ -18,8 +18,10 @@ from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.errors import InvalidInput
 from cxm.text import onnx_engine, service
+from cxm.text.evaluation import figures
 from cxm.worker import worker_sessions
 from tests.text.test_signals import kinds, store_comments
+from tests.text.test_training import rate
 
 WORDS = ["[PAD]", "[UNK]", "good", "great", "wonderful", "helpful", "bad", "awful", "terrible", "never"]
 # Each known word's vector over (negative, neutral, positive).
@@ -119,3 +121,25 @@ def test_missing_model_files_and_gpu_preference(
         onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
     )
     assert onnx_engine.providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+def test_training_is_compared_with_the_configured_engine(tmp_path: Path, db: Engine, no_network: None) -> None:
+    directory = build_model(tmp_path / "reversed")
+    # Classes read in reverse: this model takes every kind word for a complaint, where the shipped head is right.
+    (directory / "cxm.json").write_text(json.dumps({"labels": ["positive", "neutral", "negative"], "max_length": 64}))
+    factory = worker_sessions(db, Settings(text_engine="onnx", text_model_dir=str(directory)))
+    comments = [(10, f"Good and helpful staff, visit {i}.") if i % 2 else (2, f"Awful, terrible wait, visit {i}.")
+                for i in range(60)]  # fmt: skip
+    with factory.begin() as session:
+        rate(session, comments)
+    jobs.run_due(factory)  # analysis, then the training run it queues
+    with factory.begin() as session:
+        [queued] = service.list_models(session)
+        onnx_engine_in_use = service.engine_for(session, kind="onnx", model_dir=str(directory))
+        newest = [text for _, text in comments[-queued.test_size :]]
+        labels = ["positive" if score == 10 else "negative" for score, _ in comments[-queued.test_size :]]
+        expected = figures(labels, onnx_engine_in_use.scores(newest))
+        assert (queued.baseline_accuracy, queued.baseline_macro_f1) == (expected.accuracy, expected.macro_f1) == (0, 0)
+        direct = service.train(session, kind="onnx", model_dir=str(directory))
+        offline = service.train(session)
+    assert direct.baseline_macro_f1 == 0.0 and offline.baseline_macro_f1 > 0.9

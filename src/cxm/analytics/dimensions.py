@@ -9,11 +9,15 @@ from typing import Any
 
 from ibis.expr.types import Table
 
+from cxm.analytics.texts import TEXT_DIMENSIONS, with_text_dimensions
 from cxm.core.errors import InvalidInput
 
 PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 CUSTOMER_DIMENSIONS = ("segment", "country", "customer_language")
-SCORE_DIMENSIONS = ("channel", "journey_stage", "survey", "question", "language", "collected_via", "agent")
+# Score dimensions also hold what text analysis found in the response's comments (sentiment, theme: texts.py).
+SCORE_DIMENSIONS = (
+    "channel", "journey_stage", "survey", "question", "language", "collected_via", "agent", *TEXT_DIMENSIONS
+)  # fmt: skip
 TIME_DIMENSIONS = ("channel", "journey_stage", "type", "agent")
 INVITATION_DIMENSIONS = ("survey", "sent_via")
 
@@ -45,22 +49,26 @@ def check_query(query: Query, allowed: Sequence[str]) -> None:
         raise InvalidInput("a dimension is repeated in 'by'")
 
 
-def shaped(facts: Table, customers: Callable[[], Table], query: Query, time_column: str) -> Table:
-    """Facts joined to customers when needed, filtered, with a `period` column when asked for."""
+def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_column: str) -> Table:
+    """Facts joined to customers and to text signals only when needed, filtered, with a `period` when asked for."""
     table = facts
     if any(name in CUSTOMER_DIMENSIONS for name in query.columns()):
-        people = customers()
+        people = tables("customers")
         table = table.left_join(people, table.customer_id == people.customer_id).select(
             table, *[people[name] for name in CUSTOMER_DIMENSIONS]
         )
-    table = _filtered(table, query, time_column)
+    if any(name in TEXT_DIMENSIONS for name in query.columns()):
+        where = {name: list(values) for name, values in query.where.items()}
+        table = with_text_dimensions(table, tables, list(query.by), where)
+    # A theme filter without the theme breakdown is applied by `with_text_dimensions` (a semi-join).
+    table = _filtered(table, query, time_column, skip=() if "theme" in query.by else ("theme",))
     if query.period is not None:
         table = table.mutate(period=table[time_column].truncate(PERIODS[query.period]))
     return table
 
 
-def _filtered(table: Table, query: Query, time_column: str) -> Table:
-    conditions: list[Any] = [table[name].isin(list(values)) for name, values in query.where.items()]
+def _filtered(table: Table, query: Query, time_column: str, skip: Sequence[str] = ()) -> Table:
+    conditions: list[Any] = [table[name].isin(list(values)) for name, values in query.where.items() if name not in skip]
     if query.since is not None:
         conditions.append(table[time_column] >= query.since)
     if query.until is not None:

@@ -18,6 +18,7 @@ from cxm.analytics import importance as weighing
 from cxm.analytics.dimensions import SCORE_DIMENSIONS, Query, check_query, shaped
 from cxm.analytics.engines import Engine
 from cxm.analytics.metrics import Tables
+from cxm.analytics.texts import response_sentiment, response_themes
 from cxm.core.errors import InvalidInput
 
 LEVELS = ("response", "customer")
@@ -25,6 +26,9 @@ LEVELS = ("response", "customer")
 # question's scale) over the answers tied to interactions in that stage or channel.
 EXPERIENCES = {"stage": "journey_stage", "channel": "channel"}
 STAGES = ("awareness", "purchase", "post_purchase")
+# Text drivers, from the comments of the unit's responses: `sentiment` = their mean sentiment score mapped from
+# -1..1 to 0..100 (no comment: no value); `theme:<name>` = 100 when a comment carries the theme, else 0.
+TEXTS = ("sentiment", "theme")
 QUADRANTS = {
     (True, False): "fix first",
     (True, True): "keep",
@@ -41,9 +45,9 @@ COLUMNS = [
 class DriverQuery:
     """What to explain (a question of a survey), by which questions, at which level, over which answers.
 
-    A driver is a question key of the outcome's survey, `survey.question` for another survey's question, or an
-    experience, `stage:purchase` / `channel:phone` (both customer level only). No drivers: every other scored
-    question of the outcome's survey.
+    A driver is a question key of the outcome's survey, `survey.question` for another survey's question, an
+    experience, `stage:purchase` / `channel:phone` (both customer level only), or what the comments say:
+    `sentiment`, `theme:<name>` (any level). No drivers: every other scored question of the outcome's survey.
     """
 
     survey: str
@@ -65,7 +69,9 @@ def _reference(text: str, survey: str) -> Reference:
 
 
 def _label(reference: Reference, survey: str) -> str:
-    if reference[0] in EXPERIENCES:
+    if reference == ("sentiment", ""):
+        return "sentiment"
+    if reference[0] in EXPERIENCES or reference[0] in TEXTS:
         return ":".join(reference)
     return reference[1] if reference[0] == survey else ".".join(reference)
 
@@ -80,29 +86,63 @@ def _experience(text: str) -> Reference | None:
     return kind, value
 
 
-def _experience_rows(references: list[Reference]) -> pd.DataFrame:
-    """Experience drivers as rows shaped like the questions fact (scale 0-100)."""
-    rows = [{"survey": kind, "question": value, "kind": "experience", "scale_min": 0, "scale_max": 100}
-            for kind, value in references]  # fmt: skip
+def _text(text: str) -> Reference | None:
+    """(`sentiment`, "") or (`theme`, name) for a text driver, else None."""
+    if text == "sentiment":
+        return "sentiment", ""
+    kind, colon, name = text.partition(":")
+    if kind != "theme" or not colon:
+        return None
+    if not name:
+        raise InvalidInput("name the theme: theme:<name>")
+    return kind, name
+
+
+def _special_rows(references: list[tuple[str, Reference]]) -> pd.DataFrame:
+    """Experience and text drivers as rows shaped like the questions fact (scale 0-100)."""
+    rows = [{"survey": ref[0], "question": ref[1], "kind": kind, "scale_min": 0, "scale_max": 100}
+            for kind, ref in references]  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _special(driver: str) -> tuple[str, Reference] | None:
+    """("experience" | "text", reference) for a driver that is not a question, else None."""
+    if (found := _experience(driver)) is not None:
+        return "experience", found
+    return ("text", text) if (text := _text(driver)) is not None else None
 
 
 def _questions(tables: Tables, request: DriverQuery) -> pd.DataFrame:
     """The outcome and the drivers as rows of the questions fact (outcome first), checked to exist."""
-    experiences = [found for d in request.drivers if (found := _experience(d)) is not None]
-    chosen = _question_rows(tables, request, [d for d in request.drivers if _experience(d) is None], bool(experiences))
-    if len(set(experiences)) != len(experiences):
+    special = [found for d in request.drivers if (found := _special(d)) is not None]
+    named = [d for d in request.drivers if _special(d) is None]
+    chosen = _question_rows(tables, request, named, bool(special))
+    if len(set(special)) != len(special):
         raise InvalidInput("name each driver once")
-    return pd.concat([chosen, _experience_rows(experiences)], ignore_index=True) if experiences else chosen
+    _check_themes(tables, [ref[1] for kind, ref in special if kind == "text" and ref[0] == "theme"])
+    return pd.concat([chosen, _special_rows(special)], ignore_index=True) if special else chosen
+
+
+def _check_themes(tables: Tables, names: list[str]) -> None:
+    """Refuse themes no comment carries, naming those that exist."""
+    if not names:
+        return
+    themes = response_themes(tables)
+    known = set(themes.select("theme").distinct().execute()["theme"])
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInput(f"no comment carries the theme '{unknown[0]}'", details={"themes": sorted(known)})
 
 
 def _question_rows(tables: Tables, request: DriverQuery, drivers: list[str], others: bool) -> pd.DataFrame:
     known = tables("questions").execute().sort_values(["survey", "position"])
     known.index = pd.MultiIndex.from_arrays([known["survey"], known["question"]])
     outcome = (request.survey, request.outcome)
-    wanted = [_reference(d, request.survey) for d in drivers] if drivers or others else [
-        key for key in known.index if key[0] == request.survey and key != outcome
-    ]
+    wanted = (
+        [_reference(d, request.survey) for d in drivers]
+        if drivers or others
+        else [key for key in known.index if key[0] == request.survey and key != outcome]
+    )
     missing = [".".join(key) for key in [outcome, *wanted] if key not in known.index]
     if missing:
         raise InvalidInput(f"no scored question '{missing[0]}'", details={"survey": request.survey})
@@ -115,7 +155,7 @@ def _question_rows(tables: Tables, request: DriverQuery, drivers: list[str], oth
 def _check(request: DriverQuery, chosen: pd.DataFrame) -> None:
     if request.level not in LEVELS:
         raise InvalidInput(f"unknown level '{request.level}'", details={"levels": list(LEVELS)})
-    if request.level == "response" and (chosen["survey"] != request.survey).any():
+    if request.level == "response" and ((chosen["survey"] != request.survey) & (chosen["kind"] != "text")).any():
         raise InvalidInput(
             "questions of other surveys and experiences are drivers at the customer level only (level=customer)"
         )
@@ -126,23 +166,55 @@ def _check(request: DriverQuery, chosen: pd.DataFrame) -> None:
 
 def driver_table(tables: Tables, chosen: pd.DataFrame, request: DriverQuery) -> Table:
     """One row per response (or customer), one column per question (`q0` the outcome), ordered by the unit."""
-    facts = shaped(tables("scores"), lambda: tables("customers"), request.filters, "completed_at")
+    facts = shaped(tables("scores"), tables, request.filters, "completed_at")
     unit = f"{request.level}_id"
     kinds = chosen["kind"].tolist()
     if "experience" in kinds:
         facts = _with_scales(tables, facts)
     outcome = (facts.survey == chosen["survey"][0]) & (facts.question == chosen["question"][0])
-    picked = [
-        (facts[EXPERIENCES[s]] == q) & ~outcome if kind == "experience" else (facts.survey == s) & (facts.question == q)
-        for s, q, kind in zip(chosen["survey"], chosen["question"], kinds, strict=True)
-    ]
-    facts = facts.filter(ibis.or_(*picked), facts[unit].notnull())
-    values = [facts.percent if kind == "experience" else facts.score.cast("float64") for kind in kinds]
-    columns = {
-        f"q{i}": ibis.ifelse(is_it, value, ibis.null("float64")).mean()
-        for i, (is_it, value) in enumerate(zip(picked, values, strict=True))
+    picked = {
+        i: (facts[EXPERIENCES[s]] == q) & ~outcome
+        if kind == "experience"
+        else (facts.survey == s) & (facts.question == q)
+        for i, (s, q, kind) in enumerate(zip(chosen["survey"], chosen["question"], kinds, strict=True))
+        if kind != "text"
     }
-    return facts.group_by(unit).aggregate(**columns).order_by(unit)
+    facts = facts.filter(ibis.or_(*picked.values()), facts[unit].notnull())
+    columns = {
+        f"q{i}": ibis.ifelse(is_it, facts.percent if kinds[i] == "experience" else facts.score.cast("float64"),
+                             ibis.null("float64")).mean()
+        for i, is_it in picked.items()
+    }  # fmt: skip
+    table = facts.group_by(unit).aggregate(**columns)
+    written = {i: (s, q) for i, (s, q, kind) in enumerate(zip(chosen["survey"], chosen["question"], kinds, strict=True))
+               if kind == "text"}  # fmt: skip
+    if written:
+        said = _text_columns(tables, facts, written, unit)
+        table = table.left_join(said, table[unit] == said.said_unit).select(table, *(said[f"q{i}"] for i in written))
+    return table.order_by(unit)
+
+
+def _text_columns(tables: Tables, answers: Table, written: dict[int, Reference], unit: str) -> Table:
+    """Per unit: the mean sentiment (0-100) of its responses' comments, and 100 (else 0) per theme they carry."""
+    responses = answers.select(said_unit=answers[unit], said_response=answers.response_id).distinct()
+    mood = response_sentiment(tables)
+    joined = responses.left_join(mood, responses.said_response == mood.mood_response)
+    rows = joined.select(joined.said_unit, joined.said_response, percent=(joined.mood + 1.0) * 50.0)
+    names = [name for kind, name in written.values() if kind == "theme"]
+    if names:
+        themes = response_themes(tables)
+        themes = themes.filter(themes.theme.isin(names))
+        flags = themes.group_by("theme_response").aggregate(
+            **{f"t_{j}": (themes.theme == name).ifelse(100.0, 0.0).max() for j, name in enumerate(names)}
+        )
+        rows = rows.left_join(flags, rows.said_response == flags.theme_response).select(
+            rows, *(flags[f"t_{j}"].fill_null(0.0).name(f"t_{j}") for j in range(len(names)))
+        )
+    measures = {
+        f"q{i}": rows.percent.mean() if kind == "sentiment" else rows[f"t_{names.index(name)}"].max()
+        for i, (kind, name) in written.items()
+    }
+    return rows.group_by("said_unit").aggregate(**measures)
 
 
 def _with_scales(tables: Tables, facts: Table) -> Table:

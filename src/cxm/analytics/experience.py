@@ -64,7 +64,7 @@ def stage_experience(tables: Tables, request: ExperienceQuery) -> pd.DataFrame:
 
 def cell_experience(tables: Tables, request: ExperienceQuery) -> Table:
     """One row per customer and stage x channel cell: 1 when their experience there was good, else 0."""
-    s = shaped(tables("scores"), lambda: tables("customers"), request.filters, "completed_at")
+    s = shaped(tables("scores"), tables, request.filters, "completed_at")
     s = s.filter(s.journey_stage.isin(STAGES), s.kind.isin(list(GOOD_FROM)), s.customer_id.notnull())
     good = ibis.or_(*((s.kind == kind) & (s.score >= low) for kind, low in GOOD_FROM.items()))
     cells = s.group_by(["customer_id", "journey_stage", "channel"]).aggregate(good_share=good.ifelse(1.0, 0.0).mean())

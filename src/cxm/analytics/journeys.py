@@ -55,7 +55,7 @@ def check_journey(request: JourneyQuery) -> None:
 
 def staged_touchpoints(tables: Tables, request: JourneyQuery) -> Table:
     """The touchpoints of known stages, filtered, with their time in epoch seconds."""
-    t = shaped(tables("touchpoints"), lambda: tables("customers"), request.filters, "occurred_at")
+    t = shaped(tables("touchpoints"), tables, request.filters, "occurred_at")
     t = t.filter(t.journey_stage.isin(STAGES), t.customer_id.notnull())
     return t.mutate(at=t.occurred_at.epoch_seconds().cast("int64"))
 

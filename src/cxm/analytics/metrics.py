@@ -47,7 +47,7 @@ def score_histogram(tables: Tables, metric: ScoreMetric, query: Query) -> pd.Dat
     check_query(query, SCORE_DIMENSIONS)
     facts = tables("scores")
     facts = facts.filter(facts.kind == metric.kind)
-    table = shaped(facts, lambda: tables("customers"), query, "completed_at")
+    table = shaped(facts, tables, query, "completed_at")
     keys = [*group_columns(query), "score"]
     counted = table.group_by(keys).aggregate(count=table.count())
     return _labelled(counted.execute(), group_columns(query))
@@ -131,7 +131,7 @@ def _rest(groups: dict[tuple[Any, ...], dict[int, int]], key: tuple[Any, ...]) -
 def response_rate_counts(tables: Tables, query: Query) -> pd.DataFrame:
     """Invitations sent and answered, per group."""
     check_query(query, INVITATION_DIMENSIONS)
-    table = shaped(tables("invitations"), lambda: tables("customers"), query, "sent_at")
+    table = shaped(tables("invitations"), tables, query, "sent_at")
     keys = group_columns(query)
     measures = {"invited": table.count(), "answered": table.answered.sum()}
     counted = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
@@ -143,7 +143,7 @@ def response_time_values(tables: Tables, query: Query) -> Table:
     from cxm.analytics.dimensions import TIME_DIMENSIONS
 
     check_query(query, TIME_DIMENSIONS)
-    return shaped(tables("response_times"), lambda: tables("customers"), query, "occurred_at")
+    return shaped(tables("response_times"), tables, query, "occurred_at")
 
 
 def response_time_stats(
@@ -180,7 +180,7 @@ def response_time_stats(
 def score_counts(tables: Tables, query: Query) -> pd.DataFrame:
     """How many answers gave each score, per question (every scored kind): the distribution of each question."""
     check_query(query, SCORE_DIMENSIONS)
-    table = shaped(tables("scores"), lambda: tables("customers"), query, "completed_at")
+    table = shaped(tables("scores"), tables, query, "completed_at")
     counted = table.group_by(["survey", "question", "kind", "score"]).aggregate(count=table.count())
     frame: pd.DataFrame = counted.execute()
     return frame.sort_values(["survey", "question", "score"], ignore_index=True)

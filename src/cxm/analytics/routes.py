@@ -32,10 +32,16 @@ Values = Annotated[list[str] | None, Query()]
 
 
 def metric_filters(
-    channel: Values = None, journey_stage: Values = None, segment: Values = None, language: Values = None
+    channel: Values = None,
+    journey_stage: Values = None,
+    segment: Values = None,
+    language: Values = None,
+    sentiment: Annotated[list[str] | None, Query(description="Sentiment of the response's comments")] = None,
+    theme: Annotated[list[str] | None, Query(description="A theme (name) of the response's comments")] = None,
 ) -> dict[str, list[str] | None]:
-    """The dimension filters of a request (`?channel=web&channel=app&segment=retail`)."""
-    return {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
+    """The dimension filters of a request (`?channel=web&channel=app&segment=retail&theme=delivery`)."""
+    filters = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
+    return filters | {"sentiment": sentiment, "theme": theme}
 
 
 Filters = Annotated[dict[str, list[str] | None], Depends(metric_filters)]
@@ -368,6 +374,8 @@ def get_loyalty_customers(
     """Each customer's rung at the last month end with the features behind it (all customers, or those named)."""
     engine = _engine(request)
     return _loyalty("customers", engine, asked, service.loyalty_placements(engine, asked, customer_id or []))
+
+
 @router.get("/analytics/themes", response_model=ThemeImpactResult)
 def theme_impact(
     request: Request,

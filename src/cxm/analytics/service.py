@@ -325,6 +325,8 @@ def rung_of(engine: Engine, customer_id: int, request: LoyaltyQuery | None = Non
 def records_of_rules(rules: LadderRules) -> dict[str, Any]:
     """Ladder rules as JSON-ready values."""
     return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(rules).items()}
+
+
 def theme_impact(engine: Engine, *, period: str = "month") -> pd.DataFrame:
     """Per theme and period: texts, mean sentiment, NPS with vs without the theme, the difference and its 95% CI."""
     with engine.connect() as tables:

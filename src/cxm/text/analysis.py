@@ -45,12 +45,12 @@ def engine_for(
     if key not in _engines:
         char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
         _engines.clear()
-        _engines[key] = OfflineEngine(languages=languages, char_model=char_model, head=_head(kind, model_dir))
+        _engines[key] = OfflineEngine(languages=languages, char_model=char_model, head=sentiment_head(kind, model_dir))
     return _engines[key]
 
 
-def _head(kind: str, model_dir: str | None) -> Scorer | None:
-    """The onnx engine's model, or None for the shipped head."""
+def sentiment_head(kind: str, model_dir: str | None) -> Scorer | None:
+    """The configured engine's sentiment model: the onnx engine's, or None for the shipped head."""
     if kind != "onnx":
         return None
     if not model_dir:

@@ -99,7 +99,7 @@ class TextLibrary:
     def train(self) -> service.TextModel:
         """Train on the rated comments; adopted only when better on the newest comments."""
         with self._session() as session:
-            model = service.train(session, languages=self.languages)
+            model = service.train(session, languages=self.languages, kind=self.kind, model_dir=self.model_dir)
             session.expunge(model)
             return model
 

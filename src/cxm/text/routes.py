@@ -41,7 +41,10 @@ def analyze(body: AnalyzeRequest, request: Request, _: Reader) -> list[service.T
 @router.post("/models", response_model=TextModelRead, status_code=201)
 def train_model(request: Request, session: SessionDep, _: Designer) -> service.TextModel:
     """Train on the company's rated comments; the new model is adopted only if it beats the one in use."""
-    return service.train(session, languages=request.app.state.settings.text_languages)
+    settings = request.app.state.settings
+    return service.train(
+        session, languages=settings.text_languages, kind=settings.text_engine, model_dir=settings.text_model_dir
+    )
 
 
 @router.get("/models", response_model=list[TextModelRead])

@@ -65,10 +65,17 @@ def _scores(analyses: list[TextAnalysis]) -> list[float]:
 
 
 def train(
-    session: Session, *, languages: Sequence[str] = DEFAULT_LANGUAGES, min_comments: int = MIN_COMMENTS
+    session: Session,
+    *,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
+    min_comments: int = MIN_COMMENTS,
+    kind: str = "offline",
+    model_dir: str | None = None,
 ) -> TextModel:
-    """Train the character model on the company's rated comments; adopt it only if it beats the engine in use."""
-    return train_char_model(session, languages=languages, min_comments=min_comments)
+    """Train the character model on the company's rated comments; adopt it only if it beats the engine in use
+    (`kind`, `model_dir`: the configured engine, offline or onnx)."""
+    head = analysis.sentiment_head(kind, model_dir)
+    return train_char_model(session, languages=languages, min_comments=min_comments, head=head)
 
 
 def list_models(session: Session) -> list[TextModel]:

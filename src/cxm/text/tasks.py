@@ -52,7 +52,9 @@ def train_on_ratings(transactions: jobs.Transactions, payload: dict[str, Any]) -
     """Train the character model on the company's rated comments; adopted only if it beats the engine in use."""
     with transactions.reading() as session:
         try:
-            record = training.fit_on_ratings(session, languages=job_settings(session).text_languages)
+            settings = job_settings(session)
+            head = analysis.sentiment_head(settings.text_engine, settings.text_model_dir)
+            record = training.fit_on_ratings(session, languages=settings.text_languages, head=head)
         except InvalidInput as reason:  # too few, or one-sided: the next batch of comments queues another try
             log.info("text model not trained: %s", reason.message)
             return

@@ -14,7 +14,7 @@ from cxm.text.corrections import corrected_examples
 from cxm.text.engine import OfflineEngine
 from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextModel
-from cxm.text.sentiment import CharModel
+from cxm.text.sentiment import CharModel, Scorer
 
 MIN_COMMENTS = 40
 POLAR = ("negative", "positive")
@@ -39,20 +39,28 @@ def active_model(session: Session) -> TextModel | None:
     return session.scalars(select(TextModel).where(TextModel.active.is_(True))).first()
 
 
-def train_char_model(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
+def train_char_model(
+    session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS, head: Scorer | None = None
+) -> TextModel:
     """Train on the older rated comments, test on the newest; the candidate replaces the engine only if better."""
-    return keep_training(session, fit_on_ratings(session, languages=languages, min_comments=min_comments))
+    return keep_training(session, fit_on_ratings(session, languages=languages, min_comments=min_comments, head=head))
 
 
-def fit_on_ratings(session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS) -> TextModel:
-    """A training run, not yet stored: fitted and compared with the engine in use (reads only; the slow part)."""
+def fit_on_ratings(
+    session: Session, *, languages: Sequence[str], min_comments: int = MIN_COMMENTS, head: Scorer | None = None
+) -> TextModel:
+    """A training run, not yet stored: fitted and compared with the engine in use (reads only; the slow part).
+
+    `head` is the configured engine's sentiment model (the onnx model; None: the shipped E5 head). The baseline is
+    that head with the adopted character model; the candidate is that head with the new one, as it would be used.
+    """
     comments, extra = with_corrections(feedback_service.rated_comments(session), corrected_examples(session))
     train, test = _time_split(comments, min_comments)
     examples = [(c.text, c.label) for c in train] + extra
     candidate = CharModel().fit([t for t, _ in examples], [label for _, label in examples])
     texts, labels = [c.text for c in test], [c.label for c in test]
-    baseline = _figures(_engine(languages, active_model(session)), texts, labels)
-    result = _figures(OfflineEngine(languages=languages, char_model=candidate), texts, labels)
+    baseline = _figures(_engine(languages, active_model(session), head), texts, labels)
+    result = _figures(OfflineEngine(languages=languages, char_model=candidate, head=head), texts, labels)
     record = _record(train, test, result, baseline)
     record.train_size += len(extra)
     if result.macro_f1 > baseline.macro_f1:
@@ -100,9 +108,9 @@ def _time_split(
     return train, test
 
 
-def _engine(languages: Sequence[str], model: TextModel | None) -> OfflineEngine:
+def _engine(languages: Sequence[str], model: TextModel | None, head: Scorer | None) -> OfflineEngine:
     char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
-    return OfflineEngine(languages=languages, char_model=char_model)
+    return OfflineEngine(languages=languages, char_model=char_model, head=head)
 
 
 def _figures(engine: OfflineEngine, texts: list[str], labels: list[str]) -> Figures:
