@@ -1,5 +1,5 @@
-"""The fast path's speed-ups change nothing: n-gram counts equal sklearn's, and large batches on every core equal
-one process's results."""
+"""The fast path's speed-ups change nothing: n-gram counts equal sklearn's, remembered words detect the same
+languages, and large batches on every core equal one process's results."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import os
 
 import numpy as np
 import pytest
+from langidentify import Detector, Language
 
 from cxm.text import ngrams, parallel
 from cxm.text.engine import OfflineEngine
+from cxm.text.language import LanguageDetector
 from cxm.text.seed import seed_texts
 from cxm.text.sentiment import CharModel
 
@@ -69,3 +71,15 @@ def test_large_batches_use_every_core_with_the_results_of_one(model: CharModel) 
     assert parallel.worth_forking(parallel.PER_CORE_FROM - 1) == 1
     pids = parallel.in_processes(lambda part: [os.getpid() for _ in part], batch, 2)
     assert pids[0] == os.getpid() != pids[-1] and len(set(pids)) == 2
+
+
+def test_remembering_words_leaves_language_detection_unchanged() -> None:
+    remembering = LanguageDetector(("en", "cs", "pl", "hr", "ro"))
+    plain = Detector(remembering._detector.model)
+    documents = [*texts(400), *(i.text.lower() for i in seed_texts()), "Paket nije stigao, ali ok.", "Merci!"]
+    for _ in range(2):  # the second round reads every word from memory
+        assert [remembering.detect(d) for d in documents] == [
+            remembering._within_family(str(found.iso_code)) if (found := plain.detect(d)) is not Language.UNKNOWN
+            else "und" for d in documents
+        ]  # fmt: skip
+        remembering._remembered.cache_clear()
