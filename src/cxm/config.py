@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///cxm.db"
@@ -56,3 +57,12 @@ class Settings(BaseSettings):
     # `onnx`: sentiment from a model in text_model_dir (needs the `onnx` extra); `offline`: the shipped models.
     text_engine: Literal["offline", "onnx"] = "offline"
     text_model_dir: str | None = None
+    # Keyphrases of the default engine: `yake` (better phrases) or `rake` (about fifty times faster).
+    text_keyphrases: Literal["yake", "rake"] = "yake"
+
+
+def settings_problem(error: ValidationError) -> str:
+    """The first bad setting as one line: `CXM_TEXT_KEYPHRASES: Input should be 'yake' or 'rake' (got 'x')`."""
+    first = error.errors()[0]
+    name = "CXM_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"{name}: {first['msg']} (got {first.get('input')!r})"

@@ -63,6 +63,7 @@ class Hub:
             self.settings.text_languages,
             kind=self.settings.text_engine,
             model_dir=self.settings.text_model_dir,
+            keyphrases=self.settings.text_keyphrases,
         )
 
     def _analytics_engine(self) -> analytics_service.Engine:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
+from cxm.config import Settings
+from cxm.core.errors import InvalidInput
+from cxm.hub import Hub
 from cxm.text.coldstart import seed_digest, shipped_digest
 from cxm.text.engine import OfflineEngine, detector_for
-from cxm.text.keyphrases import keyphrases, stopwords
+from cxm.text.keyphrases import keyphrases, quick_keyphrases, stopwords
 from cxm.text.seed import SEED_LANGUAGES, seed_texts
 from cxm.text.sentiment import CharModel, clauses, label_for
+from tests.test_cli import CXM
 
 LANGUAGES = ("en", "cs", "pl", "hr", "ro")
 
@@ -112,3 +119,23 @@ def test_engine_runs_with_the_network_refused() -> None:
     done = subprocess.run([sys.executable, "-c", GUARDED], capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["cs", "positive"]
+
+
+def test_keyphrase_extractor_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    text = "The parcel arrived late and the delivery driver was rude to my neighbour."
+    monkeypatch.setenv("CXM_TEXT_KEYPHRASES", "rake")
+    monkeypatch.setenv("CXM_DATABASE_URL", f"sqlite:///{tmp_path / 'cxm.db'}")
+    hub = Hub()
+    try:
+        [found] = hub.text.analyze([text], language="en")["keyphrases"]
+    finally:
+        hub.close()
+    assert found == quick_keyphrases(text, "en") != keyphrases(text, "en")
+    with pytest.raises(InvalidInput, match="yake or rake"):
+        OfflineEngine(languages=LANGUAGES, keyphrases="bert")
+    monkeypatch.setenv("CXM_TEXT_KEYPHRASES", "bert")
+    with pytest.raises(ValidationError):
+        Settings()
+    refused = subprocess.run([CXM, "text", "models"], capture_output=True, text=True, env=dict(os.environ))
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: CXM_TEXT_KEYPHRASES: Input should be 'yake' or 'rake' (got 'bert')"

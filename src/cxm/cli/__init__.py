@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from cxm.cli import admin, records, reports, serving, surveys, text, themes, users, worker
 from cxm.cli.base import app, console
+from cxm.config import settings_problem
 from cxm.core.errors import CxmError
 
 __all__ = ["admin", "app", "main", "records", "reports", "serving", "surveys", "text", "themes", "users", "worker"]
@@ -15,4 +18,7 @@ def main() -> None:
         app(standalone_mode=True)
     except CxmError as error:
         console.print(f"error: {error.message}", highlight=False, markup=False)
+        raise SystemExit(1) from None
+    except ValidationError as error:  # a setting of the environment (or .env) that cannot be read
+        console.print(f"error: {settings_problem(error)}", highlight=False, markup=False)
         raise SystemExit(1) from None

@@ -107,7 +107,16 @@ def report(
     engine = analytics_service.engine_for(settings())
     if metric in journey_reports.REPORTS:
         options = journey_reports.JourneyOptions(
-            by, top, steps, detail, by_channel, min_customers, months, currency, lost_days, repurchase_days,
+            by,
+            top,
+            steps,
+            detail,
+            by_channel,
+            min_customers,
+            months,
+            currency,
+            lost_days,
+            repurchase_days,
             list(customer or []),
         )
         journey_query = analytics_service.describe_query(since=_utc(since), until=_utc(until), where=filters)

@@ -105,6 +105,8 @@ def commented_responses(session: Session, *, after_id: int, limit: int) -> list[
 def queue_comment_analysis(session: Session, response_ids: Sequence[int]) -> int:
     """Queue text analysis of these responses' comments in the caller's transaction; jobs queued."""
     return jobs.enqueue_batches(session, ANALYZE_JOB, response_ids, payload={"source": "response"})
+
+
 @dataclass(frozen=True)
 class Verbatim:
     """One free-text answer as shown in a list: who, when, in what language, with the response's main score."""

@@ -32,20 +32,28 @@ from cxm.text.training import active_model
 
 BATCH = 500
 # Engines by (languages, checksum of the active model): loading a model takes a moment, analysing must not.
-_engines: dict[tuple[tuple[str, ...], int | None, str, str | None], OfflineEngine] = {}
+_engines: dict[tuple[tuple[str, ...], int | None, str, str | None, str], OfflineEngine] = {}
 Progress = Callable[[int, int], None]
 
 
 def engine_for(
-    session: Session, *, languages: Sequence[str], kind: str = "offline", model_dir: str | None = None
+    session: Session,
+    *,
+    languages: Sequence[str],
+    kind: str = "offline",
+    model_dir: str | None = None,
+    keyphrases: str = "yake",
 ) -> OfflineEngine:
     """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model."""
     model = active_model(session)
-    key = (tuple(languages), zlib.crc32(model.data) if model is not None and model.data else None, kind, model_dir)
+    checksum = zlib.crc32(model.data) if model is not None and model.data else None
+    key = (tuple(languages), checksum, kind, model_dir, keyphrases)
     if key not in _engines:
         char_model = CharModel.from_bytes(model.data) if model is not None and model.data else None
+        head = sentiment_head(kind, model_dir)
+        engine = OfflineEngine(languages=languages, char_model=char_model, head=head, keyphrases=keyphrases)
         _engines.clear()
-        _engines[key] = OfflineEngine(languages=languages, char_model=char_model, head=sentiment_head(kind, model_dir))
+        _engines[key] = engine
     return _engines[key]
 
 
@@ -100,7 +108,9 @@ class StoredStep:
 def plan_stored(session: Session, source: str, ids: Sequence[int], *, settings: Settings) -> StoredStep:
     """Read a batch of stored texts and what analysing them needs, with the engine the settings name."""
     kind, model_dir = settings.text_engine, settings.text_model_dir
-    engine = engine_for(session, languages=settings.text_languages, kind=kind, model_dir=model_dir)
+    engine = engine_for(
+        session, languages=settings.text_languages, kind=kind, model_dir=model_dir, keyphrases=settings.text_keyphrases
+    )
     version = engine_version(session, kind=kind, model_dir=model_dir)
     planned = plan_analysis(session, source, ids, version=version)
     return StoredStep(planned, engine, version, themes_module.assigner(session))

@@ -26,10 +26,11 @@ class TextLibrary:
         *,
         kind: str = "offline",
         model_dir: str | None = None,
+        keyphrases: str = "yake",
     ) -> None:
         self._session = session
         self.languages = list(languages)
-        self.kind, self.model_dir = kind, model_dir
+        self.kind, self.model_dir, self.keyphrases = kind, model_dir, keyphrases
 
     def analyze(self, texts: Sequence[str], *, language: str | None = None) -> pd.DataFrame:
         """One row per text: language, sentiment score in [-1, 1], label, keyphrases."""
@@ -41,7 +42,9 @@ class TextLibrary:
     def engine(self) -> service.OfflineEngine:
         """The engine in use (cold start, plus the company's adopted model once trained)."""
         with self._session() as session:
-            return service.engine_for(session, languages=self.languages, kind=self.kind, model_dir=self.model_dir)
+            return service.engine_for(
+                session, languages=self.languages, kind=self.kind, model_dir=self.model_dir, keyphrases=self.keyphrases
+            )
 
     def backfill(
         self, progress: Callable[[int, int], None] | None = None, *, sources: Sequence[str] = service.SOURCES

