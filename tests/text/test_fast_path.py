@@ -4,6 +4,7 @@ languages, and large batches on every core equal one process's results."""
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -71,6 +72,11 @@ def test_large_batches_use_every_core_with_the_results_of_one(model: CharModel) 
     assert parallel.worth_forking(parallel.PER_CORE_FROM - 1) == 1
     pids = parallel.in_processes(lambda part: [os.getpid() for _ in part], batch, 2)
     assert pids[0] == os.getpid() != pids[-1] and len(set(pids)) == 2
+
+
+def test_a_request_thread_never_forks() -> None:
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(parallel.worth_forking, 10 * parallel.PER_CORE_FROM).result() == 1
 
 
 def test_remembering_words_leaves_language_detection_unchanged() -> None:

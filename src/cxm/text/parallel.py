@@ -1,7 +1,8 @@
 """Large batches on every core: the engine's process is forked once its models are loaded, each part analysed apart.
 
-Only on Linux (fork), from a process that may have children, for engines without the embedding model (the fast path:
-language, character model, keyphrases; every text is analysed on its own, so the results are those of one process).
+Only on Linux (fork), from the main thread of a process that may have children, for engines without the embedding
+model (the fast path: language, character model, keyphrases; every text is analysed on its own, so the results are
+those of one process).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import gc
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,6 +31,10 @@ def cores() -> int:
 def worth_forking(texts: int) -> int:
     """How many processes a batch of this size is split across (1: analyse it here)."""
     if sys.platform != "linux" or multiprocessing.current_process().daemon:
+        return 1
+    # Only from a main thread: a server's request threads share the process with others whose locks a fork
+    # could copy while held.
+    if threading.current_thread() is not threading.main_thread():
         return 1
     return max(1, min(cores(), texts // PER_CORE_FROM))
 
