@@ -17,6 +17,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
 from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.errors import InvalidInput
+from cxm.hub import Hub
 from cxm.text import onnx_engine, service
 from cxm.text.evaluation import figures
 from cxm.worker import worker_sessions
@@ -123,7 +124,9 @@ def test_missing_model_files_and_gpu_preference(
     assert onnx_engine.providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
 
 
-def test_training_is_compared_with_the_configured_engine(tmp_path: Path, db: Engine, no_network: None) -> None:
+def test_training_is_compared_with_the_configured_engine(
+    tmp_path: Path, db: Engine, no_network: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     directory = build_model(tmp_path / "reversed")
     # Classes read in reverse: this model takes every kind word for a complaint, where the shipped head is right.
     (directory / "cxm.json").write_text(json.dumps({"labels": ["positive", "neutral", "negative"], "max_length": 64}))
@@ -143,3 +146,10 @@ def test_training_is_compared_with_the_configured_engine(tmp_path: Path, db: Eng
         direct = service.train(session, kind="onnx", model_dir=str(directory))
         offline = service.train(session)
     assert direct.baseline_macro_f1 == 0.0 and offline.baseline_macro_f1 > 0.9
+    monkeypatch.setenv("CXM_TEXT_ENGINE", "onnx")
+    monkeypatch.setenv("CXM_TEXT_MODEL_DIR", str(directory))
+    hub = Hub(db.url.render_as_string(hide_password=False))  # what `cxm text train` runs
+    try:
+        assert hub.text.train().baseline_macro_f1 < offline.baseline_macro_f1
+    finally:
+        hub.close()

@@ -168,30 +168,31 @@ def driver_table(tables: Tables, chosen: pd.DataFrame, request: DriverQuery) -> 
     """One row per response (or customer), one column per question (`q0` the outcome), ordered by the unit."""
     facts = shaped(tables("scores"), tables, request.filters, "completed_at")
     unit = f"{request.level}_id"
-    kinds = chosen["kind"].tolist()
-    if "experience" in kinds:
+    if "experience" in chosen["kind"].tolist():
         facts = _with_scales(tables, facts)
+    answers, table = _scored_columns(facts, chosen, unit)
+    drivers = zip(chosen["survey"], chosen["question"], chosen["kind"], strict=True)
+    written = {i: (s, q) for i, (s, q, kind) in enumerate(drivers) if kind == "text"}
+    if written:
+        said = _text_columns(tables, answers, written, unit)
+        table = table.left_join(said, table[unit] == said.said_unit).select(table, *(said[f"q{i}"] for i in written))
+    return table.order_by(unit)
+
+
+def _scored_columns(facts: Table, chosen: pd.DataFrame, unit: str) -> tuple[Table, Table]:
+    """The answers to the outcome and the scored drivers, and per unit one column per driver (their mean)."""
+    kinds = chosen["kind"].tolist()
     outcome = (facts.survey == chosen["survey"][0]) & (facts.question == chosen["question"][0])
     picked = {
-        i: (facts[EXPERIENCES[s]] == q) & ~outcome
-        if kind == "experience"
+        i: (facts[EXPERIENCES[s]] == q) & ~outcome if kind == "experience"
         else (facts.survey == s) & (facts.question == q)
         for i, (s, q, kind) in enumerate(zip(chosen["survey"], chosen["question"], kinds, strict=True))
         if kind != "text"
-    }
-    facts = facts.filter(ibis.or_(*picked.values()), facts[unit].notnull())
-    columns = {
-        f"q{i}": ibis.ifelse(is_it, facts.percent if kinds[i] == "experience" else facts.score.cast("float64"),
-                             ibis.null("float64")).mean()
-        for i, is_it in picked.items()
     }  # fmt: skip
-    table = facts.group_by(unit).aggregate(**columns)
-    written = {i: (s, q) for i, (s, q, kind) in enumerate(zip(chosen["survey"], chosen["question"], kinds, strict=True))
-               if kind == "text"}  # fmt: skip
-    if written:
-        said = _text_columns(tables, facts, written, unit)
-        table = table.left_join(said, table[unit] == said.said_unit).select(table, *(said[f"q{i}"] for i in written))
-    return table.order_by(unit)
+    answers = facts.filter(ibis.or_(*picked.values()), facts[unit].notnull())
+    value = {i: answers.percent if kinds[i] == "experience" else answers.score.cast("float64") for i in picked}
+    columns = {f"q{i}": ibis.ifelse(is_it, value[i], ibis.null("float64")).mean() for i, is_it in picked.items()}
+    return answers, answers.group_by(unit).aggregate(**columns)
 
 
 def _text_columns(tables: Tables, answers: Table, written: dict[int, Reference], unit: str) -> Table:
@@ -202,11 +203,7 @@ def _text_columns(tables: Tables, answers: Table, written: dict[int, Reference],
     rows = joined.select(joined.said_unit, joined.said_response, percent=(joined.mood + 1.0) * 50.0)
     names = [name for kind, name in written.values() if kind == "theme"]
     if names:
-        themes = response_themes(tables)
-        themes = themes.filter(themes.theme.isin(names))
-        flags = themes.group_by("theme_response").aggregate(
-            **{f"t_{j}": (themes.theme == name).ifelse(100.0, 0.0).max() for j, name in enumerate(names)}
-        )
+        flags = _theme_flags(tables, names)
         rows = rows.left_join(flags, rows.said_response == flags.theme_response).select(
             rows, *(flags[f"t_{j}"].fill_null(0.0).name(f"t_{j}") for j in range(len(names)))
         )
@@ -215,6 +212,14 @@ def _text_columns(tables: Tables, answers: Table, written: dict[int, Reference],
         for i, (kind, name) in written.items()
     }
     return rows.group_by("said_unit").aggregate(**measures)
+
+
+def _theme_flags(tables: Tables, names: list[str]) -> Table:
+    """Per response carrying any of these themes: `t_0`, `t_1`, ... = 100 when it carries that theme, else 0."""
+    themes = response_themes(tables)
+    themes = themes.filter(themes.theme.isin(names))
+    flags = {f"t_{j}": (themes.theme == name).ifelse(100.0, 0.0).max() for j, name in enumerate(names)}
+    return themes.group_by("theme_response").aggregate(**flags)
 
 
 def _with_scales(tables: Tables, facts: Table) -> Table:

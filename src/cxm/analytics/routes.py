@@ -82,7 +82,11 @@ def driver_query(
     outcome: Annotated[str, Query(description="Key of the outcome question, e.g. nps or overall")],
     where: Filters,
     driver: Annotated[
-        list[str] | None, Query(description="Driver question (repeatable); `survey.question` for another survey's")
+        list[str] | None,
+        Query(
+            description="Driver (repeatable): a question key, `survey.question`, `stage:X`, `channel:X`, `sentiment` or"
+            " `theme:<name>`"
+        ),
     ] = None,
     level: Annotated[str, Query(description="response | customer (scores averaged per customer)")] = "response",
     method: Annotated[

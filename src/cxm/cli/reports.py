@@ -59,7 +59,7 @@ def report(
             " | value-at-risk | retention | overview"
         ),
     ],
-    by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment")] = None,
+    by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment or theme")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
     since: Annotated[datetime | None, typer.Option(help="From this date (UTC)")] = None,
     until: Annotated[datetime | None, typer.Option(help="Before this date (UTC)")] = None,
@@ -72,7 +72,10 @@ def report(
     language: Annotated[str, typer.Option(help="overview: en | cs | pl | hr | ro")] = "en",
     survey: Annotated[str | None, typer.Option(help="drivers: the survey holding the outcome")] = None,
     outcome: Annotated[str | None, typer.Option(help="drivers: the outcome question key")] = None,
-    driver: Annotated[list[str] | None, typer.Option(help="drivers: a driver question (repeatable)")] = None,
+    driver: Annotated[
+        list[str] | None,
+        typer.Option(help="drivers: a question, survey.question, stage:X, channel:X, sentiment or theme:NAME (repeat)"),
+    ] = None,
     level: Annotated[str, typer.Option(help="drivers: response | customer")] = "response",
     method: Annotated[str, typer.Option(help="drivers: relative_weights | shapley")] = "relative_weights",
     resamples: Annotated[int | None, typer.Option(help="drivers: bootstrap resamples (0: no CIs)")] = None,
