@@ -49,7 +49,7 @@ from cxm.analytics.risk import (
     retention_economics,
     value_at_risk,
 )
-from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.sync import SyncReport, sync, synced_source
 from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
 from cxm.config import Settings
@@ -104,13 +104,17 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def sync_store(
-    settings: Settings, operational: SqlEngine, *, progress: Callable[[str], None] | None = None
+    settings: Settings,
+    operational: SqlEngine,
+    *,
+    progress: Callable[[str], None] | None = None,
+    source: str | None = None,
 ) -> SyncReport | None:
     """Sync the DuckDB store (and the lake) when the engine uses one; None for live engines."""
     url = analytics_url(settings)
     lake = Path(settings.analytics_lake) if settings.analytics_lake else None
     if url.startswith("duckdb:///"):
-        return sync(operational, url.removeprefix("duckdb:///"), lake=lake, progress=progress)
+        return sync(operational, url.removeprefix("duckdb:///"), lake=lake, progress=progress, source=source)
     if url.startswith("spark://"):
         raise InvalidInput("Spark reads the lake a DuckDB sync writes: sync with CXM_ANALYTICS_URL=duckdb:///...")
     return None
@@ -134,9 +138,14 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
         return None
     with read_only(operational).connect() as connection:
         fingerprint = tuple(connection.exec_driver_sql(FINGERPRINT).one())
-    if _fingerprints.get(url) == fingerprint and Path(url.removeprefix("duckdb:///")).exists():
+    path = url.removeprefix("duckdb:///")
+    if _fingerprints.get(url) == fingerprint and Path(path).exists():
         return None
-    report = sync_store(settings, operational)
+    # A new process (or another one synced): the store says which data its last sync held.
+    if synced_source(path) == repr(fingerprint):
+        _fingerprints[url] = fingerprint
+        return None
+    report = sync_store(settings, operational, source=repr(fingerprint))
     _fingerprints[url] = fingerprint
     return report
 
@@ -325,6 +334,8 @@ def rung_of(engine: Engine, customer_id: int, request: LoyaltyQuery | None = Non
 def records_of_rules(rules: LadderRules) -> dict[str, Any]:
     """Ladder rules as JSON-ready values."""
     return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(rules).items()}
+
+
 def theme_impact(engine: Engine, *, period: str = "month") -> pd.DataFrame:
     """Per theme and period: texts, mean sentiment, NPS with vs without the theme, the difference and its 95% CI."""
     with engine.connect() as tables:
