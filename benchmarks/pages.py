@@ -1,10 +1,12 @@
 """Dashboard speed: every page rendered server-side on the default demo company, in ms per page.
 
 Generates the default demo (`cxm demo`: 5,000 customers, 100,000 interactions, surveys with responses) in a
-fresh SQLite file unless --database names one, syncs the DuckDB store, signs in as the demo admin and renders
-each page (after one warm-up) --repeat times through the ASGI app in this process (no network). Prints the
-first render (figures computed on the analytics engine) and the median and slowest of the later ones (figures
-remembered until the store changes); the target is under 300 ms. Asserts nothing.
+fresh SQLite file unless --database names one and syncs the DuckDB store (in a child process, so this one starts
+with nothing remembered, like a newly started server), signs in as the demo admin (without following the redirect
+to the Overview) and renders each page --repeat + 1 times through the ASGI app in this process (no network).
+Prints the first render (figures computed on the analytics engine; the very first page also pays for the process's
+first look at the store) and the median and slowest of the later ones (figures remembered until the store
+changes); the target is under 300 ms. Asserts nothing.
 
     .venv/bin/python benchmarks/pages.py [--database cxm.db] [--repeat 5]
 """
@@ -12,6 +14,8 @@ remembered until the store changes); the target is under 300 ms. Asserts nothing
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import re
 import statistics
 import tempfile
@@ -61,9 +65,15 @@ def prepared(database: Path) -> Settings:
             access_service.find_user(session, "bench@example.com")
         except Exception:
             access_service.create_user(session, email="bench@example.com", password=PASSWORD, role="admin")
-    analytics_service.sync_store(settings, engine)
+    analytics_service.sync_if_changed(settings, engine)
     engine.dispose()
     return settings
+
+
+def prepared_elsewhere(database: Path) -> Settings:
+    """`prepared`, run in a child process: nothing about the store is remembered in this one."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(prepared, (database,))
 
 
 def signed_in(client: TestClient) -> None:
@@ -71,20 +81,23 @@ def signed_in(client: TestClient) -> None:
     page = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token
-    client.post("/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf": token.group(1)})
+    form = {"email": "bench@example.com", "password": PASSWORD, "csrf": token.group(1)}
+    client.post("/login", data=form, follow_redirects=False)
 
 
-def timed(client: TestClient, path: str, repeat: int) -> tuple[float, list[float]]:
-    """Milliseconds of the first render (figures computed) and of each later one (figures remembered)."""
+def timed(client: TestClient, path: str, repeat: int) -> tuple[float, list[float], str]:
+    """Milliseconds of the first render (figures computed) and of each later one (figures remembered), and the
+    page."""
     started = time.perf_counter()
-    assert client.get(path).status_code == 200, path
+    page = client.get(path)
     first = (time.perf_counter() - started) * 1000
+    assert page.status_code == 200, path
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         client.get(path)
         times.append((time.perf_counter() - started) * 1000)
-    return first, times
+    return first, times, page.text
 
 
 def main() -> None:
@@ -94,15 +107,18 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     database = args.database or Path(tempfile.mkdtemp(prefix="cxm-pages-")) / "cxm.db"
-    settings = prepared(database)
+    settings = prepared_elsewhere(database)
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with TestClient(create_app(settings)) as client:
         signed_in(client)
-        found = re.search(r'href="/customers/(\d+)"', client.get("/customers?q=novak").text)
-        customer = found.group(1) if found else "1"
+        customer = "1"  # until the search below finds a real one
         print(f"{'page':<48} {'first ms':>9} {'median ms':>10} {'max ms':>8}")
         for path in PAGES:
-            first, times = timed(client, path.format(customer=customer), args.repeat)
+            first, times, page = timed(client, path.format(customer=customer), args.repeat)
+            found = re.search(r'href="/customers/(\d+)"', page) if path == "/customers?q=novak" else None
+            customer = found.group(1) if found else customer
             print(f"{path:<48} {first:>9.1f} {statistics.median(times):>10.1f} {max(times):>8.1f}")
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
