@@ -70,4 +70,4 @@ def test_a_significant_drop_is_listed_with_its_interval_and_link(
     alerts = page[page.index('id="alerts"') :]
     assert 'href="/channels?channel=web"' in alerts and 'href="/journey?journey_stage=purchase"' in alerts
     assert "drop" in alerts and "n = 40 / 40" in alerts
-    assert "Latest significant changes" in page
+    assert "Latest significant changes" in page and "Benjamini-Hochberg" in page and "adjusted p = " in alerts

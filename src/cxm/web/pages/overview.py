@@ -37,7 +37,8 @@ def _volume(session: SessionDep) -> list[dict[str, Any]]:
     return with_widths(rows, "n")
 
 
-ALERT_PAGES = {"channel": "/channels", "journey_stage": "/journey"}
+# Where a change is shown filtered to its group (changes by invitation channel have no such page).
+ALERT_PAGES = {"channel": "/channels", "journey_stage": "/journey", "survey": "/overview"}
 ALERTS_SHOWN = 5
 
 
@@ -51,7 +52,8 @@ def latest_alerts(engine: AnalyticsEngine) -> list[dict[str, Any]]:
 def _alerts(frame: Any) -> list[dict[str, Any]]:
     rows = frame.head(ALERTS_SHOWN).to_dict("records")
     for row in rows:
-        row["url"] = FilterBar(**{row["dimension"]: row["group"]}).url(ALERT_PAGES[row["dimension"]])
+        page = ALERT_PAGES.get(row["dimension"])
+        row["url"] = FilterBar(**{row["dimension"]: row["group"]}).url(page) if page else None
         row["title"] = TITLES[row["metric"]]
     return list(rows)
 
