@@ -31,6 +31,7 @@ from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
 from cxm.analytics.metrics import (
     SCORE_METRICS,
     Tables,
+    kind_histograms,
     response_rate_counts,
     response_time_stats,
     response_time_values,
@@ -164,7 +165,28 @@ def metrics(
             raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
         check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
     with engine.connect() as tables:
-        return [_computed(tables, engine, name, query, target_seconds) for name, query in asked]
+        counted = _score_histograms(tables, asked)
+        return [
+            _computed(tables, engine, name, query, target_seconds, counted.get(index))
+            for index, (name, query) in enumerate(asked)
+        ]
+
+
+def _score_histograms(tables: Tables, asked: Sequence[tuple[str, Query]]) -> dict[int, pd.DataFrame]:
+    """The histogram of each score metric asked (by position): metrics asking the same query share one engine
+    query grouped by kind of score (a page's NPS, CSAT and CES cost one query, not three)."""
+    shared: dict[str, list[int]] = {}
+    for index, (name, query) in enumerate(asked):
+        if name in SCORE_METRICS:
+            shared.setdefault(repr(query), []).append(index)
+    found = {}
+    for indexes in shared.values():
+        kinds = [SCORE_METRICS[asked[i][0]].kind for i in indexes]
+        counted = kind_histograms(tables, kinds, asked[indexes[0]][1])
+        for i in indexes:
+            rows = counted[counted["kind"] == SCORE_METRICS[asked[i][0]].kind]
+            found[i] = rows.drop(columns="kind").reset_index(drop=True)
+    return found
 
 
 def metrics_with_trend(
@@ -174,25 +196,31 @@ def metrics_with_trend(
     are counted once per period and summed for the whole (one engine query instead of two)."""
     for name, query in asked:
         check_query(replace(query, period=period), ALLOWED.get(name, SCORE_DIMENSIONS))
+    by_period = [(name, replace(query, period=period)) for name, query in asked]
     with engine.connect() as tables:
-        return [_with_trend(tables, engine, name, query, period) for name, query in asked]
+        counted = _score_histograms(tables, by_period)
+        return [
+            _with_trend(tables, engine, name, query, period, counted.get(index))
+            for index, (name, query) in enumerate(asked)
+        ]
 
 
 def _with_trend(
-    tables: Tables, engine: Engine, name: str, query: Query, period: str
+    tables: Tables, engine: Engine, name: str, query: Query, period: str, histogram: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     by_period = replace(query, period=period)
     keys = list(query.by)
     if name in SCORE_METRICS:
         metric = SCORE_METRICS[name]
-        histogram = score_histogram(tables, metric, by_period)
+        assert histogram is not None
         summed: pd.DataFrame = histogram.groupby([*keys, "score"], as_index=False)[["count"]].sum()
         return score_table(summed, metric, query), score_table(histogram, metric, by_period)
     if name == "response_rate":
         counts = response_rate_counts(tables, by_period)
         return _rates(_summed_counts(counts, keys), query), _rates(counts, by_period)
     target = DEFAULT_TARGET_SECONDS
-    return _computed(tables, engine, name, query, target), _computed(tables, engine, name, by_period, target)
+    whole = _computed(tables, engine, name, query, target, None)
+    return whole, _computed(tables, engine, name, by_period, target, None)
 
 
 def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -204,9 +232,12 @@ def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{"invited": int(sums["invited"].sum()), "answered": int(sums["answered"].sum())}])
 
 
-def _computed(tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float) -> pd.DataFrame:
+def _computed(
+    tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float, histogram: pd.DataFrame | None
+) -> pd.DataFrame:
     if name in SCORE_METRICS:
-        return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
+        found = histogram if histogram is not None else score_histogram(tables, SCORE_METRICS[name], query)
+        return score_table(found, SCORE_METRICS[name], query)
     if name == "response_rate":
         return _rates(response_rate_counts(tables, query), query)
     return _response_times(tables, engine, query, target_seconds)
