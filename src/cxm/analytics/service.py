@@ -95,6 +95,7 @@ __all__ = [
     "significant_changes",
     "sync_store",
     "theme_impact",
+    "touchpoint_counts",
     "value_at_risk",
 ]
 
@@ -241,6 +242,15 @@ def _computed(
     if name == "response_rate":
         return _rates(response_rate_counts(tables, query), query)
     return _response_times(tables, engine, query, target_seconds)
+
+
+def touchpoint_counts(engine: Engine) -> pd.DataFrame:
+    """Interactions per channel and journey stage (channel, journey_stage, n), erased people's left out."""
+    with engine.connect() as tables:
+        touchpoints = tables("touchpoints")
+        counted = touchpoints.group_by(["channel", "journey_stage"]).aggregate(n=touchpoints.count())
+        found: pd.DataFrame = counted.execute()
+    return found
 
 
 def distribution(engine: Engine, query: Query) -> pd.DataFrame:
