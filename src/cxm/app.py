@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ from cxm.feedback.routes import router as feedback_router
 from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.text.routes import router as text_router
+from cxm.web.prepare import prepare_default_views
 from cxm.web.routes import install_dashboard
 from cxm.worker import BackgroundWorker
 
@@ -53,7 +55,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # (measured: collector time per batch down from ~60 to ~20 ms).
         gc.freeze()
         gc.set_threshold(50_000, 20, 10)
-        worker = BackgroundWorker(bound, settings) if settings.serve_worker else None
+        prepare = partial(prepare_default_views, _app)
+        worker = BackgroundWorker(bound, settings, after_sync=prepare) if settings.serve_worker else None
+        _app.state.worker = worker
         if worker is not None:
             worker.start()
         yield

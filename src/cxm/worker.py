@@ -83,31 +83,53 @@ def run_until(
     *,
     interval: float = INTERVAL,
     report: Callable[[Round], None] | None = None,
+    report_idle: bool = False,
 ) -> None:
-    """Work a round every `interval` seconds until `stop` is set; a failing round is logged, not fatal."""
+    """Work a round every `interval` seconds until `stop` is set, reporting busy rounds (every round with
+    `report_idle`); a failing round is logged, not fatal."""
     while not stop.is_set():
         try:
             done = work_once(factory, settings)
         except Exception:
             log.exception("worker round failed")
         else:
-            if report is not None and done.busy:
+            if report is not None and (done.busy or report_idle):
                 report(done)
         stop.wait(interval)
 
 
 class BackgroundWorker:
-    """The worker on a thread, for `cxm serve` (the embedded default)."""
+    """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after its
+    first round and after each round that moved rows into the analytics store (the dashboard prepares its default
+    views there), then `prepared` is set."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        interval: float = INTERVAL,
+        after_sync: Callable[[], None] | None = None,
+    ) -> None:
         self.factory = worker_sessions(engine, settings)
         self.settings = settings
         self.interval = interval
+        self.after_sync = after_sync
         self.stopping = threading.Event()
+        self.prepared = threading.Event()
         self.thread = threading.Thread(target=self._run, name="cxm-worker", daemon=True)
 
     def _run(self) -> None:
-        run_until(self.stopping, self.factory, self.settings, interval=self.interval)
+        settings, interval = self.settings, self.interval
+        run_until(self.stopping, self.factory, settings, interval=interval, report=self._after_round, report_idle=True)
+
+    def _after_round(self, done: Round) -> None:
+        if self.after_sync is not None and (done.analytics or not self.prepared.is_set()):
+            try:
+                self.after_sync()
+            except Exception as error:  # e.g. nothing synced yet: figures not prepared are computed by the page asking
+                log.warning("figures not prepared after the analytics sync: %s", error)
+        self.prepared.set()
 
     def start(self) -> None:
         """Start working in the background."""

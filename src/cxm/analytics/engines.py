@@ -24,8 +24,8 @@ from cxm.analytics import facts
 from cxm.config import Settings
 from cxm.core.errors import CxmError, InvalidInput
 
-# The DuckDB connections held open by `Engine.holding` in this thread or task, by store URL.
-_HELD: ContextVar[dict[str, BaseBackend]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
+# The DuckDB connection slots of `Engine.holding` blocks in this thread or task, by store URL (filled when first used).
+_HELD: ContextVar[dict[str, dict[str, BaseBackend]]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
 
 
 class AnalyticsUnavailable(CxmError):
@@ -64,27 +64,30 @@ class Engine:
 
     @contextmanager
     def holding(self) -> Iterator[None]:
-        """Inside the block, every `connect` of this store reuses one connection (a page's several queries)."""
+        """Inside the block, every `connect` of this store shares one connection, opened by the first that needs
+        it (a page's several queries pay ~30 ms once; a page whose figures are remembered opens nothing)."""
         held = _HELD.get()
         if self.kind != "duckdb" or self.url in held:
             yield
             return
-        # Opening the store costs ~30 ms: paid once per page instead of once per query.
-        with duckdb_connection(self.url, read_only=False) as con:
-            token = _HELD.set({**held, self.url: con})
-            try:
-                yield
-            finally:
-                _HELD.reset(token)
+        slot: dict[str, BaseBackend] = {}
+        token = _HELD.set({**held, self.url: slot})
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            if "con" in slot:
+                slot["con"].disconnect()
 
     @contextmanager
     def connect(self) -> Iterator[Callable[[str], Table]]:
         """A function from fact name to Ibis table, valid inside the block."""
         if self.kind == "duckdb" and self.url in _HELD.get():
-            yield _stored(_HELD.get()[self.url])
+            slot = _HELD.get()[self.url]
+            if "con" not in slot:
+                slot["con"] = _open_store(self.url)
+            yield _stored(slot["con"])
         elif self.kind == "duckdb":
-            # Not read-only: DuckDB refuses a read-only connection in a process that holds a read-write one (the
-            # in-process worker's sync), while connections of one configuration share the database safely.
             with duckdb_connection(self.url, read_only=False) as con:
                 yield _stored(con)
         elif self.kind == "spark":
@@ -140,14 +143,20 @@ def _live_backend(url: str) -> BaseBackend:
 @contextmanager
 def duckdb_connection(url: str, *, read_only: bool) -> Iterator[BaseBackend]:
     """A DuckDB connection, waiting briefly while another process holds the file."""
-    path = url.removeprefix("duckdb:///")
-    if not Path(path).exists():
-        raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
-    con = _open_duckdb(path, read_only)
+    con = _open_store(url, read_only=read_only)
     try:
         yield con
     finally:
         con.disconnect()
+
+
+def _open_store(url: str, *, read_only: bool = False) -> BaseBackend:
+    # Not read-only by default: DuckDB refuses a read-only connection in a process that holds a read-write one (the
+    # in-process worker's sync), while connections of one configuration share the database safely.
+    path = url.removeprefix("duckdb:///")
+    if not Path(path).exists():
+        raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
+    return _open_duckdb(path, read_only)
 
 
 def _open_duckdb(path: str, read_only: bool) -> BaseBackend:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cxm.customers import service as customers_service
@@ -73,23 +73,29 @@ class _Tally:
     question: Question
     survey: str
     language: str
+    default_language: str
     chosen: Counter[str] = field(default_factory=Counter)
     n: int = 0
 
 
-def choice_distributions(session: Session, wanted: ChoiceFilter) -> list[ChoiceDistribution]:
-    """Every choice question with answers under the filter, by survey and position, each option counted."""
+def choice_distributions(
+    session: Session, wanted: ChoiceFilter, *, labels_in: str | None = None
+) -> list[ChoiceDistribution]:
+    """Every choice question with answers under the filter, by survey and position, each option counted and
+    labelled in `labels_in` where the survey has that translation (else its default language); erased people's
+    anonymised answers are left out, as in every other figure."""
+    kept = or_(Response.customer_id.is_(None), Response.customer_id.not_in(customers_service.erased_customers()))
     query = (
         select(Question, Survey.key, Survey.default_language, Answer.choices)
         .join(Answer, Answer.question_id == Question.id)
         .join(Response, Response.id == Answer.response_id)
         .join(Survey, Survey.id == Response.survey_id)
-        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete)
+        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete, kept)
         .where(*_conditions(wanted))
     )
     tallies: dict[int, _Tally] = {}
-    for question, survey, language, choices in session.execute(query):
-        tally = tallies.setdefault(question.id, _Tally(question, survey, language))
+    for question, survey, default, choices in session.execute(query):
+        tally = tallies.setdefault(question.id, _Tally(question, survey, labels_in or default, default))
         if choices:  # an empty multi-choice answer chose nothing: not a respondent of the question
             tally.chosen.update(set(choices))
             tally.n += 1
@@ -98,9 +104,12 @@ def choice_distributions(session: Session, wanted: ChoiceFilter) -> list[ChoiceD
 
 
 def _distribution(tally: _Tally) -> ChoiceDistribution:
-    """Options in the definition's order (then any no longer defined), labelled in the survey's default language."""
+    """Options in the definition's order (then any no longer defined), labelled in the tally's language."""
     question, language, chosen = tally.question, tally.language, tally.chosen
-    labels = {str(o["value"]): translated(o, "label", language, language) or str(o["value"]) for o in question.options}
+    labels = {
+        str(o["value"]): translated(o, "label", language, tally.default_language) or str(o["value"])
+        for o in question.options
+    }
     values = [*labels, *sorted(set(chosen) - set(labels))]
     options = [OptionCount(v, labels.get(v, v), chosen[v], 100 * chosen[v] / tally.n) for v in values]
     return ChoiceDistribution(tally.survey, question.key, question.kind, tally.n, options)

@@ -14,7 +14,9 @@ T = TypeVar("T")
 SIZE = 512
 
 _remembered: OrderedDict[Hashable, Any] = OrderedDict()
+_computing: dict[Hashable, threading.Event] = {}
 _lock = threading.Lock()
+WAIT_SECONDS = 60
 
 
 def store_version(engine: analytics_service.Engine) -> Hashable:
@@ -28,14 +30,25 @@ def store_version(engine: analytics_service.Engine) -> Hashable:
 
 
 def remember(key: Hashable, compute: Callable[[], T]) -> T:
-    """The value computed for `key` (which includes its version), computing it the first time."""
-    with _lock:
-        if key in _remembered:
-            _remembered.move_to_end(key)
-            return _remembered[key]  # type: ignore[no-any-return]
-    value = compute()
-    with _lock:
-        _remembered[key] = value
-        while len(_remembered) > SIZE:
-            _remembered.popitem(last=False)
+    """The value computed for `key` (which includes its version), computing it the first time; a request that asks
+    while another thread computes it (the worker preparing the default views) waits for that value."""
+    while True:
+        with _lock:
+            if key in _remembered:
+                _remembered.move_to_end(key)
+                return _remembered[key]  # type: ignore[no-any-return]
+            underway = _computing.get(key)
+            if underway is None:
+                _computing[key] = threading.Event()
+                break
+        underway.wait(WAIT_SECONDS)  # then look again (computed here when that attempt failed)
+    try:
+        value = compute()
+        with _lock:
+            _remembered[key] = value
+            while len(_remembered) > SIZE:
+                _remembered.popitem(last=False)
+    finally:
+        with _lock:
+            _computing.pop(key).set()
     return value

@@ -84,18 +84,15 @@ def _page(
     template: str,
     fmt: str,
 ) -> Response:
-    table = metric_table(engine, filters, by)
-    if fmt == "csv":
-        return _csv(table, by)
+    with engine.holding():
+        table = metric_table(engine, filters, by)
+        if fmt == "csv":
+            return _csv(table, by)
+        context: dict[str, Any] = {"table": table, "grid": interaction_grid(engine)}
+        if by == "journey_stage":
+            context["funnel"] = journey_funnel(engine, filters)
     title = "Channels" if by == "channel" else "Journey"
-    context: dict[str, Any] = {
-        "table": table,
-        "grid": interaction_grid(engine),
-        "filters": filters,
-        "options": filter_options(session),
-    }
-    if by == "journey_stage":
-        context["funnel"] = journey_funnel(engine, filters)
+    context |= {"filters": filters, "options": filter_options(session)}
     return render(request, user, template, title=title, by=by, **context)
 
 

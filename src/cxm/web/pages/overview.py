@@ -63,12 +63,9 @@ def _alerts(frame: Any) -> list[dict[str, Any]]:
 
 def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
     """Everything the overview (and its printable report) shows."""
-    return {
-        "cards": metric_cards(engine, CARDS, filters),
-        "volume": channel_volume(engine),
-        "filters": filters,
-        "options": filter_options(session),
-    }
+    with engine.holding():
+        cards, volume = metric_cards(engine, CARDS, filters), channel_volume(engine)
+    return {"cards": cards, "volume": volume, "filters": filters, "options": filter_options(session)}
 
 
 def _cards_csv(cards: list[Any]) -> Response:
@@ -100,7 +97,9 @@ def overview(
 def overview_alerts(request: Request, user: Viewer, engine: AnalyticsEngine, fragment: bool = False) -> Response:
     """The latest significant changes: the Overview loads them after the page (this page without JavaScript)."""
     template = "alerts_card.html" if fragment else "alerts.html"
-    return render(request, user, template, title="Latest significant changes", alerts=latest_alerts(engine))
+    with engine.holding():
+        alerts = latest_alerts(engine)
+    return render(request, user, template, title="Latest significant changes", alerts=alerts)
 
 
 @router.get("/report/overview")
