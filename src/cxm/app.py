@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 import cxm.tables  # noqa: F401  (every table is known before the first request)
 from cxm import __version__
 from cxm.access import service as access_service
+from cxm.analytics import service as analytics_service
 from cxm.analytics.routes import router as analytics_router
 from cxm.config import Settings
 from cxm.core.api import document_bodies, install_error_handlers
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # on every large batch (a tenth of a 10,000-event batch went to full collections). A 10,000-event
         # batch holds ~100,000 objects while it is stored: collect young objects in larger steps
         # (measured: collector time per batch down from ~60 to ~20 ms).
+        analytics_service.warm_up(settings)
         gc.freeze()
         gc.set_threshold(50_000, 20, 10)
         prepare = partial(prepare_default_views, _app)

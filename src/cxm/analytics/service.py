@@ -97,6 +97,7 @@ __all__ = [
     "theme_impact",
     "touchpoint_counts",
     "value_at_risk",
+    "warm_up",
 ]
 
 
@@ -150,6 +151,11 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
     report = sync_store(settings, operational, source=repr(fingerprint))
     _fingerprints[url] = fingerprint
     return report
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the configured engine's Ibis backend and SQL dialect once per process, before the first page needs it."""
+    engine_for(settings).warm_up()
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
