@@ -26,7 +26,7 @@ from cxm.config import Settings
 from cxm.core.errors import CxmError, InvalidInput
 
 # The DuckDB connection slots of `Engine.holding` blocks in this thread or task, by store URL (filled when first used).
-_HELD: ContextVar[dict[str, dict[str, BaseBackend]]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
+_HELD: ContextVar[dict[str, dict[str, Any]]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
 
 
 class AnalyticsUnavailable(CxmError):
@@ -71,7 +71,7 @@ class Engine:
         if self.kind != "duckdb" or self.url in held:
             yield
             return
-        slot: dict[str, BaseBackend] = {}
+        slot: dict[str, Any] = {}
         token = _HELD.set({**held, self.url: slot})
         try:
             yield
@@ -86,11 +86,11 @@ class Engine:
         if self.kind == "duckdb" and self.url in _HELD.get():
             slot = _HELD.get()[self.url]
             if "con" not in slot:
-                slot["con"] = _open_store(self.url)
-            yield _stored(slot["con"])
+                slot["con"], slot["facts"] = _open_store(self.url), {}
+            yield _stored(slot["con"], slot["facts"])
         elif self.kind == "duckdb":
             with duckdb_connection(self.url, read_only=False) as con:
-                yield _stored(con)
+                yield _stored(con, {})
         elif self.kind == "spark":
             yield _lake(self._spark_backend(), self.lake)
         else:
@@ -116,12 +116,16 @@ class Engine:
         return self._spark
 
 
-def _stored(con: BaseBackend) -> Callable[[str], Table]:
+def _stored(con: BaseBackend, found: dict[str, Table]) -> Callable[[str], Table]:
+    """Fact tables of a store connection; `found` keeps those already looked up (a schema read costs ~5 ms)."""
+
     def fact(name: str) -> Table:
-        try:
-            return con.table(name)
-        except ibis.common.exceptions.TableNotFound:
-            raise AnalyticsUnavailable(f"the analytics store has no {name} yet: run `cxm analytics sync`") from None
+        if name not in found:
+            try:
+                found[name] = con.table(name)
+            except ibis.common.exceptions.TableNotFound:
+                raise AnalyticsUnavailable(f"the analytics store has no {name} yet: run `cxm analytics sync`") from None
+        return found[name]
 
     return fact
 
