@@ -25,6 +25,7 @@ from cxm.feedback.routes import router as feedback_router
 from cxm.feedback.widget import router as widget_router
 from cxm.interactions.routes import router as interactions_router
 from cxm.text.routes import router as text_router
+from cxm.web.i18n import compile_templates
 from cxm.web.prepare import prepare_default_views
 from cxm.web.routes import install_dashboard
 from cxm.worker import BackgroundWorker
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # batch holds ~100,000 objects while it is stored: collect young objects in larger steps
         # (measured: collector time per batch down from ~60 to ~20 ms).
         analytics_service.warm_up(settings)
+        compile_templates()
         gc.freeze()
         gc.set_threshold(50_000, 20, 10)
         prepare = partial(prepare_default_views, _app)
