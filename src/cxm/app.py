@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # on every large batch (a tenth of a 10,000-event batch went to full collections). A 10,000-event
         # batch holds ~100,000 objects while it is stored: collect young objects in larger steps
         # (measured: collector time per batch down from ~60 to ~20 ms).
-        analytics_service.warm_up(settings)
+        analytics_service.warm_up(settings, bound)
         compile_templates()
         gc.freeze()
         gc.set_threshold(50_000, 20, 10)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session
 
-from cxm.analytics import extract, service
+from cxm.analytics import extract, freshness, service
 from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import open_engine
 from cxm.analytics.sync import FACT_TABLES, sync
@@ -180,11 +180,11 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
         feedback_service.install_templates(session)
         _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
     assert service.sync_if_changed(settings, db) is not None
-    monkeypatch.setattr(service, "_fingerprints", {})  # what a freshly started process remembers
+    monkeypatch.setattr(freshness, "_fingerprints", {})  # what a freshly started process remembers
     assert service.sync_if_changed(settings, db) is None
     with make_sessionmaker(db)() as session, session.begin():
         _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
-    monkeypatch.setattr(service, "_fingerprints", {})
+    monkeypatch.setattr(freshness, "_fingerprints", {})
     report = service.sync_if_changed(settings, db)
     assert report is not None and report.rows["score answers"] >= 1
     assert _nps_n(tmp_path / "store.duckdb") == 2

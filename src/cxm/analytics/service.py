@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import experience, journeys, loyalty, stats
 from cxm.analytics.alerts import significant_changes
@@ -26,6 +24,7 @@ from cxm.analytics.dimensions import (
 from cxm.analytics.drivers import DriverQuery, key_drivers
 from cxm.analytics.engines import AnalyticsUnavailable, Engine, analytics_url, open_engine
 from cxm.analytics.experience import ExperienceQuery
+from cxm.analytics.freshness import sync_if_changed, sync_store, warm_up
 from cxm.analytics.journeys import JourneyQuery
 from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
 from cxm.analytics.metrics import (
@@ -50,11 +49,10 @@ from cxm.analytics.risk import (
     retention_economics,
     value_at_risk,
 )
-from cxm.analytics.sync import SyncReport, sync, synced_source
+from cxm.analytics.sync import SyncReport
 from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
 from cxm.config import Settings
-from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput, NotFound
 
 METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
@@ -93,6 +91,7 @@ __all__ = [
     "quadrant_chart",
     "retention_economics",
     "significant_changes",
+    "sync_if_changed",
     "sync_store",
     "theme_impact",
     "touchpoint_counts",
@@ -104,58 +103,6 @@ __all__ = [
 def engine_for(settings: Settings) -> Engine:
     """The analytics engine the settings name (DuckDB beside SQLite by default)."""
     return open_engine(analytics_url(settings))
-
-
-def sync_store(
-    settings: Settings,
-    operational: SqlEngine,
-    *,
-    progress: Callable[[str], None] | None = None,
-    source: str | None = None,
-) -> SyncReport | None:
-    """Sync the DuckDB store (and the lake) when the engine uses one; None for live engines."""
-    url = analytics_url(settings)
-    lake = Path(settings.analytics_lake) if settings.analytics_lake else None
-    if url.startswith("duckdb:///"):
-        return sync(operational, url.removeprefix("duckdb:///"), lake=lake, progress=progress, source=source)
-    if url.startswith("spark://"):
-        raise InvalidInput("Spark reads the lake a DuckDB sync writes: sync with CXM_ANALYTICS_URL=duckdb:///...")
-    return None
-
-
-_fingerprints: dict[str, tuple[Any, ...]] = {}
-FINGERPRINT = (
-    "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
-    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
-    " (SELECT max(id) FROM tombstones),"
-    " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
-    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL),"
-    " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
-)
-
-
-def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | None:
-    """Sync only when the operational data changed since the last sync from this process (cheap to call often)."""
-    url = analytics_url(settings)
-    if not url.startswith("duckdb:///"):
-        return None
-    with read_only(operational).connect() as connection:
-        fingerprint = tuple(connection.exec_driver_sql(FINGERPRINT).one())
-    path = url.removeprefix("duckdb:///")
-    if _fingerprints.get(url) == fingerprint and Path(path).exists():
-        return None
-    # A new process (or another one synced): the store says which data its last sync held.
-    if synced_source(path) == repr(fingerprint):
-        _fingerprints[url] = fingerprint
-        return None
-    report = sync_store(settings, operational, source=repr(fingerprint))
-    _fingerprints[url] = fingerprint
-    return report
-
-
-def warm_up(settings: Settings) -> None:
-    """Load the configured engine's Ibis backend and SQL dialect once per process, before the first page needs it."""
-    engine_for(settings).warm_up()
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
