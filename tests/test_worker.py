@@ -144,7 +144,8 @@ def test_the_in_process_worker_prepares_after_its_first_sync_and_after_new_rows(
 ) -> None:
     settings = Settings(database_url=database_url, analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}")
     prepared: list[int] = []
-    worker = BackgroundWorker(db, settings, interval=0.05, after_sync=lambda: prepared.append(len(prepared)))
+    record = lambda: prepared.append(len(prepared))  # noqa: E731
+    worker = BackgroundWorker(db, settings, interval=0.05, after_sync=record, after_sync_gap=0)
     worker.start()
     try:
         assert worker.prepared.wait(60) and prepared == [0]

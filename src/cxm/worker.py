@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from cxm.text import service as text_service  # noqa: F401  (registers the text 
 
 log = logging.getLogger(__name__)
 INTERVAL = 5.0
+AFTER_SYNC_GAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,8 @@ def run_until(
 
 class BackgroundWorker:
     """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after its
-    first round and after each round that moved rows into the analytics store (the dashboard prepares its default
-    views there), then `prepared` is set."""
+    first round and after rounds that moved rows into the analytics store, at most every `after_sync_gap` seconds
+    (the dashboard prepares its default views there); `prepared` is set after the first round."""
 
     def __init__(
         self,
@@ -110,11 +113,15 @@ class BackgroundWorker:
         *,
         interval: float = INTERVAL,
         after_sync: Callable[[], None] | None = None,
+        after_sync_gap: float = AFTER_SYNC_GAP,
     ) -> None:
         self.factory = worker_sessions(engine, settings)
         self.settings = settings
         self.interval = interval
         self.after_sync = after_sync
+        self.after_sync_gap = after_sync_gap
+        self.stale = True  # rows moved into the store since `after_sync` last ran
+        self.last_after_sync = -math.inf
         self.stopping = threading.Event()
         self.prepared = threading.Event()
         self.thread = threading.Thread(target=self._run, name="cxm-worker", daemon=True)
@@ -124,7 +131,11 @@ class BackgroundWorker:
         run_until(self.stopping, self.factory, settings, interval=interval, report=self._after_round, report_idle=True)
 
     def _after_round(self, done: Round) -> None:
-        if self.after_sync is not None and (done.analytics or not self.prepared.is_set()):
+        self.stale = self.stale or bool(done.analytics)
+        # While rows keep arriving, prepare at most every `after_sync_gap` seconds (pages compute what they lack).
+        due = time.monotonic() - self.last_after_sync >= self.after_sync_gap
+        if self.after_sync is not None and self.stale and due:
+            self.stale, self.last_after_sync = False, time.monotonic()
             try:
                 self.after_sync()
             except Exception as error:  # e.g. nothing synced yet: figures not prepared are computed by the page asking

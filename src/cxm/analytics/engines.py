@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -99,6 +99,16 @@ class Engine:
                 yield _live(con)
             finally:
                 con.disconnect()
+
+    def data_version(self) -> Hashable | None:
+        """What changes whenever the store's data does (the DuckDB file's and its WAL's size and times); None for
+        engines that read live data or a lake, which have no such cheap sign."""
+        if self.kind != "duckdb":
+            return None
+        path = Path(self.url.removeprefix("duckdb:///"))
+        stat = path.stat() if path.exists() else None
+        wal = Path(f"{path}.wal")
+        return (self.url, stat and (stat.st_mtime_ns, stat.st_size), wal.exists() and wal.stat().st_mtime_ns)
 
     def warm_up(self) -> None:
         """Import the backend and compile one expression like the metrics' (~0.5-1 s on a small machine, once per

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from cxm.analytics import service as analytics_service
@@ -21,12 +20,8 @@ WAIT_SECONDS = 60
 
 def store_version(engine: analytics_service.Engine) -> Hashable:
     """What changes whenever the analytics data does: the DuckDB file's size and time (live engines: never equal)."""
-    if engine.url.startswith("duckdb:///"):
-        path = Path(engine.url.removeprefix("duckdb:///"))
-        stat = path.stat() if path.exists() else None
-        wal = Path(f"{path}.wal")
-        return (engine.url, stat and (stat.st_mtime_ns, stat.st_size), wal.exists() and wal.stat().st_mtime_ns)
-    return object()  # a live engine is the operational database itself: nothing to tell a change by cheaply
+    version = engine.data_version()
+    return object() if version is None else version  # a live engine: nothing to tell a change by cheaply
 
 
 def remember(key: Hashable, compute: Callable[[], T]) -> T:
