@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cxm.customers import service as customers_service
@@ -84,16 +84,7 @@ def choice_distributions(
     """Every choice question with answers under the filter, by survey and position, each option counted and
     labelled in `labels_in` where the survey has that translation (else its default language); erased people's
     anonymised answers are left out, as in every other figure."""
-    kept = or_(Response.customer_id.is_(None), Response.customer_id.not_in(customers_service.erased_customers()))
-    query = (
-        select(Answer.question_id, Survey.key, Survey.default_language, Answer.choices)
-        .join(Question, Answer.question_id == Question.id)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Survey, Survey.id == Response.survey_id)
-        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete, kept)
-        .where(*_conditions(wanted))
-    )
-    rows = session.execute(query).all()  # plain columns: a question object per answer cost ~10x the time
+    rows = session.execute(_answers(wanted)).all()  # plain columns: a question object per answer cost ~10x the time
     questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_({row[0] for row in rows})))}
     tallies: dict[int, _Tally] = {}
     for question_id, survey, default, choices in rows:
@@ -103,6 +94,20 @@ def choice_distributions(
             tally.n += 1
     ordered = sorted(tallies.values(), key=lambda tally: (tally.survey, tally.question.position))
     return [_distribution(tally) for tally in ordered if tally.n]
+
+
+def _answers(wanted: ChoiceFilter) -> Select[int, str, str, list[str] | None]:
+    """Completed answers to choice questions under the filter, erased people's left out: question id, survey key,
+    the survey's default language and the chosen values."""
+    kept = or_(Response.customer_id.is_(None), Response.customer_id.not_in(customers_service.erased_customers()))
+    return (
+        select(Answer.question_id, Survey.key, Survey.default_language, Answer.choices)
+        .join(Question, Answer.question_id == Question.id)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete, kept)
+        .where(*_conditions(wanted))
+    )
 
 
 def _distribution(tally: _Tally) -> ChoiceDistribution:
