@@ -18,6 +18,8 @@ def prepare_default_views(app: FastAPI) -> None:
     latest significant changes and the churn scores, on one store connection; a page asking meanwhile waits for the
     same figures."""
     engine = analytics_service.engine_for(app.state.settings)
+    if engine.data_version() is None:  # a live engine: figures are not remembered, nothing to prepare
+        return
     unfiltered = FilterBar()
     with engine.holding():
         metric_cards(engine, CARDS, unfiltered)
