@@ -127,6 +127,9 @@ class BackgroundWorker:
         self.thread = threading.Thread(target=self._run, name="cxm-worker", daemon=True)
 
     def _run(self) -> None:
+        # The store and the prepared views first, then rounds with the due jobs (a demo's interaction texts take
+        # minutes): the first pages find their figures ready.
+        self._after_round(Round(0, 0, 0, 0, 0, sync_analytics(self.factory, self.settings)))
         settings, interval = self.settings, self.interval
         run_until(self.stopping, self.factory, settings, interval=interval, report=self._after_round, report_idle=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ def sync_store(
 
 
 _fingerprints: dict[str, tuple[Any, ...]] = {}
+_syncing = threading.Lock()
 FINGERPRINT = (
     "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
     " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
@@ -49,11 +51,12 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
     url = analytics_url(settings)
     if not url.startswith("duckdb:///"):
         return None
-    fingerprint = _fingerprint(operational)
-    if _holds(url, fingerprint):
-        return None
-    report = sync_store(settings, operational, source=repr(fingerprint))
-    _fingerprints[url] = fingerprint
+    with _syncing:  # the in-process worker and a page's first look: one syncs, the other then finds it done
+        fingerprint = _fingerprint(operational)
+        if _holds(url, fingerprint):
+            return None
+        report = sync_store(settings, operational, source=repr(fingerprint))
+        _fingerprints[url] = fingerprint
     return report
 
 
