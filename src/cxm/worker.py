@@ -102,9 +102,9 @@ def run_until(
 
 
 class BackgroundWorker:
-    """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after its
-    first round and after rounds that moved rows into the analytics store, at most every `after_sync_gap` seconds
-    (the dashboard prepares its default views there); `prepared` is set after the first round."""
+    """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after a sync
+    before its first round and after rounds that moved rows into the analytics store, at most every `after_sync_gap`
+    seconds (the dashboard prepares its default views there); `prepared` is set once it first ran."""
 
     def __init__(
         self,
