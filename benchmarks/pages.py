@@ -1,10 +1,12 @@
 """Dashboard speed: every page rendered server-side on the default demo company, in ms per page.
 
 Generates the default demo (`cxm demo`: 5,000 customers, 100,000 interactions, surveys with responses) in a
-fresh SQLite file unless --database names one, syncs the DuckDB store, signs in as the demo admin and renders
-each page (after one warm-up) --repeat times through the ASGI app in this process (no network). Prints the
-first render (figures computed on the analytics engine) and the median and slowest of the later ones (figures
-remembered until the store changes); the target is under 300 ms. Asserts nothing.
+fresh SQLite file unless --database names one and syncs the DuckDB store (in a child process, so this one starts
+with nothing remembered, like a newly started server), signs in as the demo admin (without following the redirect
+to the Overview) and renders each page --repeat + 1 times through the ASGI app in this process (no network).
+Prints the first render (figures computed on the analytics engine; the very first page also pays for the process's
+first look at the store) and the median and slowest of the later ones (figures remembered until the store
+changes); the target is under 300 ms. Asserts nothing.
 
     .venv/bin/python benchmarks/pages.py [--database cxm.db] [--repeat 5]
 """
@@ -12,6 +14,8 @@ remembered until the store changes); the target is under 300 ms. Asserts nothing
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import re
 import statistics
 import tempfile
@@ -31,6 +35,7 @@ from cxm.core.migrate import upgrade
 PASSWORD = "benchmark password"
 PAGES = [
     "/overview",
+    "/overview/alerts?fragment=1",
     "/overview?channel=web&since=2025-06-01",
     "/channels",
     "/journey",
@@ -61,9 +66,19 @@ def prepared(database: Path) -> Settings:
             access_service.find_user(session, "bench@example.com")
         except Exception:
             access_service.create_user(session, email="bench@example.com", password=PASSWORD, role="admin")
-    analytics_service.sync_store(settings, engine)
+    analytics_service.sync_if_changed(settings, engine)
     engine.dispose()
     return settings
+
+
+def prepared_elsewhere(database: Path) -> Settings:
+    """`prepared`, run in a child process (not a pool's daemon: the sync starts processes of its own), so that
+    nothing about the store is remembered in this one."""
+    child = multiprocessing.get_context("spawn").Process(target=prepared, args=(database,))
+    child.start()
+    child.join()
+    assert child.exitcode == 0, "preparing the demo failed"
+    return Settings(database_url=f"sqlite:///{database}", serve_worker=False)
 
 
 def signed_in(client: TestClient) -> None:
@@ -71,20 +86,25 @@ def signed_in(client: TestClient) -> None:
     page = client.get("/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token
-    client.post("/login", data={"email": "bench@example.com", "password": PASSWORD, "csrf": token.group(1)})
+    form = {"email": "bench@example.com", "password": PASSWORD, "csrf": token.group(1)}
+    client.post("/login", data=form, follow_redirects=False)
 
 
-def timed(client: TestClient, path: str, repeat: int) -> tuple[float, list[float]]:
-    """Milliseconds of the first render (figures computed) and of each later one (figures remembered)."""
+def timed(client: TestClient, path: str, repeat: int) -> tuple[float, list[float], str]:
+    """Milliseconds of the first render (figures computed) and of each later one (figures remembered), and the
+    page."""
     started = time.perf_counter()
-    assert client.get(path).status_code == 200, path
+    page = client.get(path)
     first = (time.perf_counter() - started) * 1000
+    if page.status_code == 404:  # a page this version of cxm does not have
+        return first, [], ""
+    assert page.status_code == 200, path
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
         client.get(path)
         times.append((time.perf_counter() - started) * 1000)
-    return first, times
+    return first, times, page.text
 
 
 def main() -> None:
@@ -92,17 +112,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--prepare",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the in-process worker (as `cxm serve` does) and wait until it has prepared the default views",
+    )
     args = parser.parse_args()
     database = args.database or Path(tempfile.mkdtemp(prefix="cxm-pages-")) / "cxm.db"
-    settings = prepared(database)
+    settings = prepared_elsewhere(database)
+    if args.prepare:
+        settings = settings.model_copy(update={"serve_worker": True})
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    started = time.perf_counter()
     with TestClient(create_app(settings)) as client:
+        if args.prepare:
+            client.app.state.worker.prepared.wait(120)  # type: ignore[attr-defined]
+            print(f"default views prepared by the worker {time.perf_counter() - started:.1f} s after start")
         signed_in(client)
-        found = re.search(r'href="/customers/(\d+)"', client.get("/customers?q=novak").text)
-        customer = found.group(1) if found else "1"
+        customer = "1"  # until the search below finds a real one
         print(f"{'page':<48} {'first ms':>9} {'median ms':>10} {'max ms':>8}")
         for path in PAGES:
-            first, times = timed(client, path.format(customer=customer), args.repeat)
+            first, times, page = timed(client, path.format(customer=customer), args.repeat)
+            found = re.search(r'href="/customers/(\d+)"', page) if path == "/customers?q=novak" else None
+            customer = found.group(1) if found else customer
+            if not times:
+                print(f"{path:<48} {'(no such page)':>29}")
+                continue
             print(f"{path:<48} {first:>9.1f} {statistics.median(times):>10.1f} {max(times):>8.1f}")
+    print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

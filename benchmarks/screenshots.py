@@ -60,10 +60,11 @@ def main() -> None:
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/overview", timeout=120_000)
         for name, path in SHOTS.items():
-            page.goto(base + path)
+            page.goto(base + path, wait_until="networkidle")  # panels loaded after the page (latest changes) too
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=name not in ("feedback", "customers"))
         page.goto(base + "/customers?q=novak")
         page.locator("table.data a").first.click()
+        page.wait_for_load_state("networkidle")
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(OUT / "customer-360-phone.png"))
         browser.close()

@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from cxm.app import create_app
 from cxm.config import Settings
@@ -19,6 +21,7 @@ from cxm.core.db import utcnow
 from cxm.feedback import service as feedback_service
 from cxm.feedback.schemas import TriggerCreate
 from cxm.hub import Hub
+from cxm.worker import BackgroundWorker
 from tests.feedback.mailbox import Mailbox, smtp_server, text_of
 from tests.test_cli import CXM, free_port, key_in
 
@@ -134,3 +137,22 @@ def test_the_app_runs_its_worker_only_when_asked(database_url: str, db: object) 
     assert workers() == before
     with TestClient(create_app(Settings(database_url=database_url, serve_worker=False))):
         assert workers() == before
+
+
+def test_the_in_process_worker_prepares_after_its_first_sync_and_after_new_rows(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=database_url, analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}")
+    prepared: list[int] = []
+    record = lambda: prepared.append(len(prepared))  # noqa: E731
+    worker = BackgroundWorker(db, settings, interval=0.05, after_sync=record, after_sync_gap=0)
+    worker.start()
+    try:
+        assert worker.prepared.wait(60) and prepared == [0]
+        Hub(database_url, migrate=False).upsert_customers([{"identities": {"email": "ann@example.com"}, "name": "Ann"}])
+        deadline = time.monotonic() + 60
+        while len(prepared) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert prepared == [0, 1]  # the new customer reached the store: prepared again, once
+    finally:
+        worker.stop()

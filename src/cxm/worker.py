@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +22,7 @@ from cxm.text import service as text_service  # noqa: F401  (registers the text 
 
 log = logging.getLogger(__name__)
 INTERVAL = 5.0
+AFTER_SYNC_GAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -83,31 +86,64 @@ def run_until(
     *,
     interval: float = INTERVAL,
     report: Callable[[Round], None] | None = None,
+    report_idle: bool = False,
 ) -> None:
-    """Work a round every `interval` seconds until `stop` is set; a failing round is logged, not fatal."""
+    """Work a round every `interval` seconds until `stop` is set, reporting busy rounds (every round with
+    `report_idle`); a failing round is logged, not fatal."""
     while not stop.is_set():
         try:
             done = work_once(factory, settings)
         except Exception:
             log.exception("worker round failed")
         else:
-            if report is not None and done.busy:
+            if report is not None and (done.busy or report_idle):
                 report(done)
         stop.wait(interval)
 
 
 class BackgroundWorker:
-    """The worker on a thread, for `cxm serve` (the embedded default)."""
+    """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after a sync
+    before its first round and after rounds that moved rows into the analytics store, at most every `after_sync_gap`
+    seconds (the dashboard prepares its default views there); `prepared` is set once it first ran."""
 
-    def __init__(self, engine: Engine, settings: Settings, *, interval: float = INTERVAL) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        *,
+        interval: float = INTERVAL,
+        after_sync: Callable[[], None] | None = None,
+        after_sync_gap: float = AFTER_SYNC_GAP,
+    ) -> None:
         self.factory = worker_sessions(engine, settings)
         self.settings = settings
         self.interval = interval
+        self.after_sync = after_sync
+        self.after_sync_gap = after_sync_gap
+        self.stale = True  # rows moved into the store since `after_sync` last ran
+        self.last_after_sync = -math.inf
         self.stopping = threading.Event()
+        self.prepared = threading.Event()
         self.thread = threading.Thread(target=self._run, name="cxm-worker", daemon=True)
 
     def _run(self) -> None:
-        run_until(self.stopping, self.factory, self.settings, interval=self.interval)
+        # The store and the prepared views first, then rounds with the due jobs (a demo's interaction texts take
+        # minutes): the first pages find their figures ready.
+        self._after_round(Round(0, 0, 0, 0, 0, sync_analytics(self.factory, self.settings)))
+        settings, interval = self.settings, self.interval
+        run_until(self.stopping, self.factory, settings, interval=interval, report=self._after_round, report_idle=True)
+
+    def _after_round(self, done: Round) -> None:
+        self.stale = self.stale or bool(done.analytics)
+        # While rows keep arriving, prepare at most every `after_sync_gap` seconds (pages compute what they lack).
+        due = time.monotonic() - self.last_after_sync >= self.after_sync_gap
+        if self.after_sync is not None and self.stale and due:
+            self.stale, self.last_after_sync = False, time.monotonic()
+            try:
+                self.after_sync()
+            except Exception as error:  # e.g. nothing synced yet: figures not prepared are computed by the page asking
+                log.warning("figures not prepared after the analytics sync: %s", error)
+        self.prepared.set()
 
     def start(self) -> None:
         """Start working in the background."""

@@ -6,12 +6,13 @@ import math
 from collections.abc import Iterator
 from datetime import timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine as SqlEngine
 
-from cxm.analytics import churn
+from cxm.analytics import churn, risk
 from cxm.analytics.churn_features import ChurnSettings, feature_names, features_at
 from cxm.analytics.engines import Engine
 from cxm.analytics.risk import ChurnRequest, churn_table, value_at_risk
@@ -96,3 +97,20 @@ def test_value_at_risk_adds_up_the_customers(engines: dict[str, Engine], loaded:
     yearly = known["revenue_per_period"] * 365 / 90
     assert known["share_of_wallet"] == pytest.approx(yearly / loaded.category_spend[int(known["customer_id"])])
     assert np.isnan(customers[customers["category_spend"].isna()]["share_of_wallet"]).all()
+
+
+def test_scores_are_kept_until_the_store_changes(
+    engines: dict[str, Engine], loaded: churn_data.ChurnData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fitted: list[object] = []
+    real_score_now = churn.score_now
+    monkeypatch.setattr(churn, "score_now", lambda *a: fitted.append(a) or real_score_now(*a))
+    store, request = engines["duckdb"], ChurnRequest(SETTINGS, now=churn_data.TEST + timedelta(days=1))
+    first = churn_table(store, request)
+    monkeypatch.setattr(risk.time, "monotonic", lambda: 1e12)  # far past the live engines' minute
+    pd.testing.assert_frame_equal(churn_table(store, request), first)
+    assert len(fitted) == 1
+    path = store.url.removeprefix("duckdb:///")
+    duckdb.connect(path).execute("CREATE TABLE IF NOT EXISTS touched (n INT); INSERT INTO touched VALUES (1)").close()
+    churn_table(store, request)
+    assert len(fitted) == 2  # the store changed: scored again

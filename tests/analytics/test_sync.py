@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session
 
-from cxm.analytics import extract, service
+from cxm.analytics import extract, freshness, service
 from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import open_engine
 from cxm.analytics.sync import FACT_TABLES, sync
+from cxm.config import Settings
 from cxm.core.db import make_sessionmaker
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
@@ -85,9 +86,7 @@ def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:
     assert service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())["value"].iloc[0] == 100
 
 
-def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(
-    db: SqlEngine, tmp_path: Path
-) -> None:
+def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(db: SqlEngine, tmp_path: Path) -> None:
     factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
     with factory() as session, session.begin():
         ids = journey_data.load_ladder(session)
@@ -108,6 +107,8 @@ def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(
             in_lake = con.execute(f"SELECT count(*) FROM read_parquet('{lake / fact}/**/*.parquet')").fetchone()
             assert in_lake is not None and in_lake[0] == con.execute(f"SELECT count(*) FROM {fact}").fetchone()[0]  # type: ignore[index]
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)
+
+
 def _buy_and_ask(session: Session, customer: int, index: int, when: datetime) -> None:
     from decimal import Decimal
 
@@ -166,3 +167,24 @@ def test_tables_read_in_pieces_by_child_processes_give_the_same_store(
     pieces = sync(db, str(tmp_path / "pieces.duckdb"))
     assert pieces.rows == whole.rows and whole.rows["touchpoints"] == 15
     assert _facts(tmp_path / "pieces.duckdb") == _facts(tmp_path / "whole.duckdb")
+
+
+def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(
+        database_url=db.url.render_as_string(hide_password=False),
+        analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
+    )
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    assert service.sync_if_changed(settings, db) is not None
+    monkeypatch.setattr(freshness, "_fingerprints", {})  # what a freshly started process remembers
+    assert service.sync_if_changed(settings, db) is None
+    with make_sessionmaker(db)() as session, session.begin():
+        _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
+    monkeypatch.setattr(freshness, "_fingerprints", {})
+    report = service.sync_if_changed(settings, db)
+    assert report is not None and report.rows["score answers"] >= 1
+    assert _nps_n(tmp_path / "store.duckdb") == 2

@@ -67,7 +67,9 @@ def test_a_significant_drop_is_listed_with_its_interval_and_link(
     assert analytics_service.significant_changes(engine, now=datetime(2026, 10, 15, tzinfo=UTC)).empty
     sign_in(client, people["viewer"])
     page = client.get("/overview").text
-    alerts = page[page.index('id="alerts"') :]
+    assert 'data-load="/overview/alerts?fragment=1"' in page and 'href="/overview/alerts"' in page
+    alerts = client.get("/overview/alerts?fragment=1").text
+    assert "<html" not in alerts and "<html" in client.get("/overview/alerts").text
     assert 'href="/channels?channel=web"' in alerts and 'href="/journey?journey_stage=purchase"' in alerts
     assert "drop" in alerts and "n = 40 / 40" in alerts
-    assert "Latest significant changes" in page
+    assert "Latest significant changes" in page and "Benjamini-Hochberg" in alerts and "adjusted p = " in alerts

@@ -5,9 +5,12 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
+from cxm.access import service as access_service
 from cxm.core.db import make_sessionmaker
+from cxm.customers import service as customers_service
+from cxm.feedback import service as feedback_service
 from cxm.feedback.models import Response
-from tests.web.conftest import sign_in
+from tests.web.conftest import PASSWORD, sign_in
 
 DRAFT = """
 key: pickup
@@ -121,3 +124,29 @@ def test_distribution_settings_on_the_survey_page(
     sign_in(client, people["viewer"])
     page = client.get("/surveys/pickup")
     assert "1 invitations" in page.text and 'action="/surveys/pickup/invitations"' not in page.text
+
+
+def test_choice_distributions_leave_erased_people_out_and_read_in_the_viewers_language(
+    client: TestClient, admin_headers: dict[str, str], db: Engine
+) -> None:
+    assert client.post("/api/v1/surveys/from-template/relationship-nps", headers=admin_headers).status_code == 201
+    for n, chosen in enumerate([["price", "delivery"], ["price"], ["delivery"], ["price", "quality"]]):
+        _answer_improve(client, admin_headers, n, chosen)
+    with make_sessionmaker(db)() as session, session.begin():
+        erased = customers_service.find_by_identity(session, "email:c0@example.com").id
+        access_service.create_user(session, email="jana@example.com", password=PASSWORD, role="viewer", locale="cs")
+    assert client.delete(f"/api/v1/customers/{erased}", headers=admin_headers).status_code == 200
+    sign_in(client, "jana@example.com")
+    figure = client.get("/feedback?survey=relationship-nps").text
+    figure = figure[figure.index('data-question="relationship-nps.improve"') :]
+    assert "n = 3" in figure
+    assert '<th scope="row">Ceny</th><td class="num">2</td><td class="num">66,7' in figure
+    assert '<th scope="row">Doručení</th><td class="num">1</td>' in figure and "Prices" not in figure
+    with make_sessionmaker(db)() as session:
+        wanted = feedback_service.ChoiceFilter(survey_key="relationship-nps")
+        [german] = feedback_service.choice_distributions(session, wanted, labels_in="de")
+    assert german.n == 3 and [(o.label, o.count) for o in german.options][:3] == [
+        ("Prices", 2),
+        ("Product quality", 1),
+        ("Delivery", 1),
+    ]  # no German texts: the survey's default language

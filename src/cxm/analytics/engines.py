@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -24,8 +25,8 @@ from cxm.analytics import facts
 from cxm.config import Settings
 from cxm.core.errors import CxmError, InvalidInput
 
-# The DuckDB connections held open by `Engine.holding` in this thread or task, by store URL.
-_HELD: ContextVar[dict[str, BaseBackend]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
+# The DuckDB connection slots of `Engine.holding` blocks in this thread or task, by store URL (filled when first used).
+_HELD: ContextVar[dict[str, dict[str, Any]]] = ContextVar("held_duckdb", default={})  # noqa: B039 (never mutated)
 
 
 class AnalyticsUnavailable(CxmError):
@@ -64,29 +65,32 @@ class Engine:
 
     @contextmanager
     def holding(self) -> Iterator[None]:
-        """Inside the block, every `connect` of this store reuses one connection (a page's several queries)."""
+        """Inside the block, every `connect` of this store shares one connection, opened by the first that needs
+        it (a page's several queries pay ~30 ms once; a page whose figures are remembered opens nothing)."""
         held = _HELD.get()
         if self.kind != "duckdb" or self.url in held:
             yield
             return
-        # Opening the store costs ~30 ms: paid once per page instead of once per query.
-        with duckdb_connection(self.url, read_only=False) as con:
-            token = _HELD.set({**held, self.url: con})
-            try:
-                yield
-            finally:
-                _HELD.reset(token)
+        slot: dict[str, Any] = {}
+        token = _HELD.set({**held, self.url: slot})
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            if "con" in slot:
+                slot["con"].disconnect()
 
     @contextmanager
     def connect(self) -> Iterator[Callable[[str], Table]]:
         """A function from fact name to Ibis table, valid inside the block."""
         if self.kind == "duckdb" and self.url in _HELD.get():
-            yield _stored(_HELD.get()[self.url])
+            slot = _HELD.get()[self.url]
+            if "con" not in slot:
+                slot["con"], slot["facts"] = _open_store(self.url), {}
+            yield _stored(slot["con"], slot["facts"])
         elif self.kind == "duckdb":
-            # Not read-only: DuckDB refuses a read-only connection in a process that holds a read-write one (the
-            # in-process worker's sync), while connections of one configuration share the database safely.
             with duckdb_connection(self.url, read_only=False) as con:
-                yield _stored(con)
+                yield _stored(con, {})
         elif self.kind == "spark":
             yield _lake(self._spark_backend(), self.lake)
         else:
@@ -96,18 +100,42 @@ class Engine:
             finally:
                 con.disconnect()
 
+    def data_version(self) -> Hashable | None:
+        """What changes whenever the store's data does (the DuckDB file's and its WAL's size and times); None for
+        engines that read live data or a lake, which have no such cheap sign."""
+        if self.kind != "duckdb":
+            return None
+        path = Path(self.url.removeprefix("duckdb:///"))
+        stat = path.stat() if path.exists() else None
+        wal = Path(f"{path}.wal")
+        return (self.url, stat and (stat.st_mtime_ns, stat.st_size), wal.exists() and wal.stat().st_mtime_ns)
+
+    def warm_up(self) -> None:
+        """Import the backend and compile one expression like the metrics' (~0.5-1 s on a small machine, once per
+        process: paid at start-up instead of by the first page); Spark starts with its first query."""
+        if self.kind == "spark":
+            return
+        getattr(ibis, self.kind)
+        facts = ibis.table({"kind": "string", "score": "int64", "at": "timestamp"}, name="scores")
+        kept = facts.filter(facts.kind.isin(["nps"]), facts.at < datetime(2000, 1, 1))
+        ibis.to_sql(kept.group_by("kind", "score").aggregate(n=kept.count()), dialect=self.kind)
+
     def _spark_backend(self) -> BaseBackend:
         if self._spark is None:
             self._spark = ibis.pyspark.connect(spark_session(self.url))
         return self._spark
 
 
-def _stored(con: BaseBackend) -> Callable[[str], Table]:
+def _stored(con: BaseBackend, found: dict[str, Table]) -> Callable[[str], Table]:
+    """Fact tables of a store connection; `found` keeps those already looked up (a schema read costs ~5 ms)."""
+
     def fact(name: str) -> Table:
-        try:
-            return con.table(name)
-        except ibis.common.exceptions.TableNotFound:
-            raise AnalyticsUnavailable(f"the analytics store has no {name} yet: run `cxm analytics sync`") from None
+        if name not in found:
+            try:
+                found[name] = con.table(name)
+            except ibis.common.exceptions.TableNotFound:
+                raise AnalyticsUnavailable(f"the analytics store has no {name} yet: run `cxm analytics sync`") from None
+        return found[name]
 
     return fact
 
@@ -140,14 +168,20 @@ def _live_backend(url: str) -> BaseBackend:
 @contextmanager
 def duckdb_connection(url: str, *, read_only: bool) -> Iterator[BaseBackend]:
     """A DuckDB connection, waiting briefly while another process holds the file."""
-    path = url.removeprefix("duckdb:///")
-    if not Path(path).exists():
-        raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
-    con = _open_duckdb(path, read_only)
+    con = _open_store(url, read_only=read_only)
     try:
         yield con
     finally:
         con.disconnect()
+
+
+def _open_store(url: str, *, read_only: bool = False) -> BaseBackend:
+    # Not read-only by default: DuckDB refuses a read-only connection in a process that holds a read-write one (the
+    # in-process worker's sync), while connections of one configuration share the database safely.
+    path = url.removeprefix("duckdb:///")
+    if not Path(path).exists():
+        raise AnalyticsUnavailable("the analytics store is empty: run `cxm analytics sync` first")
+    return _open_duckdb(path, read_only)
 
 
 def _open_duckdb(path: str, read_only: bool) -> BaseBackend:

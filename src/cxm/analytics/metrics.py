@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,11 +44,16 @@ SCORE_METRICS = {
 
 def score_histogram(tables: Tables, metric: ScoreMetric, query: Query) -> pd.DataFrame:
     """How many answers gave each score, per group (the only thing engines compute for score metrics)."""
+    return kind_histograms(tables, [metric.kind], query).drop(columns="kind")
+
+
+def kind_histograms(tables: Tables, kinds: Sequence[str], query: Query) -> pd.DataFrame:
+    """How many answers gave each score, per kind of score and group: several score metrics in one engine query."""
     check_query(query, SCORE_DIMENSIONS)
     facts = tables("scores")
-    facts = facts.filter(facts.kind == metric.kind)
+    facts = facts.filter(facts.kind.isin(list(kinds)))
     table = shaped(facts, tables, query, "completed_at")
-    keys = [*group_columns(query), "score"]
+    keys = ["kind", *group_columns(query), "score"]
     counted = table.group_by(keys).aggregate(count=table.count())
     return _labelled(counted.execute(), group_columns(query))
 

@@ -69,11 +69,13 @@ def _orders_mark(engine: Engine) -> tuple[int, int]:
 
 
 def _valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame:
-    """Scored and valued customers, kept for a minute per engine and request (the customer page asks often)."""
+    """Scored and valued customers per engine and request (the customer page asks often): until the DuckDB store
+    changes, or for a minute on engines without a sign of change."""
     request.check()
-    key = (engine.kind, engine.url, request, _orders_mark(engine))
+    version = engine.data_version()
+    key = (engine.kind, engine.url, request, version if version is not None else _orders_mark(engine))
     hit = _scored.get(key)
-    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+    if hit is not None and (version is not None or time.monotonic() - hit[0] < CACHE_SECONDS):
         return hit[1]
     scored, _ = churn.score_now(engine, request.settings, request.now)
     s = request.settings

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics import experience, journeys, loyalty, stats
 from cxm.analytics.alerts import significant_changes
@@ -26,11 +24,13 @@ from cxm.analytics.dimensions import (
 from cxm.analytics.drivers import DriverQuery, key_drivers
 from cxm.analytics.engines import AnalyticsUnavailable, Engine, analytics_url, open_engine
 from cxm.analytics.experience import ExperienceQuery
+from cxm.analytics.freshness import sync_if_changed, sync_store, warm_up
 from cxm.analytics.journeys import JourneyQuery
 from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
 from cxm.analytics.metrics import (
     SCORE_METRICS,
     Tables,
+    kind_histograms,
     response_rate_counts,
     response_time_stats,
     response_time_values,
@@ -49,11 +49,10 @@ from cxm.analytics.risk import (
     retention_economics,
     value_at_risk,
 )
-from cxm.analytics.sync import SyncReport, sync
+from cxm.analytics.sync import SyncReport
 from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
 from cxm.config import Settings
-from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput, NotFound
 
 METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
@@ -92,53 +91,18 @@ __all__ = [
     "quadrant_chart",
     "retention_economics",
     "significant_changes",
+    "sync_if_changed",
     "sync_store",
     "theme_impact",
+    "touchpoint_counts",
     "value_at_risk",
+    "warm_up",
 ]
 
 
 def engine_for(settings: Settings) -> Engine:
     """The analytics engine the settings name (DuckDB beside SQLite by default)."""
     return open_engine(analytics_url(settings))
-
-
-def sync_store(
-    settings: Settings, operational: SqlEngine, *, progress: Callable[[str], None] | None = None
-) -> SyncReport | None:
-    """Sync the DuckDB store (and the lake) when the engine uses one; None for live engines."""
-    url = analytics_url(settings)
-    lake = Path(settings.analytics_lake) if settings.analytics_lake else None
-    if url.startswith("duckdb:///"):
-        return sync(operational, url.removeprefix("duckdb:///"), lake=lake, progress=progress)
-    if url.startswith("spark://"):
-        raise InvalidInput("Spark reads the lake a DuckDB sync writes: sync with CXM_ANALYTICS_URL=duckdb:///...")
-    return None
-
-
-_fingerprints: dict[str, tuple[Any, ...]] = {}
-FINGERPRINT = (
-    "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
-    " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
-    " (SELECT max(id) FROM tombstones),"
-    " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
-    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL),"
-    " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
-)
-
-
-def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | None:
-    """Sync only when the operational data changed since the last sync from this process (cheap to call often)."""
-    url = analytics_url(settings)
-    if not url.startswith("duckdb:///"):
-        return None
-    with read_only(operational).connect() as connection:
-        fingerprint = tuple(connection.exec_driver_sql(FINGERPRINT).one())
-    if _fingerprints.get(url) == fingerprint and Path(url.removeprefix("duckdb:///")).exists():
-        return None
-    report = sync_store(settings, operational)
-    _fingerprints[url] = fingerprint
-    return report
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
@@ -155,7 +119,28 @@ def metrics(
             raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
         check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
     with engine.connect() as tables:
-        return [_computed(tables, engine, name, query, target_seconds) for name, query in asked]
+        counted = _score_histograms(tables, asked)
+        return [
+            _computed(tables, engine, name, query, target_seconds, counted.get(index))
+            for index, (name, query) in enumerate(asked)
+        ]
+
+
+def _score_histograms(tables: Tables, asked: Sequence[tuple[str, Query]]) -> dict[int, pd.DataFrame]:
+    """The histogram of each score metric asked (by position): metrics asking the same query share one engine
+    query grouped by kind of score (a page's NPS, CSAT and CES cost one query, not three)."""
+    shared: dict[str, list[int]] = {}
+    for index, (name, query) in enumerate(asked):
+        if name in SCORE_METRICS:
+            shared.setdefault(repr(query), []).append(index)
+    found = {}
+    for indexes in shared.values():
+        kinds = [SCORE_METRICS[asked[i][0]].kind for i in indexes]
+        counted = kind_histograms(tables, kinds, asked[indexes[0]][1])
+        for i in indexes:
+            rows = counted[counted["kind"] == SCORE_METRICS[asked[i][0]].kind]
+            found[i] = rows.drop(columns="kind").reset_index(drop=True)
+    return found
 
 
 def metrics_with_trend(
@@ -165,25 +150,31 @@ def metrics_with_trend(
     are counted once per period and summed for the whole (one engine query instead of two)."""
     for name, query in asked:
         check_query(replace(query, period=period), ALLOWED.get(name, SCORE_DIMENSIONS))
+    by_period = [(name, replace(query, period=period)) for name, query in asked]
     with engine.connect() as tables:
-        return [_with_trend(tables, engine, name, query, period) for name, query in asked]
+        counted = _score_histograms(tables, by_period)
+        return [
+            _with_trend(tables, engine, name, query, period, counted.get(index))
+            for index, (name, query) in enumerate(asked)
+        ]
 
 
 def _with_trend(
-    tables: Tables, engine: Engine, name: str, query: Query, period: str
+    tables: Tables, engine: Engine, name: str, query: Query, period: str, histogram: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     by_period = replace(query, period=period)
     keys = list(query.by)
     if name in SCORE_METRICS:
         metric = SCORE_METRICS[name]
-        histogram = score_histogram(tables, metric, by_period)
+        assert histogram is not None
         summed: pd.DataFrame = histogram.groupby([*keys, "score"], as_index=False)[["count"]].sum()
         return score_table(summed, metric, query), score_table(histogram, metric, by_period)
     if name == "response_rate":
         counts = response_rate_counts(tables, by_period)
         return _rates(_summed_counts(counts, keys), query), _rates(counts, by_period)
     target = DEFAULT_TARGET_SECONDS
-    return _computed(tables, engine, name, query, target), _computed(tables, engine, name, by_period, target)
+    whole = _computed(tables, engine, name, query, target, None)
+    return whole, _computed(tables, engine, name, by_period, target, None)
 
 
 def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -195,12 +186,24 @@ def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.DataFrame([{"invited": int(sums["invited"].sum()), "answered": int(sums["answered"].sum())}])
 
 
-def _computed(tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float) -> pd.DataFrame:
+def _computed(
+    tables: Tables, engine: Engine, name: str, query: Query, target_seconds: float, histogram: pd.DataFrame | None
+) -> pd.DataFrame:
     if name in SCORE_METRICS:
-        return score_table(score_histogram(tables, SCORE_METRICS[name], query), SCORE_METRICS[name], query)
+        found = histogram if histogram is not None else score_histogram(tables, SCORE_METRICS[name], query)
+        return score_table(found, SCORE_METRICS[name], query)
     if name == "response_rate":
         return _rates(response_rate_counts(tables, query), query)
     return _response_times(tables, engine, query, target_seconds)
+
+
+def touchpoint_counts(engine: Engine) -> pd.DataFrame:
+    """Interactions per channel and journey stage (channel, journey_stage, n), erased people's left out."""
+    with engine.connect() as tables:
+        touchpoints = tables("touchpoints")
+        counted = touchpoints.group_by(["channel", "journey_stage"]).aggregate(n=touchpoints.count())
+        found: pd.DataFrame = counted.execute()
+    return found
 
 
 def distribution(engine: Engine, query: Query) -> pd.DataFrame:

@@ -6,6 +6,7 @@ Every score metric is a function of how many answers gave each score, so engines
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -115,11 +116,19 @@ def mean(histogram: Histogram) -> Estimate:
 def bootstrap(histogram: Histogram, statistic: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> tuple[float, float]:
     """Percentile 95% CI from resampling the answers (a multinomial draw over the score histogram)."""
     scores, counts = _arrays(histogram)
-    n = int(counts.sum())
-    # Seeded by the data, so the same answers always give the same interval.
-    rng = np.random.default_rng([n, *counts.astype(int).tolist()])
-    draws = rng.multinomial(n, counts / n, size=BOOTSTRAP_ROUNDS).astype(float)
-    values = statistic(scores, draws)
+    return _bootstrap(statistic, tuple(scores.tolist()), tuple(counts.astype(int).tolist()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _bootstrap(
+    statistic: Callable[[np.ndarray, np.ndarray], np.ndarray], scores: tuple[float, ...], counts: tuple[int, ...]
+) -> tuple[float, float]:
+    # Seeded by the data, so the same answers always give the same interval (and it can be remembered: the small
+    # groups of a page's trends and breakdowns recur on other pages and filters).
+    n = sum(counts)
+    rng = np.random.default_rng([n, *counts])
+    draws = rng.multinomial(n, np.array(counts, dtype=float) / n, size=BOOTSTRAP_ROUNDS).astype(float)
+    values = statistic(np.array(scores, dtype=float), draws)
     return float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))
 
 

@@ -281,9 +281,15 @@ def _apply_tombstones(run: Run) -> int:
 
 
 def sync(
-    operational: SqlEngine, store_path: str, *, lake: Path | None = None, progress: Progress | None = None
+    operational: SqlEngine,
+    store_path: str,
+    *,
+    lake: Path | None = None,
+    progress: Progress | None = None,
+    source: str | None = None,
 ) -> SyncReport:
-    """Bring the DuckDB store (and the lake) up to date with the operational database."""
+    """Bring the DuckDB store (and the lake) up to date with the operational database; `source` (what the
+    operational data looked like when the sync began) is recorded once the store holds it all."""
     started, report, say = time.perf_counter(), SyncReport(), progress or (lambda _: None)
     url = operational.url.render_as_string(hide_password=False)
     with store(store_path) as con:
@@ -306,8 +312,23 @@ def sync(
         if lake is not None:
             say("lake")
             write_lake(run, lake)
+        if source is not None:
+            run.set_mark("source", source)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def synced_source(store_path: str) -> str | None:
+    """The `source` the store's last complete sync recorded; None when there is none or the store is busy."""
+    if not Path(store_path).exists():
+        return None
+    try:
+        # Read-write like every other connection of this process (DuckDB refuses mixed configurations).
+        with duckdb.connect(store_path) as con:
+            found = con.execute("SELECT value FROM sync_state WHERE name = 'source'").fetchall()
+    except duckdb.Error:  # another process holds the store, or it has no bookkeeping table yet
+        return None
+    return str(found[0][0]) if found else None
 
 
 def write_lake(run: Run, lake: Path) -> None:

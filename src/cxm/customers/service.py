@@ -247,9 +247,14 @@ def segments(session: Session) -> list[str]:
     return sorted(str(row) for row in rows if row)
 
 
+def erased_customers() -> Select[int]:
+    """The ids of erased people, as a subquery for other domains' filters (their anonymised rows left out)."""
+    return select(Customer.id).where(Customer.erased_at.is_not(None))
+
+
 def customers_in_segment(segment: str) -> Select[int]:
     """Ids of the customers of a segment, as a subquery other domains filter by."""
     return select(Customer.id).where(Customer.segment == segment)
 
 
-__all__ += ["customers_in_segment", "segments"]
+__all__ += ["customers_in_segment", "erased_customers", "segments"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from cxm.customers import service as customers_service
@@ -73,23 +73,22 @@ class _Tally:
     question: Question
     survey: str
     language: str
+    default_language: str
     chosen: Counter[str] = field(default_factory=Counter)
     n: int = 0
 
 
-def choice_distributions(session: Session, wanted: ChoiceFilter) -> list[ChoiceDistribution]:
-    """Every choice question with answers under the filter, by survey and position, each option counted."""
-    query = (
-        select(Question, Survey.key, Survey.default_language, Answer.choices)
-        .join(Answer, Answer.question_id == Question.id)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Survey, Survey.id == Response.survey_id)
-        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete)
-        .where(*_conditions(wanted))
-    )
+def choice_distributions(
+    session: Session, wanted: ChoiceFilter, *, labels_in: str | None = None
+) -> list[ChoiceDistribution]:
+    """Every choice question with answers under the filter, by survey and position, each option counted and
+    labelled in `labels_in` where the survey has that translation (else its default language); erased people's
+    anonymised answers are left out, as in every other figure."""
+    rows = session.execute(_answers(wanted)).all()  # plain columns: a question object per answer cost ~10x the time
+    questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_({row[0] for row in rows})))}
     tallies: dict[int, _Tally] = {}
-    for question, survey, language, choices in session.execute(query):
-        tally = tallies.setdefault(question.id, _Tally(question, survey, language))
+    for question_id, survey, default, choices in rows:
+        tally = tallies.setdefault(question_id, _Tally(questions[question_id], survey, labels_in or default, default))
         if choices:  # an empty multi-choice answer chose nothing: not a respondent of the question
             tally.chosen.update(set(choices))
             tally.n += 1
@@ -97,10 +96,27 @@ def choice_distributions(session: Session, wanted: ChoiceFilter) -> list[ChoiceD
     return [_distribution(tally) for tally in ordered if tally.n]
 
 
+def _answers(wanted: ChoiceFilter) -> Select[int, str, str, list[str] | None]:
+    """Completed answers to choice questions under the filter, erased people's left out: question id, survey key,
+    the survey's default language and the chosen values."""
+    kept = or_(Response.customer_id.is_(None), Response.customer_id.not_in(customers_service.erased_customers()))
+    return (
+        select(Answer.question_id, Survey.key, Survey.default_language, Answer.choices)
+        .join(Question, Answer.question_id == Question.id)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Question.kind.in_(list(CHOICE_KINDS)), Response.status == ResponseStatus.complete, kept)
+        .where(*_conditions(wanted))
+    )
+
+
 def _distribution(tally: _Tally) -> ChoiceDistribution:
-    """Options in the definition's order (then any no longer defined), labelled in the survey's default language."""
+    """Options in the definition's order (then any no longer defined), labelled in the tally's language."""
     question, language, chosen = tally.question, tally.language, tally.chosen
-    labels = {str(o["value"]): translated(o, "label", language, language) or str(o["value"]) for o in question.options}
+    labels = {
+        str(o["value"]): translated(o, "label", language, tally.default_language) or str(o["value"])
+        for o in question.options
+    }
     values = [*labels, *sorted(set(chosen) - set(labels))]
     options = [OptionCount(v, labels.get(v, v), chosen[v], 100 * chosen[v] / tally.n) for v in values]
     return ChoiceDistribution(tally.survey, question.key, question.kind, tally.n, options)

@@ -32,7 +32,6 @@ __all__ = [
     "InteractionRef",
     "InteractionText",
     "RejectedRows",
-    "counts_by_channel_and_stage",
     "find_interaction",
     "find_order",
     "get_interaction",
@@ -188,16 +187,6 @@ def get_order(session: Session, order_ref: int) -> OrderRead:
 
 def _columns(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
-
-
-def counts_by_channel_and_stage(session: Session) -> list[tuple[str, str | None, int]]:
-    """How many interactions each channel and journey stage holds."""
-    query = (
-        select(Interaction.channel, Interaction.journey_stage, func.count())
-        .group_by(Interaction.channel, Interaction.journey_stage)
-        .order_by(Interaction.channel, Interaction.journey_stage)
-    )
-    return [(channel, stage, count) for channel, stage, count in session.execute(query)]
 
 
 def totals(session: Session) -> dict[str, int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from cxm.analytics import service as analytics_service
@@ -14,28 +13,37 @@ T = TypeVar("T")
 SIZE = 512
 
 _remembered: OrderedDict[Hashable, Any] = OrderedDict()
+_computing: dict[Hashable, threading.Event] = {}
 _lock = threading.Lock()
+WAIT_SECONDS = 60
 
 
 def store_version(engine: analytics_service.Engine) -> Hashable:
     """What changes whenever the analytics data does: the DuckDB file's size and time (live engines: never equal)."""
-    if engine.url.startswith("duckdb:///"):
-        path = Path(engine.url.removeprefix("duckdb:///"))
-        stat = path.stat() if path.exists() else None
-        wal = Path(f"{path}.wal")
-        return (engine.url, stat and (stat.st_mtime_ns, stat.st_size), wal.exists() and wal.stat().st_mtime_ns)
-    return object()  # a live engine is the operational database itself: nothing to tell a change by cheaply
+    version = engine.data_version()
+    return object() if version is None else version  # a live engine: nothing to tell a change by cheaply
 
 
 def remember(key: Hashable, compute: Callable[[], T]) -> T:
-    """The value computed for `key` (which includes its version), computing it the first time."""
-    with _lock:
-        if key in _remembered:
-            _remembered.move_to_end(key)
-            return _remembered[key]  # type: ignore[no-any-return]
-    value = compute()
-    with _lock:
-        _remembered[key] = value
-        while len(_remembered) > SIZE:
-            _remembered.popitem(last=False)
+    """The value computed for `key` (which includes its version), computing it the first time; a request that asks
+    while another thread computes it (the worker preparing the default views) waits for that value."""
+    while True:
+        with _lock:
+            if key in _remembered:
+                _remembered.move_to_end(key)
+                return _remembered[key]  # type: ignore[no-any-return]
+            underway = _computing.get(key)
+            if underway is None:
+                _computing[key] = threading.Event()
+                break
+        underway.wait(WAIT_SECONDS)  # then look again (computed here when that attempt failed)
+    try:
+        value = compute()
+        with _lock:
+            _remembered[key] = value
+            while len(_remembered) > SIZE:
+                _remembered.popitem(last=False)
+    finally:
+        with _lock:
+            _computing.pop(key).set()
     return value

@@ -182,6 +182,21 @@ def _breakdown(frame: pd.DataFrame, metric: str, by: str) -> list[dict[str, Any]
     return with_widths(rows, "n")
 
 
+def touch_counts(engine: analytics_service.Engine) -> list[tuple[str, str | None, int]]:
+    """Interactions per (channel, journey stage or None), from the analytics store like every other figure."""
+
+    def compute() -> list[tuple[str, str | None, int]]:
+        rows = analytics_service.touchpoint_counts(engine).to_dict("records")
+        found = [(str(r["channel"]), _stage(r["journey_stage"]), int(r["n"])) for r in rows]
+        return sorted(found, key=lambda row: (row[0], row[1] or ""))
+
+    return remember(("touch counts", store_version(engine)), compute)
+
+
+def _stage(value: Any) -> str | None:
+    return None if pd.isna(value) else str(value)
+
+
 def with_widths(rows: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     """Each row with `width`: its `key` as a share (0-100) of the largest."""
     largest = max((abs(r[key] or 0) for r in rows), default=0) or 1

@@ -74,6 +74,11 @@ def page_html(principal: Principal | None, template: str, path: str, query: str 
     )
 
 
+def ui_language(principal: Principal | None) -> str:
+    """The language a person reads the dashboard in (their own when it has a catalog, else English)."""
+    return principal.locale if principal and principal.locale in LANGUAGES else "en"
+
+
 def render(
     request: Request, principal: Principal | None, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:

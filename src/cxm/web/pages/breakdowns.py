@@ -10,9 +10,8 @@ from fastapi.responses import Response
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
-from cxm.interactions import service as interactions_service
 from cxm.web.cache import remember, store_version
-from cxm.web.figures import TITLES, AnalyticsEngine, breakdowns
+from cxm.web.figures import TITLES, AnalyticsEngine, breakdowns, touch_counts
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
 from cxm.web.tables import csv_response
@@ -39,14 +38,9 @@ def _order(by: str) -> Any:
     return lambda label: label
 
 
-def interaction_grid(session: SessionDep) -> dict[str, Any]:
-    """Interactions by channel (rows) and journey stage (columns); counted again when new ones arrive."""
-    version = (str(session.get_bind().engine.url), interactions_service.newest_interaction_id(session))
-    return remember(("grid", version), lambda: _grid(session))
-
-
-def _grid(session: SessionDep) -> dict[str, Any]:
-    counts = interactions_service.counts_by_channel_and_stage(session)
+def interaction_grid(engine: analytics_service.Engine) -> dict[str, Any]:
+    """Interactions by channel (rows) and journey stage (columns)."""
+    counts = touch_counts(engine)
     channels = sorted({channel for channel, _, _ in counts})
     stages: list[str | None] = [*STAGES, None]
     grid = {(channel, stage): count for channel, stage, count in counts}
@@ -90,18 +84,15 @@ def _page(
     template: str,
     fmt: str,
 ) -> Response:
-    table = metric_table(engine, filters, by)
-    if fmt == "csv":
-        return _csv(table, by)
+    with engine.holding():
+        table = metric_table(engine, filters, by)
+        if fmt == "csv":
+            return _csv(table, by)
+        context: dict[str, Any] = {"table": table, "grid": interaction_grid(engine)}
+        if by == "journey_stage":
+            context["funnel"] = journey_funnel(engine, filters)
     title = "Channels" if by == "channel" else "Journey"
-    context: dict[str, Any] = {
-        "table": table,
-        "grid": interaction_grid(session),
-        "filters": filters,
-        "options": filter_options(session),
-    }
-    if by == "journey_stage":
-        context["funnel"] = journey_funnel(engine, filters)
+    context |= {"filters": filters, "options": filter_options(session)}
     return render(request, user, template, title=title, by=by, **context)
 
 

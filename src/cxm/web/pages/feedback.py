@@ -13,7 +13,7 @@ from cxm.feedback import service as feedback_service
 from cxm.web.cache import remember, store_version
 from cxm.web.figures import AnalyticsEngine, metric_cards
 from cxm.web.filters import FilterBar, Filters, filter_options
-from cxm.web.rendering import render
+from cxm.web.rendering import render, ui_language
 from cxm.web.tables import csv_response
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +42,9 @@ def _distributions(frame: Any) -> list[dict[str, Any]]:
     return questions
 
 
-def choice_questions(session: SessionDep, filters: FilterBar) -> list[dict[str, Any]]:
-    """Each choice question's options with respondents, share and bar widths, from the feedback service."""
+def choice_questions(session: SessionDep, filters: FilterBar, labels_in: str) -> list[dict[str, Any]]:
+    """Each choice question's options with respondents, share and bar widths (labels in `labels_in` where the
+    survey has it), from the feedback service."""
     query = filters.query("nps")
     wanted = feedback_service.ChoiceFilter(
         survey_key=filters.survey,
@@ -54,7 +55,8 @@ def choice_questions(session: SessionDep, filters: FilterBar) -> list[dict[str, 
         since=query.since,
         until=query.until,
     )
-    return [_choice_bars(found) for found in feedback_service.choice_distributions(session, wanted)]
+    found = feedback_service.choice_distributions(session, wanted, labels_in=labels_in)
+    return [_choice_bars(question) for question in found]
 
 
 def _choice_bars(found: feedback_service.ChoiceDistribution) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def feedback_page(
     `?format=csv` the comments, `&table=answers` the distributions."""
     wanted = _verbatim_filter(filters, q, min_score, max_score)
     if format == "csv" and table == "answers":
-        return _answers_csv([*distributions(engine, filters), *choice_questions(session, filters)])
+        return _answers_csv([*distributions(engine, filters), *choice_questions(session, filters, ui_language(user))])
     if format == "csv":
         rows, _ = feedback_service.verbatims(session, wanted, limit=100_000, offset=0)
         header = ["response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text"]
@@ -120,6 +122,8 @@ def feedback_page(
         ]
         return csv_response("comments.csv", header, cells)
     comments, total = feedback_service.verbatims(session, wanted, limit=PAGE, offset=offset)
+    with engine.holding():
+        cards, questions = metric_cards(engine, ("nps", "csat", "ces"), filters), distributions(engine, filters)
     extra = {"q": q, "min_score": min_score, "max_score": max_score}
     return render(
         request,
@@ -129,9 +133,9 @@ def feedback_page(
         filters=filters,
         options=filter_options(session),
         surveys=feedback_service.list_surveys(session),
-        cards=metric_cards(engine, ("nps", "csat", "ces"), filters),
-        questions=distributions(engine, filters),
-        choices=choice_questions(session, filters),
+        cards=cards,
+        questions=questions,
+        choices=choice_questions(session, filters, ui_language(user)),
         comments=comments,
         page={"total": total, "limit": PAGE, "offset": offset},
         extra=extra,

@@ -10,10 +10,18 @@ from fastapi.responses import Response
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
-from cxm.interactions import service as interactions_service
 from cxm.web.cache import remember, store_version
 from cxm.web.charts import FORMATS, trend_chart
-from cxm.web.figures import CARDS, TITLES, AnalyticsEngine, metric_cards, metric_frame, value_columns, with_widths
+from cxm.web.figures import (
+    CARDS,
+    TITLES,
+    AnalyticsEngine,
+    metric_cards,
+    metric_frame,
+    touch_counts,
+    value_columns,
+    with_widths,
+)
 from cxm.web.filters import FilterBar, Filters, filter_options
 from cxm.web.rendering import render
 from cxm.web.tables import PageTable, csv_response
@@ -23,21 +31,17 @@ VOLUME_COLUMNS = (("label", "channel"), ("n", "interactions"))
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
 
 
-def channel_volume(session: SessionDep) -> list[dict[str, Any]]:
-    """Interactions per channel (all time), largest first, with bar widths; counted again when new ones arrive."""
-    version = interactions_service.newest_interaction_id(session)
-    return remember(("volume", str(session.get_bind().engine.url), version), lambda: _volume(session))
-
-
-def _volume(session: SessionDep) -> list[dict[str, Any]]:
+def channel_volume(engine: AnalyticsEngine) -> list[dict[str, Any]]:
+    """Interactions per channel (all time), largest first, with bar widths."""
     totals: dict[str, int] = {}
-    for channel, _stage, count in interactions_service.counts_by_channel_and_stage(session):
+    for channel, _stage, count in touch_counts(engine):
         totals[channel] = totals.get(channel, 0) + count
     rows = [{"label": channel, "n": n} for channel, n in sorted(totals.items(), key=lambda item: -item[1])]
     return with_widths(rows, "n")
 
 
-ALERT_PAGES = {"channel": "/channels", "journey_stage": "/journey"}
+# Where a change is shown filtered to its group (changes by invitation channel have no such page).
+ALERT_PAGES = {"channel": "/channels", "journey_stage": "/journey", "survey": "/overview"}
 ALERTS_SHOWN = 5
 
 
@@ -51,20 +55,17 @@ def latest_alerts(engine: AnalyticsEngine) -> list[dict[str, Any]]:
 def _alerts(frame: Any) -> list[dict[str, Any]]:
     rows = frame.head(ALERTS_SHOWN).to_dict("records")
     for row in rows:
-        row["url"] = FilterBar(**{row["dimension"]: row["group"]}).url(ALERT_PAGES[row["dimension"]])
+        page = ALERT_PAGES.get(row["dimension"])
+        row["url"] = FilterBar(**{row["dimension"]: row["group"]}).url(page) if page else None
         row["title"] = TITLES[row["metric"]]
     return list(rows)
 
 
 def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: FilterBar) -> dict[str, Any]:
     """Everything the overview (and its printable report) shows."""
-    return {
-        "cards": metric_cards(engine, CARDS, filters),
-        "volume": channel_volume(session),
-        "alerts": latest_alerts(engine),
-        "filters": filters,
-        "options": filter_options(session),
-    }
+    with engine.holding():
+        cards, volume = metric_cards(engine, CARDS, filters), channel_volume(engine)
+    return {"cards": cards, "volume": volume, "filters": filters, "options": filter_options(session)}
 
 
 def _cards_csv(cards: list[Any]) -> Response:
@@ -90,6 +91,15 @@ def overview(
     if format == "csv":
         return _cards_csv(context["cards"])
     return render(request, user, "overview.html", title="Overview", **context)
+
+
+@router.get("/overview/alerts")
+def overview_alerts(request: Request, user: Viewer, engine: AnalyticsEngine, fragment: bool = False) -> Response:
+    """The latest significant changes: the Overview loads them after the page (this page without JavaScript)."""
+    template = "alerts_card.html" if fragment else "alerts.html"
+    with engine.holding():
+        alerts = latest_alerts(engine)
+    return render(request, user, template, title="Latest significant changes", alerts=alerts)
 
 
 @router.get("/report/overview")

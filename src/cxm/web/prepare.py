@@ -1,0 +1,41 @@
+"""The dashboard's default views, computed ahead: after the worker's analytics sync, before anyone asks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cxm.analytics import service as analytics_service
+from cxm.core.errors import CxmError
+from cxm.web.figures import CARDS, metric_cards
+from cxm.web.filters import FilterBar
+from cxm.web.pages import breakdowns, feedback, overview
+
+FEEDBACK_CARDS = ("nps", "csat", "ces")
+
+
+def prepare_default_views(app: FastAPI) -> None:
+    """Compute (and so remember) the figures of the unfiltered Overview, Channels, Journey and Feedback pages, the
+    latest significant changes and the churn scores, on one store connection; a page asking meanwhile waits for the
+    same figures."""
+    engine = analytics_service.engine_for(app.state.settings)
+    if engine.data_version() is None:  # a live engine: figures are not remembered, nothing to prepare
+        return
+    unfiltered = FilterBar()
+    with engine.holding():
+        metric_cards(engine, CARDS, unfiltered)
+        overview.channel_volume(engine)
+        for by in ("channel", "journey_stage"):
+            breakdowns.metric_table(engine, unfiltered, by)
+        breakdowns.journey_funnel(engine, unfiltered)
+        metric_cards(engine, FEEDBACK_CARDS, unfiltered)
+        feedback.distributions(engine, unfiltered)
+        overview.latest_alerts(engine)
+        _churn_scores(engine)
+
+
+def _churn_scores(engine: analytics_service.Engine) -> None:
+    """The churn model fitted and every active customer scored: the 360 page's loyalty and risk panel reads them."""
+    try:
+        analytics_service.churn_table(engine, analytics_service.ChurnRequest())
+    except CxmError:  # too little history to train on: the panel says so itself
+        return
