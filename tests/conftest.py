@@ -15,10 +15,13 @@ from sqlalchemy.orm import Session
 
 import cxm.tables  # noqa: F401
 from cxm.access import service as access_service
+from cxm.analytics import freshness
+from cxm.analytics.engines import default_analytics_url
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.core.db import Base, make_engine, make_sessionmaker
 from cxm.core.migrate import upgrade
+from cxm.web import cache
 
 POSTGRES_ADMIN = os.environ.get("CXM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -63,11 +66,24 @@ def _empty(bound: Engine) -> None:
                 connection.execute(text(f"DELETE FROM {name}"))
 
 
+def _forget_store(bound: Engine) -> None:
+    """The analytics store beside an emptied SQLite database goes too (an incremental sync would keep the rows of
+    earlier tests that no longer exist: ids start again), with what this process remembers of it."""
+    url = default_analytics_url(bound.url.render_as_string(hide_password=False))
+    if url.startswith("duckdb:///"):
+        store = Path(url.removeprefix("duckdb:///"))
+        for path in (store, Path(f"{store}.wal")):
+            path.unlink(missing_ok=True)
+    freshness._fingerprints.clear()
+    cache._remembered.clear()
+
+
 @pytest.fixture
 def db(engine: Engine) -> Iterator[Engine]:
-    """The test database, emptied after the test."""
+    """The test database, emptied after the test (and its analytics store dropped)."""
     yield engine
     _empty(engine)
+    _forget_store(engine)
 
 
 @pytest.fixture
