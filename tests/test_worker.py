@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.core.db import utcnow
+from cxm.core.traffic import Traffic
 from cxm.feedback import service as feedback_service
 from cxm.feedback.schemas import TriggerCreate
 from cxm.hub import Hub
@@ -155,4 +156,34 @@ def test_the_in_process_worker_prepares_after_its_first_sync_and_after_new_rows(
             time.sleep(0.05)
         assert prepared == [0, 1]  # the new customer reached the store: prepared again, once
     finally:
+        worker.stop()
+
+
+def test_the_in_process_worker_gives_way_to_requests_for_at_most_the_longest_wait(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    store = f"duckdb:///{tmp_path / 'store.duckdb'}"
+    settings = Settings(database_url=database_url, analytics_url=store, worker_max_wait=1.5)
+    traffic = Traffic(quiet_after=0.1)
+    prepared: list[float] = []
+    worker = BackgroundWorker(
+        db,
+        settings,
+        interval=0.05,
+        after_sync=lambda: prepared.append(time.monotonic()),
+        after_sync_gap=0,
+        traffic=traffic,
+    )
+    worker.start()
+    try:
+        assert worker.prepared.wait(60) and len(prepared) == 1  # the first preparation does not wait
+        traffic.started()  # a long request: the worker waits, then works anyway after at most 1.5 s
+        added = time.monotonic()
+        Hub(database_url, migrate=False).upsert_customers([{"identities": {"email": "ann@example.com"}, "name": "Ann"}])
+        deadline = time.monotonic() + 60
+        while len(prepared) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(prepared) == 2 and prepared[1] - added >= 1.5
+    finally:
+        traffic.ended()
         worker.stop()

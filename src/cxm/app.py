@@ -18,6 +18,7 @@ from cxm.analytics.routes import router as analytics_router
 from cxm.config import Settings
 from cxm.core.api import document_bodies, install_error_handlers
 from cxm.core.db import make_engine, make_sessionmaker, read_only
+from cxm.core.traffic import CountRequests, Traffic
 from cxm.customers.routes import router as customers_router
 from cxm.feedback.distribution_routes import router as distribution_router
 from cxm.feedback.pages import install_pages
@@ -60,7 +61,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         gc.freeze()
         gc.set_threshold(50_000, 20, 10)
         prepare = partial(prepare_default_views, _app)
-        worker = BackgroundWorker(bound, settings, after_sync=prepare) if settings.serve_worker else None
+        worker = None
+        if settings.serve_worker:
+            worker = BackgroundWorker(bound, settings, after_sync=prepare, traffic=_app.state.traffic)
         _app.state.worker = worker
         if worker is not None:
             worker.start()
@@ -88,4 +91,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     install_dashboard(app)
     document_bodies(app)
     install_pages(app)
+    app.state.traffic = Traffic()
+    app.add_middleware(CountRequests, traffic=app.state.traffic)
     return app

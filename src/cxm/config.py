@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///cxm.db"
@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     widget_origins: list[str] = []
     # Run background jobs inside `cxm serve` (the embedded default); off when `cxm worker` runs apart.
     serve_worker: bool = True
+    # Seconds the in-process worker waits for a quiet moment between requests before it works anyway (under
+    # constant load the analytics store and text analysis then lag at most about this much behind).
+    worker_max_wait: float = Field(default=15.0, ge=0)
     # Days before a reminder goes to people who have not answered an e-mail invitation (0 = never).
     reminder_days: int = 3
     # Survey page submissions allowed per client address and minute (counted in each server process).

@@ -17,6 +17,7 @@ import cxm.tables  # noqa: F401  (every table is known)
 from cxm.analytics import service as analytics_service
 from cxm.config import Settings
 from cxm.core import jobs
+from cxm.core.traffic import Traffic
 from cxm.feedback import service as feedback_service
 from cxm.text import service as text_service  # noqa: F401  (registers the text analysis jobs)
 
@@ -55,13 +56,20 @@ def worker_sessions(engine: Engine, settings: Settings) -> sessionmaker[Session]
     return sessionmaker(engine, expire_on_commit=False, info={"settings": settings})
 
 
-def work_once(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None) -> Round:
-    """Match triggers, queue reminders, then run every due job; each step in its own transaction."""
+def work_once(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    keep_going: Callable[[], bool] | None = None,
+) -> Round:
+    """Match triggers, queue reminders, then run the due jobs (until `keep_going` says stop), then sync the
+    analytics store; each step in its own transaction."""
     with factory.begin() as session:
         invited = feedback_service.match_triggers(session, now=now)
     with factory.begin() as session:
         reminders = feedback_service.queue_reminders(session, days=settings.reminder_days, now=now)
-    ran = jobs.run_due(factory, now=now)
+    ran = jobs.run_due(factory, now=now, keep_going=keep_going)
     with factory.begin() as session:
         counts = jobs.job_counts(session)
     synced = sync_analytics(factory, settings)
@@ -87,12 +95,19 @@ def run_until(
     interval: float = INTERVAL,
     report: Callable[[Round], None] | None = None,
     report_idle: bool = False,
+    traffic: Traffic | None = None,
 ) -> None:
     """Work a round every `interval` seconds until `stop` is set, reporting busy rounds (every round with
-    `report_idle`); a failing round is logged, not fatal."""
+    `report_idle`); a failing round is logged, not fatal. With `traffic`, give way to the server's requests."""
     while not stop.is_set():
+        keep_going = None
+        if traffic is not None:
+            # Requests first: wait for a quiet moment (at most `worker_max_wait` s, so the store never falls far
+            # behind under constant load) and stop running jobs as soon as requests come in again.
+            traffic.wait_for_quiet(stop, settings.worker_max_wait)
+            keep_going = traffic.quiet
         try:
-            done = work_once(factory, settings)
+            done = work_once(factory, settings, keep_going=keep_going)
         except Exception:
             log.exception("worker round failed")
         else:
@@ -104,7 +119,8 @@ def run_until(
 class BackgroundWorker:
     """The worker on a thread, for `cxm serve` (the embedded default); `after_sync` runs on that thread after a sync
     before its first round and after rounds that moved rows into the analytics store, at most every `after_sync_gap`
-    seconds (the dashboard prepares its default views there); `prepared` is set once it first ran."""
+    seconds (the dashboard prepares its default views there); `prepared` is set once it first ran. With `traffic`,
+    rounds and preparing wait for a quiet moment of the server (at most `worker_max_wait` seconds)."""
 
     def __init__(
         self,
@@ -114,8 +130,10 @@ class BackgroundWorker:
         interval: float = INTERVAL,
         after_sync: Callable[[], None] | None = None,
         after_sync_gap: float = AFTER_SYNC_GAP,
+        traffic: Traffic | None = None,
     ) -> None:
         self.factory = worker_sessions(engine, settings)
+        self.traffic = traffic
         self.settings = settings
         self.interval = interval
         self.after_sync = after_sync
@@ -131,12 +149,24 @@ class BackgroundWorker:
         # minutes): the first pages find their figures ready.
         self._after_round(Round(0, 0, 0, 0, 0, sync_analytics(self.factory, self.settings)))
         settings, interval = self.settings, self.interval
-        run_until(self.stopping, self.factory, settings, interval=interval, report=self._after_round, report_idle=True)
+        run_until(
+            self.stopping,
+            self.factory,
+            settings,
+            interval=interval,
+            report=self._after_round,
+            report_idle=True,
+            traffic=self.traffic,
+        )
 
     def _after_round(self, done: Round) -> None:
         self.stale = self.stale or bool(done.analytics)
         # While rows keep arriving, prepare at most every `after_sync_gap` seconds (pages compute what they lack).
-        due = time.monotonic() - self.last_after_sync >= self.after_sync_gap
+        since = time.monotonic() - self.last_after_sync
+        due = since >= self.after_sync_gap
+        if due and self.traffic is not None and self.prepared.is_set():
+            # Requests are being answered: prepare later, unless that has waited too long already.
+            due = self.traffic.quiet() or since >= self.after_sync_gap + self.settings.worker_max_wait
         if self.after_sync is not None and self.stale and due:
             self.stale, self.last_after_sync = False, time.monotonic()
             try:

@@ -65,9 +65,7 @@ def test_funnel_overall_and_by_segment(engines: dict[str, Engine], loaded: journ
     assert overall["purchase"]["reached"] == 54 and overall["post_purchase"]["of_first_pct"] == pytest.approx(
         100 * 41 / 94
     )
-    by_segment = _rows(
-        _everywhere(engines, lambda e: service.funnel(e, JourneyQuery(by="segment"))), "group", "stage"
-    )
+    by_segment = _rows(_everywhere(engines, lambda e: service.funnel(e, JourneyQuery(by="segment"))), "group", "stage")
     assert by_segment[("business", "purchase")]["conversion_pct"] == pytest.approx(25.0)
     assert by_segment[("(none)", "awareness")]["customers"] == 4
 

@@ -118,3 +118,12 @@ def test_a_tick_runs_in_one_worker_at_a_time(factory: sessionmaker[Session], db:
                 assert jobs.tick_lock(second, "test.other") is True
     with factory.begin() as later:
         assert jobs.tick_lock(later, "test.tick") is True
+
+
+def test_run_due_stops_when_told_but_runs_at_least_one(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as session:
+        for n in range(3):
+            jobs.enqueue(session, "test.record", {"n": n})
+    assert jobs.run_due(factory, keep_going=lambda: False) == 1
+    assert jobs.run_due(factory, keep_going=lambda: True) == 2
+    assert [c["n"] for c in calls] == [0, 1, 2]

@@ -168,11 +168,20 @@ def _fail(session: Session, job_id: int, error: Exception) -> None:
         job.status, job.run_at = QUEUED, utcnow() + BACKOFF * 2 ** (job.attempts - 1)
 
 
-def run_due(factory: sessionmaker[Session], *, limit: int = 1000, now: datetime | None = None) -> int:
-    """Run due jobs until none is left (or `limit`); how many ran."""
+def run_due(
+    factory: sessionmaker[Session],
+    *,
+    limit: int = 1000,
+    now: datetime | None = None,
+    keep_going: Callable[[], bool] | None = None,
+) -> int:
+    """Run due jobs until none is left, `limit` ran, or `keep_going` says stop (checked after each job, so at
+    least one runs); how many ran."""
     ran = 0
     while ran < limit and run_next(factory, now=now):
         ran += 1
+        if keep_going is not None and not keep_going():
+            break
     return ran
 
 
