@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from cxm.core.bulk import Column
 from cxm.core.errors import NotFound
 from cxm.core.timeline import TimelineEntry, register_source
 from cxm.interactions.ingest import (
@@ -53,6 +55,7 @@ __all__ = [
 
 
 INTERACTION_COLUMNS = tuple(name for name in InteractionIn.model_fields if name not in {"identities", "customer_id"})
+READ_COLUMNS = attrgetter(*INTERACTION_COLUMNS)
 
 
 def order_record(item: OrderIn) -> Incoming:
@@ -70,9 +73,12 @@ def order_record(item: OrderIn) -> Incoming:
 
 def interaction_batch(items: Sequence[InteractionIn]) -> IncomingBatch:
     """The stored form of validated interactions, column by column."""
-    # Read the fields directly: model_dump() per item cost a fifth of a 10,000-event batch.
+    # Read the fields directly, all of an item at once, then transpose: model_dump() per item cost a fifth of a
+    # 10,000-event batch, a getattr per field and item still a tenth.
+    columns = zip(*map(READ_COLUMNS, items), strict=True) if items else ((),) * len(INTERACTION_COLUMNS)
+    values: dict[str, Column] = {name: list(column) for name, column in zip(INTERACTION_COLUMNS, columns, strict=True)}
     return IncomingBatch(
-        values={name: [getattr(item, name) for item in items] for name in INTERACTION_COLUMNS},
+        values=values,
         keys=[tuple(sorted(item.identities.items())) for item in items],
         customer_ids=[item.customer_id for item in items],
         client_ids=[item.event_id for item in items],
