@@ -92,6 +92,32 @@ def test_theme_and_sentiment_filters(engines: dict[str, Engine], loaded: text_da
     assert set(found["period"]) == {pd.Timestamp("2026-03-01")}
 
 
+def test_none_chooses_the_answers_without_an_analysed_comment(
+    engines: dict[str, Engine], loaded: text_data.TextData
+) -> None:
+    quiet = [int(r["nps"]) for r in loaded.rows if r["sentiment"] is None]
+    for name in ("sentiment", "theme", "theme_id"):
+        found = _everywhere(engines, "nps", Query(where={name: [NONE]}))
+        expected = quiet if name == "sentiment" else [int(r["nps"]) for r in loaded.rows if not r["themes"]]
+        assert found["n"].iloc[0] == len(expected) > 0, name
+        assert found["value"].iloc[0] == pytest.approx(reference.nps(expected)["value"], abs=TOLERANCE)
+    found = _everywhere(engines, "nps", Query(where={"sentiment": ["negative", NONE]}))
+    assert found["n"].iloc[0] == len(quiet) + sum(r["sentiment"] == "negative" for r in loaded.rows)
+
+
+def test_theme_id_filters_and_breaks_down_like_the_theme_name(
+    engines: dict[str, Engine], loaded: text_data.TextData
+) -> None:
+    delivery = str(loaded.theme_ids["delivery"])
+    by_id = _everywhere(engines, "nps", Query(by=["theme_id"], where={"theme_id": [delivery, NONE]}))
+    by_name = _everywhere(engines, "nps", Query(by=["theme"], where={"theme": ["delivery", NONE]}))
+    assert list(by_id["theme_id"]) == [NONE, delivery] and list(by_name["theme"]) == [NONE, "delivery"]
+    assert list(by_id["n"]) == list(by_name["n"]) and list(by_id["value"]) == list(by_name["value"])
+    either = _everywhere(engines, "nps", Query(where={"theme_id": [delivery, NONE]}))
+    expected = [int(r["nps"]) for r in loaded.rows if not r["themes"] or "delivery" in r["themes"]]  # type: ignore[operator]
+    assert either["n"].iloc[0] == len(expected)
+
+
 def test_sentiment_and_theme_go_together_and_with_customer_dimensions(
     engines: dict[str, Engine], loaded: text_data.TextData
 ) -> None:

@@ -21,6 +21,7 @@ class TextData:
     """What was written, one record per complete response: nps, waiting, sentiment label and score, themes."""
 
     rows: list[dict[str, object]] = field(default_factory=list)
+    theme_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _label(score: float) -> str:
@@ -80,6 +81,7 @@ def load(session: Session, seed: int = 5) -> TextData:
     questions = [{"key": "nps", "kind": "nps"}, {"key": "waiting", "kind": "rating"}]
     survey, ids = _survey(session, "visit", [*questions, *({"key": k, "kind": "text"} for k in TEXTS)])
     themes, start = _themes(session), datetime(2026, 3, 1, tzinfo=UTC)
+    data.theme_ids = themes
     for index in range(420):
         person, at, comments = rng.choice(people), start + timedelta(hours=index), _comments(rng)
         about = {t for c in comments for t in c[2]}

@@ -9,9 +9,11 @@ from typing import Any
 
 from ibis.expr.types import Table
 
-from cxm.analytics.texts import TEXT_DIMENSIONS, with_text_dimensions
+from cxm.analytics.texts import TEXT_DIMENSIONS, THEME_DIMENSIONS, response_themes, with_text_dimensions
 from cxm.core.errors import InvalidInput
 
+# Where a dimension has no value (no segment, no analysed comment): shown so in breakdowns, and matched so by filters.
+NONE_LABEL = "(none)"
 PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 CUSTOMER_DIMENSIONS = ("segment", "country", "customer_language")
 # Score dimensions also hold what text analysis found in the response's comments (sentiment, theme: texts.py).
@@ -60,15 +62,35 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
     if any(name in TEXT_DIMENSIONS for name in query.columns()):
         where = {name: list(values) for name, values in query.where.items()}
         table = with_text_dimensions(table, tables, list(query.by), where)
-    # A theme filter without the theme breakdown is applied by `with_text_dimensions` (a semi-join).
-    table = _filtered(table, query, time_column, skip=() if "theme" in query.by else ("theme",))
+    # A theme filter without its breakdown keeps each chosen response once, however many of the themes it carries.
+    about = [name for name in THEME_DIMENSIONS if name in query.where and name not in query.by]
+    for name in about:
+        table = _about_themes(table, tables, name, query.where[name])
+    table = _filtered(table, query, time_column, skip=about)
     if query.period is not None:
         table = table.mutate(period=table[time_column].truncate(PERIODS[query.period]))
     return table
 
 
+def _matching(column: Any, values: Sequence[str]) -> Any:
+    """A column's values among those chosen; `(none)` among them matches a missing value."""
+    listed = [value for value in values if value != NONE_LABEL]
+    found = column.isin(listed)
+    return found | column.isnull() if NONE_LABEL in values else found
+
+
+def _about_themes(table: Table, tables: Callable[[str], Table], name: str, values: Sequence[str]) -> Table:
+    """Answers whose comments carry one of the chosen themes (by `name`); `(none)`: those carrying no theme."""
+    themes = response_themes(tables)
+    chosen = themes.filter(themes[name].isin([value for value in values if value != NONE_LABEL]))
+    about = table.response_id.isin(chosen.theme_response)
+    if NONE_LABEL in values:
+        about = about | ~table.response_id.isin(themes.theme_response)
+    return table.filter(about)
+
+
 def _filtered(table: Table, query: Query, time_column: str, skip: Sequence[str] = ()) -> Table:
-    conditions: list[Any] = [table[name].isin(list(values)) for name, values in query.where.items() if name not in skip]
+    conditions: list[Any] = [_matching(table[name], values) for name, values in query.where.items() if name not in skip]
     if query.since is not None:
         conditions.append(table[time_column] >= query.since)
     if query.until is not None:

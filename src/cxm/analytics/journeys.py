@@ -15,8 +15,8 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from cxm.analytics import stats
-from cxm.analytics.dimensions import CUSTOMER_DIMENSIONS, Query, check_query, shaped
-from cxm.analytics.metrics import NONE_LABEL, Tables
+from cxm.analytics.dimensions import CUSTOMER_DIMENSIONS, NONE_LABEL, Query, check_query, shaped
+from cxm.analytics.metrics import Tables
 from cxm.core.errors import InvalidInput
 
 STAGES = ("awareness", "purchase", "post_purchase")

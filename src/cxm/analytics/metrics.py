@@ -12,6 +12,7 @@ from ibis.expr.types import Table
 from cxm.analytics import stats
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
+    NONE_LABEL,
     SCORE_DIMENSIONS,
     Query,
     check_query,
@@ -20,7 +21,6 @@ from cxm.analytics.dimensions import (
 )
 
 Tables = Callable[[str], Table]
-NONE_LABEL = "(none)"
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,11 @@ def metric_filters(
     language: Values = None,
     sentiment: Annotated[list[str] | None, Query(description="Sentiment of the response's comments")] = None,
     theme: Annotated[list[str] | None, Query(description="A theme (name) of the response's comments")] = None,
+    theme_id: Annotated[list[str] | None, Query(description="A theme (id) of the response's comments")] = None,
 ) -> dict[str, list[str] | None]:
-    """The dimension filters of a request (`?channel=web&channel=app&segment=retail&theme=delivery`)."""
+    """The dimension filters of a request (`?channel=web&segment=retail&theme=delivery`; `(none)`: no value)."""
     filters = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
-    return filters | {"sentiment": sentiment, "theme": theme}
+    return filters | {"sentiment": sentiment, "theme": theme, "theme_id": theme_id}
 
 
 Filters = Annotated[dict[str, list[str] | None], Depends(metric_filters)]

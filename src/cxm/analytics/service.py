@@ -14,6 +14,7 @@ from cxm.analytics.charts import funnel_chart, quadrant_chart
 from cxm.analytics.churn_features import ChurnSettings
 from cxm.analytics.dimensions import (
     INVITATION_DIMENSIONS,
+    NONE_LABEL,
     PERIODS,
     SCORE_DIMENSIONS,
     TIME_DIMENSIONS,
@@ -61,6 +62,7 @@ ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_D
 
 __all__ = [
     "METRICS",
+    "NONE_LABEL",
     "PERIODS",
     "RUNGS",
     "AnalyticsUnavailable",

@@ -14,7 +14,15 @@ from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextCorrection, TextModel, TextSignal
 from cxm.text.sentiment import Sentiment
 from cxm.text.signals import SOURCES
-from cxm.text.themes import ThemeSummary, fit_themes, list_themes, merge_themes, rename_theme, split_theme
+from cxm.text.themes import (
+    ThemeSummary,
+    fit_themes,
+    list_themes,
+    merge_themes,
+    rename_theme,
+    split_theme,
+    theme_names,
+)
 from cxm.text.training import MIN_COMMENTS, train_char_model
 
 __all__ = [
@@ -40,6 +48,7 @@ __all__ += [  # themes and corrections
     "merge_themes",
     "rename_theme",
     "split_theme",
+    "theme_names",
 ]
 
 

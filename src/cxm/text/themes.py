@@ -39,6 +39,17 @@ def active_theme_model(session: Session) -> ThemeModel | None:
     return session.scalars(select(ThemeModel).where(ThemeModel.active.is_(True))).first()
 
 
+def theme_names(session: Session) -> list[tuple[int, str]]:
+    """The themes in use, (id, current name) by name: what a theme filter offers."""
+    query = (
+        select(TextTheme.id, TextTheme.name)
+        .join(ThemeModel, ThemeModel.id == TextTheme.model_id)
+        .where(ThemeModel.active.is_(True))
+        .order_by(TextTheme.name, TextTheme.id)
+    )
+    return [(int(theme_id), str(name)) for theme_id, name in session.execute(query)]
+
+
 def topics_of(model: ThemeModel) -> Topics:
     """The arrays of a stored theme model, kept by id and checksum (ids repeat across databases)."""
     key = (model.id, zlib.crc32(model.data))

@@ -1,4 +1,5 @@
-"""The filter bar every page shares: date range, channel, journey stage, segment, language, survey (in the URL)."""
+"""The filter bar every page shares: date range, channel, journey stage, segment, language, survey, and what the
+response's comments say (sentiment, theme); all in the URL."""
 
 from __future__ import annotations
 
@@ -16,17 +17,20 @@ from cxm.analytics import service as analytics_service
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
+from cxm.text import service as text_service
 from cxm.web.cache import remember
-from cxm.web.i18n import LANGUAGES
+from cxm.web.i18n import LANGUAGES, N_
 
 # Which filter feeds which analytics column; `language` is the answer's language for scores, the
-# customer's language elsewhere.
+# customer's language elsewhere. A theme is chosen by id, so a shared link survives its renaming.
 SCORE_COLUMNS = {
     "channel": "channel",
     "journey_stage": "journey_stage",
     "segment": "segment",
     "language": "language",
     "survey": "survey",
+    "sentiment": "sentiment",
+    "theme": "theme_id",
 }
 COLUMNS = {
     "nps": SCORE_COLUMNS,
@@ -41,7 +45,16 @@ COLUMNS = {
         "language": "customer_language",
     },
 }
-CHOICES = ("channel", "journey_stage", "segment", "language", "survey")
+CHOICES = ("channel", "journey_stage", "segment", "language", "survey", "sentiment", "theme")
+# The analytics layer's value for "nothing there": no analysed comment, or a comment without a theme.
+NOTHING = analytics_service.NONE_LABEL
+SENTIMENTS = (
+    ("negative", N_("negative")),
+    ("neutral", N_("neutral")),
+    ("positive", N_("positive")),
+    ("mixed", N_("mixed")),
+    (NOTHING, N_("no analysed comment")),
+)
 
 
 def _start(day: date | None) -> datetime | None:
@@ -59,6 +72,8 @@ class FilterBar:
     segment: str | None = None
     language: str | None = None
     survey: str | None = None
+    sentiment: str | None = None
+    theme: str | None = None
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filters (with changes) as query parameters, empty ones left out."""
@@ -99,16 +114,20 @@ def filter_bar(
     segment: str | None = None,
     language: str | None = None,
     survey: str | None = None,
+    sentiment: str | None = None,
+    theme: str | None = None,
 ) -> FilterBar:
     """The filter bar of a page request (unknown values simply match nothing)."""
-    return FilterBar(since, until, _text(channel), _text(journey_stage), _text(segment), _text(language), _text(survey))
+    chosen = (channel, journey_stage, segment, language, survey, sentiment, theme)
+    return FilterBar(since, until, *map(_text, chosen))
 
 
 Filters = Annotated[FilterBar, Depends(filter_bar)]
 
 
 def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter menu offers (value, label); segments are looked up again after a minute."""
+    """The values each filter menu offers (value, label); segments are looked up again after a minute. Sentiment
+    labels and "no theme" are message ids (the filter bar translates them); themes show their current name."""
     key = ("segments", str(session.get_bind().engine.url), int(monotonic() // 60))
     segments = remember(key, lambda: customers_service.segments(session))
     return {
@@ -117,4 +136,6 @@ def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
         "segment": [(s, s) for s in segments],
         "language": [(code, code) for code in LANGUAGES],
         "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],
+        "sentiment": list(SENTIMENTS),
+        "theme": [*((str(i), name) for i, name in text_service.theme_names(session)), (NOTHING, N_("no theme"))],
     }
