@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import duckdb
@@ -9,6 +10,7 @@ import ibis
 import pyarrow as pa
 from ibis.expr.types import Table
 
+from cxm.analytics import facts
 from cxm.analytics.extract import SOURCES
 
 DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "timestamp": "TIMESTAMP", "float64": "DOUBLE", "json": "JSON"}
@@ -39,9 +41,10 @@ def staged(name: str) -> Table:
     return ibis.table(ibis.schema(SOURCES[name]), name=f"stage_{name}")
 
 
-def fact_sql(expression: Table) -> str:
-    """A fact expression over staging tables as DuckDB SQL."""
-    return str(ibis.to_sql(expression, dialect="duckdb"))
+@cache
+def fact_sql(name: str) -> str:
+    """A fact's expression over the staging tables as DuckDB SQL (compiled once per process: ~0.1 s each)."""
+    return str(ibis.to_sql(facts.FACTS[name](staged), dialect="duckdb"))
 
 
 def moment(value: Any, dialect: str) -> str:

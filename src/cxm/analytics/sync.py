@@ -23,7 +23,7 @@ from sqlalchemy import column, func, select, table
 
 from cxm.analytics import facts
 from cxm.analytics.extract import read_many
-from cxm.analytics.staging import fact_sql, moment, stage, staged
+from cxm.analytics.staging import fact_sql, moment, stage
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
@@ -124,7 +124,7 @@ def store(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def _materialise(run: Run, fact: str, replace: str | None) -> int:
     """Compute a fact from the staging tables; replace its rows selected by `replace` (None: the whole table)."""
-    query = fact_sql(facts.FACTS[fact](staged))
+    query = fact_sql(fact)
     if replace is None or not run.has(fact):
         run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
         return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
@@ -186,7 +186,8 @@ def _sync_interactions(run: Run) -> dict[str, int]:
     mark = min(marks.values())
     # A first sync reuses the interactions and customers the scores step staged whole.
     if mark or not run.staged_whole:
-        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})" if mark else None
+        # Only the customers of the new rows: a store without interactions yet need not re-read every customer.
+        customers = f"id IN (SELECT customer_id FROM interactions WHERE id > {mark})"
         run.stage_many({"interactions": f"id > {mark}" if mark else None, "customers": customers})
     newest = run.sql("SELECT max(id) FROM stage_interactions")[0][0]
     moved = {}
@@ -202,7 +203,7 @@ def _sync_orders(run: Run) -> int:
     mark = _id_mark(run, "orders")
     wanted: dict[str, str | None] = {"orders": f"id > {mark}"}
     if mark or not run.staged_whole:
-        wanted["customers"] = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})" if mark else None
+        wanted["customers"] = f"id IN (SELECT customer_id FROM orders WHERE id > {mark})"
     run.stage_many(wanted)
     moved = _materialise(run, "orders", f"order_ref > {mark}" if mark else None)
     newest = run.sql("SELECT max(id) FROM stage_orders")[0][0]
