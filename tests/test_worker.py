@@ -187,3 +187,15 @@ def test_the_in_process_worker_gives_way_to_requests_for_at_most_the_longest_wai
     finally:
         traffic.ended()
         worker.stop()
+
+
+def test_a_separate_worker_runs_at_a_lower_cpu_priority(tmp_path: Path, mailbox: Mailbox) -> None:
+    Hub(f"sqlite:///{tmp_path / 'cxm.db'}").close()
+    command = [CXM, "--database-url", f"sqlite:///{tmp_path / 'cxm.db'}", "worker", "--niceness", "7"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment(mailbox), stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None and "a round every" in process.stderr.readline()
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,10 +22,14 @@ def _report(done: Round) -> None:
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run what is due now, then exit (for cron and tests)")] = False,
     interval: Annotated[float, typer.Option(min=0.5, help="Seconds between rounds")] = 5.0,
+    niceness: Annotated[
+        int, typer.Option(min=0, max=19, help="Lower CPU priority, so a server on this machine answers first")
+    ] = 10,
 ) -> None:
     """Send survey invitations and reminders, match triggers, run queued jobs; until Ctrl-C."""
     from cxm.worker import run_until, work_once, worker_sessions
 
+    os.nice(niceness)
     hub = open_hub()
     try:
         factory = worker_sessions(hub.engine, settings())
