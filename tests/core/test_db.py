@@ -9,7 +9,7 @@ import psycopg
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
@@ -106,3 +106,42 @@ def test_a_copy_failing_in_the_background_fails_the_transaction_and_keeps_nothin
         session.execute(text("SELECT 1"))
     with make_sessionmaker(db)() as session:
         assert session.scalar(text("SELECT count(*) FROM interactions")) == 0
+
+
+def test_copies_queued_back_to_back_are_all_stored_in_order(db: Engine) -> None:
+    with make_sessionmaker(db)() as session, session.begin(), copies_in_background(session):
+        first = _interaction_columns(session, ["a", "b"])
+        second = {**first, "event_id": ["c", "d"]}
+        third = {**first, "event_id": ["e", "f"]}
+        ids = [insert_columns(session, table_of(Interaction), columns) for columns in (first, second, third)]
+    with make_sessionmaker(db)() as session:
+        stored = session.execute(text("SELECT id, event_id FROM interactions ORDER BY id")).all()
+    assert [tuple(row) for row in stored] == list(zip([i for batch in ids for i in batch], "abcdef", strict=True))
+
+
+def test_a_failing_copy_stops_the_copies_queued_behind_it(db: Engine) -> None:
+    refused = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+    with pytest.raises(refused), make_sessionmaker(db)() as session, session.begin(), copies_in_background(session):
+        columns = _interaction_columns(session, ["same", "same"])
+        insert_columns(session, table_of(Interaction), columns)
+        insert_columns(session, table_of(Interaction), {**columns, "event_id": ["x", "y"]})
+    with make_sessionmaker(db)() as session:
+        assert session.scalar(text("SELECT count(*) FROM interactions")) == 0
+
+
+def test_an_import_takes_sequence_ids_ahead_and_needs_no_round_trip_for_the_next_batch(db: Engine) -> None:
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with make_sessionmaker(db)() as session, session.begin(), copies_in_background(session):
+        first = new_ids(session, table_of(Interaction), 3)
+        event.listen(db, "before_cursor_execute", record)
+        second = new_ids(session, table_of(Interaction), 2)
+        event.remove(db, "before_cursor_execute", record)
+    assert first == list(range(first[0], first[0] + 3)) and second == list(range(second[0], second[0] + 2))
+    if db.dialect.name == "postgresql":
+        assert statements == [] and second[0] == first[-1] + 1  # from the reserve: nothing waits for COPYs
+    else:
+        assert second == first[:2]  # SQLite: the next free ids (its writer holds the database), nothing reserved

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from cxm.core.copies import run_copy, wait_for_copy
+from cxm.core.copies import reserved_ids, run_copy, wait_for_copy
 from cxm.core.db import UTCDateTime, json_text
 
 UNHASHABLE = (dict, list)
@@ -26,6 +26,8 @@ COPY_PLAIN = (
 )
 COPY_ESCAPES = (("\\", "\\\\"), ("\n", "\\n"), ("\r", "\\r"), ("\t", "\\t"))  # backslash first
 LOOKUP_CHUNK = 10_000
+RESERVE_AHEAD = 20_000  # sequence ids taken beyond the need during an import (unused ones are a gap in the ids)
+SEQUENCES = "cxm_sequences"  # a connection's table -> sequence names, looked up once
 # A column of values: a Python sequence, or an Arrow array (converted here, vectorised where it can be).
 Column: TypeAlias = Sequence[Any] | pa.Array
 
@@ -126,7 +128,7 @@ def _insert_copied(
     targets = ", ".join(quote(name) for name in ["id", *names])
     statement = f"COPY {quote(table.name)} ({targets}) FROM STDIN"
     payload = _copy_text([ids, *columns])
-    driver = _driver(session)
+    driver = _driver(session, waiting=False)  # used by the COPY's thread, after the COPYs queued before it
 
     def copy_rows() -> None:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
@@ -141,10 +143,27 @@ def _insert_copied(
 
 
 def _sequence_ids(session: Session, table: Table, count: int) -> list[int]:
-    """`count` new ids from the table's sequence (read on the driver's cursor: SQLAlchemy's rows cost more)."""
-    sequence = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
+    """`count` new ids from the table's sequence (read on the driver's cursor: SQLAlchemy's rows cost more).
+
+    During an import with background COPYs, ids are taken a block ahead (`copies.reserved_ids`), so that most
+    batches need no round trip, which would have to wait for the COPYs still running.
+    """
+    reserve = reserved_ids(session.connection().info, table.name)
+    if reserve is None:
+        return _next_values(session, table, count)
+    if len(reserve) < count:
+        reserve.extend(_next_values(session, table, count - len(reserve) + RESERVE_AHEAD))
+    taken = reserve[:count]
+    del reserve[:count]
+    return taken
+
+
+def _next_values(session: Session, table: Table, count: int) -> list[int]:
+    info = session.connection().info.setdefault(SEQUENCES, {})
+    if table.name not in info:
+        info[table.name] = session.scalar(text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": table.name})
     with _driver(session).cursor() as cursor:
-        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (sequence, count))
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", (info[table.name], count))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -268,10 +287,11 @@ def _index_only(cursor: Any) -> str:
     return before
 
 
-def _driver(session: Session) -> Any:
+def _driver(session: Session, *, waiting: bool = True) -> Any:
     """The driver's own connection under the session's transaction."""
     connection = session.connection()
-    wait_for_copy(connection.info)  # the connection may still be busy with a COPY in the background
+    if waiting:
+        wait_for_copy(connection.info)  # the connection may still be busy with a COPY in the background
     driver = connection.connection.driver_connection
     assert driver is not None
     return driver

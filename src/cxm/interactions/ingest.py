@@ -117,14 +117,15 @@ def _store(
     customers_service.lock_resolution(session)
     fresh = _fresh(session, column, batch.client_ids)
     chosen = batch.take(fresh)
+    # Ids and text jobs first: on PostgreSQL an import's COPYs (new customers, identities, the rows) then run
+    # back to back in the background while the next batch is read, with no statement in between to wait.
+    row_ids = new_ids(session, table_of(model), len(fresh)) if fresh else []
+    if row_ids and model is Interaction and "text" in chosen.values:
+        queue_text_analysis(session, row_ids, chosen.values["text"])
     owners = customers_service.resolve_keys(
         session, chosen.keys, chosen.customer_ids, actor=actor, now=now, known=known
     )
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
-    row_ids = new_ids(session, table_of(model), len(owners)) if owners else []
-    if row_ids and model is Interaction and "text" in owned:
-        # Queued first: on PostgreSQL an import's COPY of the rows then finishes while the next batch is read.
-        queue_text_analysis(session, row_ids, owned["text"])
     if row_ids:
         insert_columns(session, table_of(model), owned, ids=row_ids)
     ids: list[int | None] = [None] * batch.size
