@@ -188,3 +188,20 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
     report = service.sync_if_changed(settings, db)
     assert report is not None and report.rows["score answers"] >= 1
     assert _nps_n(tmp_path / "store.duckdb") == 2
+
+
+def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_store(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    store = tmp_path / "store.duckdb"
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store))
+    with duckdb.connect(str(store)) as held:  # as a kept-open query connection would
+        with make_sessionmaker(db)() as session, session.begin():
+            _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
+        sync(db, str(store))
+        wal = Path(f"{store}.wal")
+        assert not wal.exists() or wal.stat().st_size == 0
+        assert held.execute("SELECT count(*) FROM scores").fetchone() == (2,)
