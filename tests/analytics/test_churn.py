@@ -10,7 +10,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sqlalchemy import Engine as SqlEngine
+from threadpoolctl import threadpool_info
 
 from cxm.analytics import churn, risk
 from cxm.analytics.churn_features import ChurnSettings, feature_names, features_at
@@ -114,3 +116,23 @@ def test_scores_are_kept_until_the_store_changes(
     duckdb.connect(path).execute("CREATE TABLE IF NOT EXISTS touched (n INT); INSERT INTO touched VALUES (1)").close()
     churn_table(store, request)
     assert len(fitted) == 2  # the store changed: scored again
+
+
+def test_the_model_is_fitted_on_one_blas_thread_and_the_limit_is_lifted_after(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[set[int]] = []
+    real_fit = LogisticRegression.fit
+    monkeypatch.setattr(
+        LogisticRegression, "fit", lambda self, *a, **k: seen.append(_threads()) or real_fit(self, *a, **k)
+    )
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(rng.random((80, len(feature_names()))), columns=feature_names())
+    frame["churned"] = (frame["recency_days"] + rng.random(80) > 1.0).astype(int)
+    before = threadpool_info()
+    model = churn.fit(frame, feature_names())
+    assert seen and all(threads == {1} for threads in seen)
+    assert model.probability(frame).min() >= 0 and model.probability(frame).max() <= 1
+    assert threadpool_info() == before
+
+
+def _threads() -> set[int]:
+    return {int(pool["num_threads"]) for pool in threadpool_info()}

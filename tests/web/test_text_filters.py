@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from cxm.analytics import service as analytics_service
 from cxm.core.db import make_sessionmaker
-from cxm.feedback.models import Response
+from cxm.feedback.models import Answer, Question, Response
 from cxm.text import service as text_service
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
 from tests.web.conftest import sign_in
@@ -32,8 +32,10 @@ def _answers() -> list[tuple[int, int]]:
 
 
 def _analyse(db: Engine) -> int:
-    """Sentiment from each score and the theme `delivery` on every third customer's comments; the theme's id."""
+    """Sentiment from each score and the theme `delivery` on every third customer's comments, and what detractors
+    would improve (price for odd customers, delivery for even ones); the theme's id."""
     with make_sessionmaker(db)() as session, session.begin():
+        asked = {q.key: q.id for q in session.scalars(select(Question).where(Question.key.in_(["reason", "improve"])))}
         model = ThemeModel(active=True, texts=0, data=b"")
         session.add(model)
         session.flush()
@@ -43,11 +45,15 @@ def _analyse(db: Engine) -> int:
         for response in session.scalars(select(Response)):
             _, person, month = str(response.external_id).split("-")  # r-{n}-{month}
             n, score = int(person), (int(person) + int(month)) % 11
+            if score <= 6:
+                chosen = ["price"] if n % 2 else ["delivery"]
+                session.add(Answer(response_id=response.id, question_id=asked["improve"], choices=chosen))
             if n < UNANALYSED:
                 continue
             base = {
                 "source": "response",
                 "source_id": response.id,
+                "question_id": asked["reason"],
                 "customer_id": response.customer_id,
                 "text_hash": str(response.id),
                 "model": "test",
@@ -108,7 +114,6 @@ def test_filters_stay_in_the_url_and_links_and_themes_show_their_current_name(
     for path in ("/channels", "/journey", "/feedback"):
         shown = client.get(f"{path}?sentiment=negative&theme={analysed}").text
         assert '<option value="negative" selected>' in shown and f'<option value="{analysed}" selected>' in shown
-    assert "Not filtered by sentiment or theme." in client.get("/feedback?sentiment=negative").text
     with make_sessionmaker(db)() as session, session.begin():
         text_service.rename_theme(session, analysed, "Late parcels")
     renamed = client.get(f"/overview?theme={analysed}").text  # the store still has the old name: ids match anyway
@@ -126,3 +131,85 @@ def test_the_filter_bar_is_translated(client: TestClient, analysed: int, db: Eng
     page = client.get("/overview?sentiment=positive").text
     assert "Téma" in page and '<option value="positive" selected>pozitivní</option>' in page
     assert '<option value="(none)">bez tématu</option>' in page
+
+
+def _comments(client: TestClient, query: str) -> tuple[int, list[tuple[int, int]]]:
+    """How many comments the Feedback page says match, and (customer n, month) of each shown (c0's as (0, 0))."""
+    page = client.get(f"/feedback?{query}")
+    assert page.status_code == 200
+    total = re.search(r"([\d,]+) comments</p>", page.text)
+    assert total
+    shown = [
+        (int(n), int(m))
+        for n, m in re.findall(r'<blockquote class="comment">reason (\d+) (\d+)</blockquote>', page.text)
+    ]
+    hostile = page.text.count('<blockquote class="comment">&lt;script&gt;')
+    return int(total.group(1).replace(",", "")), shown + [(0, 0)] * hostile
+
+
+def test_comments_show_only_what_the_sentiment_and_theme_filters_ask_for(client: TestClient, analysed: int) -> None:
+    answers = _answers()
+    for mood in ("negative", "positive"):
+        total, shown = _comments(client, f"sentiment={mood}")
+        matching = sum(n >= UNANALYSED and _mood(score) == mood for n, score in answers)
+        assert total == matching > 0, mood
+        assert shown and all(n >= UNANALYSED and _mood((n + m) % 11) == mood for n, m in shown), mood
+    total, shown = _comments(client, f"theme={analysed}")
+    assert total == sum(n >= UNANALYSED and n % 3 == 0 for n, _ in answers)
+    assert shown and all(n >= UNANALYSED and n % 3 == 0 for n, _ in shown)
+    total, shown = _comments(client, f"sentiment={quote('(none)')}")
+    assert total == 2 * UNANALYSED and all(n < UNANALYSED for n, _ in shown)
+    total, _ = _comments(client, f"theme={quote('(none)')}&sentiment=positive")
+    assert total == sum(n >= UNANALYSED and n % 3 and _mood(score) == "positive" for n, score in answers)
+    assert _comments(client, "theme=not-a-theme")[0] == 0
+    download = client.get(f"/feedback?format=csv&sentiment=negative&theme={analysed}").text.strip().splitlines()
+    assert len(download) - 1 == sum(n >= UNANALYSED and n % 3 == 0 and _mood(s) == "negative" for n, s in answers)
+
+
+def _improve(client: TestClient, query: str) -> dict[str, int]:
+    """The Feedback page's 'improve' question: respondents, and each option's count."""
+    page = client.get(f"/feedback?{query}").text
+    figure = re.search(r'data-question="relationship-nps.improve">(.*?)</figure>', page, re.S)
+    if figure is None:
+        return {}
+    counted = dict(re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>', figure.group(1)))
+    n = re.search(r"n = (\d+)", figure.group(1))
+    assert n
+    return {"n": int(n.group(1)), **{label: int(count) for label, count in counted.items()}}
+
+
+def test_choice_and_score_distributions_follow_the_sentiment_and_theme_filters(
+    client: TestClient, analysed: int
+) -> None:
+    detractors = [(n, score) for n, score in _answers() if score <= 6]
+    assert _improve(client, "")["n"] == len(detractors)
+    negative = [(n, s) for n, s in detractors if n >= UNANALYSED and _mood(s) == "negative"]
+    assert _improve(client, "sentiment=negative") == {
+        "n": len(negative),
+        "Prices": sum(n % 2 == 1 for n, _ in negative),
+        "Product quality": 0,
+        "Delivery": sum(n % 2 == 0 for n, _ in negative),
+        "Customer service": 0,
+        "Website and app": 0,
+    }
+    themed = [(n, s) for n, s in detractors if n >= UNANALYSED and n % 3 == 0]
+    assert _improve(client, f"theme={analysed}")["n"] == len(themed)
+    assert _improve(client, f"theme={quote('(none)')}")["n"] == len(detractors) - len(themed)
+    assert _improve(client, "sentiment=positive") == {}  # no promoter was asked what to improve
+    page = client.get("/feedback?sentiment=negative").text
+    scores = re.search(r'data-question="relationship-nps.nps">.*?n = (\d+)', page, re.S)
+    assert scores and int(scores.group(1)) == sum(n >= UNANALYSED and _mood(s) == "negative" for n, s in _answers())
+
+
+def test_figures_that_cannot_take_a_filter_say_so(client: TestClient, analysed: int) -> None:
+    assert "Not filtered by" not in client.get("/channels").text + client.get("/journey").text
+    channels = client.get(f"/channels?sentiment=negative&theme={analysed}").text
+    assert "First response within 1 h · Not filtered by: Sentiment, Theme" in channels
+    assert "Interactions by channel and journey stage · Not filtered by: Sentiment, Theme" in channels
+    journey = client.get("/journey?journey_stage=purchase&channel=web&survey=relationship-nps").text
+    assert "Stage funnel · Not filtered by: Journey stage, Survey" in journey
+    assert "First response within 1 h · Not filtered by: Survey" in journey
+    overview = client.get("/overview?since=2026-10-01").text
+    assert "Interactions by channel · Not filtered by: From" in overview
+    feedback = client.get(f"/feedback?sentiment=negative&theme={analysed}").text
+    assert "Not filtered by" not in feedback

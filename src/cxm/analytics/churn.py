@@ -11,15 +11,20 @@ whose coefficient points the expected way (`EXPECTED`).
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
+from threadpoolctl import ThreadpoolController
 
 from cxm.analytics.churn_features import ChurnSettings, feature_labels, feature_names, features_at, newest_order
 from cxm.analytics.engines import Engine
@@ -38,6 +43,23 @@ EXPECTED = {
     "ces_mean": -1, "low_scores": 1, "complaints": 1, "unanswered": 1, "response_hours": 1, "rung_level": -1,
 }  # fmt: skip
 CLIP = 4.0
+# The thread limits are process-wide: two fits limiting and restoring them at once could leave the process on one
+# thread for good, so fits in one process take turns.
+_limiting = threading.RLock()
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    """The BLAS and OpenMP libraries loaded in this process (looked up once: the search takes milliseconds)."""
+    return ThreadpoolController()
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Inside the block BLAS and OpenMP run on one thread: the fit is small, and on a machine with few cores their
+    thread pools fought the web server (and each other) for the CPU, which made the fit itself slower."""
+    with _limiting, _thread_pools().limit(limits=1):
+        yield
 
 
 @dataclass
@@ -59,7 +81,8 @@ class ChurnModel:
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probabilities."""
-        return np.asarray(self.classifier.predict_proba(self.matrix(frame))[:, 1])
+        with one_thread():
+            return np.asarray(self.classifier.predict_proba(self.matrix(frame))[:, 1])
 
     @property
     def coefficients(self) -> np.ndarray:
@@ -96,7 +119,8 @@ def fit(frame: pd.DataFrame, features: list[str]) -> ChurnModel:
     model = ChurnModel(
         features, means, scales, CalibratedClassifierCV(_logistic(), method="sigmoid", cv=_folds(y), ensemble=False)
     )
-    model.classifier.fit(model.matrix(frame), y)
+    with one_thread():
+        model.classifier.fit(model.matrix(frame), y)
     return model
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +58,9 @@ def churn_request(
     return ChurnRequest(ChurnSettings(horizon_days, lookback_days), Economics(margin, discount_rate, years), now)
 
 
-_scored: dict[tuple[Any, ...], tuple[float, pd.DataFrame]] = {}
+# Per engine, request and data: when the scores were made, and the scored customers or why there are none.
+_scored: dict[tuple[Any, ...], tuple[float, pd.DataFrame | InvalidInput]] = {}
+_fitting = threading.Lock()  # one fit at a time: a second caller (the worker, a page, the API) waits and reuses it
 
 
 def _orders_mark(engine: Engine) -> tuple[int, int]:
@@ -68,22 +71,54 @@ def _orders_mark(engine: Engine) -> tuple[int, int]:
     return int(found["n"]), int(0 if pd.isna(found["newest"]) else found["newest"])
 
 
-def _valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame:
-    """Scored and valued customers per engine and request (the customer page asks often): until the DuckDB store
-    changes, or for a minute on engines without a sign of change."""
-    request.check()
+def _kept(engine: Engine, request: ChurnRequest) -> tuple[tuple[Any, ...], pd.DataFrame | InvalidInput | None]:
+    """The cache key of the engine's current data, and what is kept for it: until the DuckDB store changes, or for a
+    minute on engines without a sign of change."""
     version = engine.data_version()
     key = (engine.kind, engine.url, request, version if version is not None else _orders_mark(engine))
     hit = _scored.get(key)
     if hit is not None and (version is not None or time.monotonic() - hit[0] < CACHE_SECONDS):
-        return hit[1]
-    scored, _ = churn.score_now(engine, request.settings, request.now)
+        return key, hit[1]
+    return key, None
+
+
+def churn_scored(engine: Engine, request: ChurnRequest | None = None) -> bool:
+    """Whether the scores of the engine's current data are at hand (or known to be impossible): asking for them now
+    fits no model."""
+    return _kept(engine, request or ChurnRequest())[1] is not None
+
+
+def _valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame:
+    """Scored and valued customers per engine and request, kept (the customer page asks often); too little history
+    is kept too, so the next question is answered without fitting again."""
+    request.check()
+    found = _kept(engine, request)[1]
+    found = _fitted_once(engine, request) if found is None else found
+    if isinstance(found, InvalidInput):
+        raise InvalidInput(found.message, details=found.details)
+    return found
+
+
+def _fitted_once(engine: Engine, request: ChurnRequest) -> pd.DataFrame | InvalidInput:
+    """Score and value under the lock, unless a caller waited for meanwhile has just done it; kept for the next."""
+    with _fitting:
+        key, found = _kept(engine, request)
+        if found is None:
+            found = _scored_and_valued(engine, request)
+            if len(_scored) >= CACHED:
+                _scored.clear()
+            _scored[key] = (time.monotonic(), found)
+    return found
+
+
+def _scored_and_valued(engine: Engine, request: ChurnRequest) -> pd.DataFrame | InvalidInput:
+    """Every active customer scored and valued, or why the model cannot be fitted."""
+    try:
+        scored, _ = churn.score_now(engine, request.settings, request.now)
+    except InvalidInput as reason:
+        return reason
     s = request.settings
-    valued = customer_values(scored, request.economics, s.horizon_days, s.lookback_days)
-    if len(_scored) >= CACHED:
-        _scored.clear()
-    _scored[key] = (time.monotonic(), valued)
-    return valued
+    return customer_values(scored, request.economics, s.horizon_days, s.lookback_days)
 
 
 def churn_table(engine: Engine, request: ChurnRequest) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from cxm.customers import service as customers_service
 from cxm.feedback.definitions import translated
 from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
+from cxm.feedback.selections import Selection
 from cxm.interactions import service as interactions_service
 
 CHOICE_KINDS = (QuestionKind.single_choice, QuestionKind.multi_choice)
@@ -30,6 +31,8 @@ class ChoiceFilter:
     segment: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # The responses other domains chose (what text analysis found in their comments: a sentiment, a theme).
+    said: tuple[Selection, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ def _conditions(wanted: ChoiceFilter) -> list[Any]:
         "since": lambda v: Response.completed_at >= v,
         "until": lambda v: Response.completed_at < v,
     }
-    return [condition(getattr(wanted, name)) for name, condition in found.items() if getattr(wanted, name)]
+    chosen = [condition(getattr(wanted, name)) for name, condition in found.items() if getattr(wanted, name)]
+    return [*chosen, *(selection.condition(Response.id) for selection in wanted.said)]
 
 
 @dataclass

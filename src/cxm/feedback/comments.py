@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from cxm.core import jobs
 from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
+from cxm.feedback.selections import Selection
 
 # Scores that say clearly what a customer felt: (negative up to, positive from).
 CLEAR_SCORES = {QuestionKind.nps: (6, 9), QuestionKind.csat: (2, 4)}
@@ -132,6 +133,8 @@ class VerbatimFilter:
     max_score: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    # The comments other domains chose (what text analysis found: a sentiment, a theme), by (response, question).
+    said: tuple[Selection, ...] = ()
 
 
 def _main_score() -> Any:
@@ -179,7 +182,8 @@ def _verbatim_query(wanted: VerbatimFilter) -> Any:
         value = getattr(wanted, name)
         if value is not None and value != "":
             query = query.where(condition(value))
-    return query
+    comment = tuple_(Answer.response_id, Answer.question_id)
+    return query.where(*(chosen.condition(comment) for chosen in wanted.said))
 
 
 def verbatims(session: Session, wanted: VerbatimFilter, *, limit: int, offset: int) -> tuple[list[Verbatim], int]:

@@ -12,6 +12,14 @@ from cxm.text.corrections import correct_sentiment
 from cxm.text.engine import DEFAULT_LANGUAGES, OfflineEngine, TextAnalysis, TextEngine
 from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextCorrection, TextModel, TextSignal
+from cxm.text.selections import (
+    comments_with,
+    comments_with_sentiment,
+    comments_with_theme,
+    responses_with,
+    responses_with_sentiment,
+    responses_with_theme,
+)
 from cxm.text.sentiment import Sentiment
 from cxm.text.signals import SOURCES
 from cxm.text.themes import (
@@ -49,6 +57,14 @@ __all__ += [  # themes and corrections
     "rename_theme",
     "split_theme",
     "theme_names",
+]
+__all__ += [  # what comments say, as selections other domains filter by
+    "comments_with",
+    "comments_with_sentiment",
+    "comments_with_theme",
+    "responses_with",
+    "responses_with_sentiment",
+    "responses_with_theme",
 ]
 
 

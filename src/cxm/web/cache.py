@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -16,6 +17,8 @@ _remembered: OrderedDict[Hashable, Any] = OrderedDict()
 _computing: dict[Hashable, threading.Event] = {}
 _lock = threading.Lock()
 WAIT_SECONDS = 60
+_background: dict[Hashable, threading.Thread] = {}
+log = logging.getLogger(__name__)
 
 
 def store_version(engine: analytics_service.Engine) -> Hashable:
@@ -47,3 +50,23 @@ def remember(key: Hashable, compute: Callable[[], T]) -> T:
         with _lock:
             _computing.pop(key).set()
     return value
+
+
+def compute_later(key: Hashable, compute: Callable[[], object]) -> None:
+    """Start `compute` in a background thread unless one started under `key` still runs (what it computes, it keeps
+    itself): a page shows that a figure is coming instead of waiting for it."""
+    with _lock:
+        running = _background.get(key)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_in_background, args=(compute,), name=f"cxm-later-{key}", daemon=True)
+        _background[key] = thread
+        thread.start()
+
+
+def _in_background(compute: Callable[[], object]) -> None:
+    """Run `compute`; a failure is logged (the page asking next computes or reports it itself)."""
+    try:
+        compute()
+    except Exception:
+        log.warning("computing a figure in the background failed", exc_info=True)

@@ -3,7 +3,7 @@ response's comments say (sentiment, theme); all in the URL."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
@@ -97,9 +97,43 @@ class FilterBar:
         """The filters set that a metric cannot be filtered by (shown on its card)."""
         return [name for name in CHOICES if getattr(self, name) and name not in COLUMNS[metric]]
 
+    def unapplied(self, applied: Collection[str]) -> list[str]:
+        """The filters set (dates as `since` / `until`) that a figure taking only `applied` leaves out."""
+        return [f.name for f in fields(self) if getattr(self, f.name) and f.name not in applied]
+
     def without_dates(self) -> FilterBar:
         """The same filters over all time (for trends)."""
         return replace(self, since=None, until=None)
+
+
+def _said(value: str, matching: Callable[[str], Any], any_signal: Any) -> feedback_service.Selection:
+    """The rows text analysis found `value` in; `(none)`: the rows without any such signal."""
+    if value == NOTHING:
+        return feedback_service.Selection(any_signal, outside=True)
+    return feedback_service.Selection(matching(value))
+
+
+def comments_said(filters: FilterBar) -> tuple[feedback_service.Selection, ...]:
+    """The comments whose own sentiment and themes match the filter bar (a comment list shows what each says)."""
+    found = []
+    if filters.sentiment:
+        said = _said(filters.sentiment, text_service.comments_with_sentiment, text_service.comments_with("sentiment"))
+        found.append(said)
+    if filters.theme:
+        found.append(_said(filters.theme, text_service.comments_with_theme, text_service.comments_with("theme")))
+    return tuple(found)
+
+
+def responses_said(filters: FilterBar) -> tuple[feedback_service.Selection, ...]:
+    """The responses whose comments match the filter bar as analytics judges a response (its sentiment from all its
+    comments, any of its themes), so counts agree with the score cards."""
+    found = []
+    if filters.sentiment:
+        said = _said(filters.sentiment, text_service.responses_with_sentiment, text_service.responses_with("sentiment"))
+        found.append(said)
+    if filters.theme:
+        found.append(_said(filters.theme, text_service.responses_with_theme, text_service.responses_with("theme")))
+    return tuple(found)
 
 
 def _text(value: str | None) -> str | None:

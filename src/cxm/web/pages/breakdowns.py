@@ -20,6 +20,7 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
 METRICS = ("nps", "csat", "ces", "first_response_time")
 STAGES = ("awareness", "purchase", "post_purchase")
+FUNNEL_FILTERS = ("since", "until", "channel", "segment")  # what the stage funnel can be filtered by
 
 
 def metric_table(engine: analytics_service.Engine, filters: FilterBar, by: str) -> dict[str, Any]:
@@ -91,6 +92,7 @@ def _page(
         context: dict[str, Any] = {"table": table, "grid": interaction_grid(engine)}
         if by == "journey_stage":
             context["funnel"] = journey_funnel(engine, filters)
+            context["funnel_unapplied"] = filters.unapplied(FUNNEL_FILTERS)
     title = "Channels" if by == "channel" else "Journey"
     context |= {"filters": filters, "options": filter_options(session)}
     return render(request, user, template, title=title, by=by, **context)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, SignedForm, require_form, require_user
-from cxm.core.errors import InvalidInput
+from cxm.core.errors import CxmError, InvalidInput
 from cxm.customers import service as customers_service
 from cxm.web import cache
 from cxm.web.figures import AnalyticsEngine
@@ -72,14 +72,32 @@ def customer_360(request: Request, customer_id: int, user: Viewer, session: Sess
     )
 
 
+def _insight(engine: analytics_service.Engine, customer_id: int) -> dict[str, Any] | None:
+    """The customer's insight, or None while the churn model is fitted for the current data: the fit (1-4 s on a
+    small machine) starts in the background and the panel asks again, instead of a page waiting for it."""
+    if not analytics_service.churn_scored(engine):
+        cache.compute_later(("churn", engine.kind, engine.url), lambda: _scores(engine))
+        return None
+    key = (cache.store_version(engine), "insight", customer_id)
+    return cache.remember(key, lambda: analytics_service.customer_insight(engine, customer_id))
+
+
+def _scores(engine: analytics_service.Engine) -> None:
+    """Fit the churn model and score every active customer (kept by analytics); too little history is kept too."""
+    try:
+        analytics_service.churn_table(engine, analytics_service.ChurnRequest())
+    except CxmError:  # the panel shows why, from what analytics kept
+        return
+
+
 @router.get("/customers/{customer_id}/insight")
 def customer_insight(
     request: Request, customer_id: int, user: Viewer, engine: AnalyticsEngine, fragment: bool = False
 ) -> Response:
-    """The customer's loyalty rung, churn risk with reasons and value: the 360 page loads it after the page itself."""
+    """The customer's loyalty rung, churn risk with reasons and value: the 360 page loads it after the page itself
+    (while the churn model is fitted, a panel that says so and is asked again)."""
     try:
-        key = (cache.store_version(engine), "insight", customer_id)
-        insight = cache.remember(key, lambda: analytics_service.customer_insight(engine, customer_id))
+        insight = _insight(engine, customer_id)
     except analytics_service.AnalyticsUnavailable as reason:
         insight = {"unavailable": reason.message}
     template = "insight_card.html" if fragment else "insight.html"

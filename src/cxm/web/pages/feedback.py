@@ -12,7 +12,7 @@ from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.feedback import service as feedback_service
 from cxm.web.cache import remember, store_version
 from cxm.web.figures import AnalyticsEngine, metric_cards
-from cxm.web.filters import FilterBar, Filters, filter_options
+from cxm.web.filters import FilterBar, Filters, comments_said, filter_options, responses_said
 from cxm.web.rendering import render, ui_language
 from cxm.web.tables import csv_response
 
@@ -54,6 +54,7 @@ def choice_questions(session: SessionDep, filters: FilterBar, labels_in: str) ->
         segment=filters.segment,
         since=query.since,
         until=query.until,
+        said=responses_said(filters),
     )
     found = feedback_service.choice_distributions(session, wanted, labels_in=labels_in)
     return [_choice_bars(question) for question in found]
@@ -91,6 +92,7 @@ def _verbatim_filter(filters: FilterBar, q: str, min_score: int | None, max_scor
         max_score=max_score,
         since=query.since,
         until=query.until,
+        said=comments_said(filters),
     )
 
 

@@ -12,15 +12,19 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
   // Slow panels (the 360 page's loyalty and churn risk) load after the page; their link works without JavaScript.
-  for (const panel of document.querySelectorAll("[data-load]")) {
+  // A panel still being computed on the server (data-pending) is asked again a little later.
+  const fill = (panel, tries) => {
     fetch(panel.dataset.load, { credentials: "same-origin" })
       .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
       .then((html) => {
         const fragment = new DOMParser().parseFromString(html, "text/html").body;
-        panel.querySelector("p")?.replaceWith(...fragment.childNodes);
+        const pending = fragment.querySelector("[data-pending]") !== null;
+        panel.querySelector("[data-slot]")?.replaceChildren(...fragment.childNodes);
+        if (pending && tries > 0) setTimeout(() => fill(panel, tries - 1), 1500);
       })
       .catch(() => {});
-  }
+  };
+  for (const panel of document.querySelectorAll("[data-load]")) fill(panel, 40);
   // Printable report: a button that opens the print dialog.
   for (const button of document.querySelectorAll("[data-print]")) {
     button.addEventListener("click", () => window.print());
