@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from cxm.config import Settings
 from cxm.core.errors import InvalidInput
 from cxm.hub import Hub
-from cxm.text.coldstart import seed_digest, shipped_digest
+from cxm.text.coldstart import chosen_c, seed_digest, shipped_digest
 from cxm.text.engine import OfflineEngine, detector_for
 from cxm.text.keyphrases import keyphrases, quick_keyphrases, stopwords
 from cxm.text.seed import SEED_LANGUAGES, seed_texts
@@ -139,3 +139,10 @@ def test_keyphrase_extractor_is_a_setting(monkeypatch: pytest.MonkeyPatch, tmp_p
     refused = subprocess.run([CXM, "text", "models"], capture_output=True, text=True, env=dict(os.environ))
     assert refused.returncode == 1
     assert refused.stderr.strip() == "error: CXM_TEXT_KEYPHRASES: Input should be 'yake' or 'rake' (got 'bert')"
+
+
+def test_regularisation_is_the_strongest_within_one_standard_error_of_the_best() -> None:
+    noisy = {0.5: [0.70, 0.72, 0.71], 2.0: [0.78, 0.82, 0.80], 8.0: [0.79, 0.83, 0.81]}
+    assert chosen_c(noisy) == 2.0  # 8 is better by less than its standard error
+    clear = {0.5: [0.70, 0.72, 0.71], 2.0: [0.74, 0.75, 0.76], 8.0: [0.80, 0.81, 0.80]}
+    assert chosen_c(clear) == 8.0

