@@ -23,7 +23,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import column, func, select, table
 
 from cxm.analytics import facts, keepalive
-from cxm.analytics.extract import read_many
+from cxm.analytics.extract import read_many, start_children
 from cxm.analytics.staging import compile_facts, fact_sql, moment, stage
 from cxm.core.db import UTCDateTime, read_only
 
@@ -155,9 +155,12 @@ def _newest(operational: SqlEngine, name: str) -> datetime | None:
 
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
     """Scores of responses changed since the last sync (all of them the first time)."""
-    # The newest change is taken before reading (a row changed meanwhile is then read again next time).
-    mark, newest = run.mark("scores.updated_at"), _newest(operational, "responses")
+    mark = run.mark("scores.updated_at")
     full = mark is None or not run.has("scores")
+    if full and run.dialect == "sqlite":
+        start_children()  # whole tables are read by child processes: their parent starts while we look on
+    # The newest change is taken before reading (a row changed meanwhile is then read again next time).
+    newest = _newest(operational, "responses")
     changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
     picked = None if full else f"SELECT id FROM responses WHERE {changed}"
     with ThreadPoolExecutor(1, thread_name_prefix="cxm-sync") as meanwhile:
