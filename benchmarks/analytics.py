@@ -5,7 +5,7 @@ syncs them into DuckDB (and a Parquet lake), then times three dashboard queries 
 hand-written DuckDB SQL in the same run; Spark (local) and PostgreSQL are timed for the record.
 Prints figures, asserts nothing. Each phase runs in its own process so its peak memory is its own.
 
-    .venv/bin/python benchmarks/analytics.py [--responses 10000000] [--skip-spark] [--skip-postgres]
+    .venv/bin/python benchmarks/analytics.py [--responses 10000000] [--skip-spark] [--skip-postgres] [--database F]
 """
 
 from __future__ import annotations
@@ -195,17 +195,78 @@ def phase_sync_store_only(args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": report.rows}
 
 
+def interleaved(actions: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Median seconds of each action, after one warm-up each, run in turns (so a change in other people's load
+    on the machine falls on all of them alike)."""
+    for action in actions.values():
+        action()
+    runs: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            runs[name].append(time.perf_counter() - started)
+    return {name: statistics.median(seconds) for name, seconds in runs.items()}
+
+
 def phase_duckdb(args: argparse.Namespace) -> dict[str, Any]:
-    """cxm vs raw DuckDB SQL on the store."""
+    """cxm (the store opened per query, and kept open as by default) vs raw DuckDB SQL on the store, in turns."""
     import duckdb
 
+    from cxm.analytics import keepalive
     from cxm.analytics.engines import open_engine
 
-    engine = open_engine(f"duckdb:///{args.store}")
-    ours = {name: timed(lambda q=q: q(engine), 5) for name, q in cxm_queries().items()}
-    with duckdb.connect(args.store, read_only=True) as con:
-        raw = {name: timed(lambda sql=sql: con.execute(sql).fetchall(), 5) for name, sql in RAW_SQL.items()}
-    return {"cxm": ours, "raw": raw}
+    url = f"duckdb:///{args.store}"
+    engine, kept = open_engine(url), open_engine(url, keep_open=2.0)
+    # First alone: any other connection in the process would keep the database open, and opening it cheap.
+    found: dict[str, dict[str, float]] = {
+        "cxm": {name: timed(lambda q=q: q(engine), 5) for name, q in cxm_queries().items()}
+    }
+    found |= {"kept": {}, "raw": {}}
+    # Read-write like cxm's connections: DuckDB refuses two configurations of one store in a process.
+    with duckdb.connect(args.store) as con:
+        for name, ask in cxm_queries().items():
+            actions = {"kept": lambda ask=ask: ask(kept), "raw": lambda sql=RAW_SQL[name]: con.execute(sql).fetchall()}
+            for kind, seconds in interleaved(actions, 5).items():
+                found[kind][name] = seconds
+    keepalive.release(args.store)
+    return found
+
+
+SERVER_PATHS = {
+    "NPS by channel x month": "/api/v1/metrics/nps?by=channel&period=month",
+    "NPS by segment x month (join customers)": "/api/v1/metrics/nps?by=segment&period=month",
+    "First-response time by channel": "/api/v1/metrics/first_response_time?by=channel",
+}
+
+
+def phase_server(args: argparse.Namespace) -> dict[str, Any]:
+    """The same questions over HTTP through the app `cxm serve` runs (in-process client, default settings)."""
+    import duckdb
+    from fastapi.testclient import TestClient
+
+    from cxm.access import service as access_service
+    from cxm.app import create_app
+    from cxm.config import Settings
+    from cxm.core.db import make_engine, make_sessionmaker
+
+    settings = Settings(
+        database_url=f"sqlite:///{args.db}", analytics_url=f"duckdb:///{args.store}", serve_worker=False
+    )
+    engine = make_engine(settings.database_url)
+    with make_sessionmaker(engine)() as session, session.begin():
+        key = access_service.create_api_key(session, name=f"bench-{uuid.uuid4().hex[:8]}", role="admin").secret
+    headers = {"Authorization": f"Bearer {key}"}
+    found: dict[str, dict[str, float]] = {"cxm": {}, "raw": {}}
+    with TestClient(create_app(settings, engine=engine)) as client, duckdb.connect(args.store) as con:
+        for name, path in SERVER_PATHS.items():
+            actions = {
+                "cxm": lambda path=path: client.get(path, headers=headers).raise_for_status(),
+                "raw": lambda sql=RAW_SQL[name]: con.execute(sql).fetchall(),
+            }
+            for kind, seconds in interleaved(actions, 5).items():
+                found[kind][name] = seconds
+    return found
 
 
 def phase_spark(args: argparse.Namespace) -> dict[str, Any]:
@@ -228,6 +289,7 @@ PHASES = {
     "sync": phase_sync,
     "sync-store": phase_sync_store_only,
     "duckdb": phase_duckdb,
+    "server": phase_server,
     "spark": phase_spark,
     "postgres": phase_postgres,
 }
@@ -278,6 +340,7 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=10_000_000)
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--database", help="generated SQLite database to reuse (generated there when missing)")
     for hidden in ("phase", "db", "store", "lake", "url"):
         parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -295,14 +358,16 @@ def main() -> None:
 
 def run_all(args: argparse.Namespace, workdir: Path) -> None:
     """Every measurement, in order."""
-    db, store, lake = workdir / "cxm.db", workdir / "store.duckdb", workdir / "lake"
+    db, store, lake = Path(args.database or workdir / "cxm.db"), workdir / "store.duckdb", workdir / "lake"
     started = time.perf_counter()
-    generate(db, args.responses)
+    reused = db.exists()
+    if not reused:
+        generate(db, args.responses)
     customers = max(args.responses // 10, 1)
     print(
         f"{args.responses:,} NPS responses of {customers:,} customers over 2 years, "
-        f"{max(args.responses // 5, 1):,} answered inbound interactions (generated in "
-        f"{time.perf_counter() - started:.0f} s)"
+        f"{max(args.responses // 5, 1):,} answered inbound interactions "
+        + (f"(reused {db})" if reused else f"(generated in {time.perf_counter() - started:.0f} s)")
     )
     alone = run_phase("sync-store", db=str(db), store=str(workdir / "alone.duckdb"))
     rows = alone["rows"]["score answers"]
@@ -314,8 +379,11 @@ def run_all(args: argparse.Namespace, workdir: Path) -> None:
     synced = run_phase("sync", db=str(db), store=str(store), lake=str(lake))
     print(f"sync into DuckDB + Parquet lake: {synced['seconds']:.1f} s (peak RSS {synced['peak_mib']:.0f} MiB)")
     duck = run_phase("duckdb", store=str(store))
-    report("DuckDB", duck["cxm"], duck["raw"])
+    report("DuckDB, store opened per query (timed alone, before)", duck["cxm"], duck["raw"])
+    report("DuckDB, store kept open (the default; in turns with raw)", duck["kept"], duck["raw"])
     print(f"  (query phase peak RSS {duck['peak_mib']:.0f} MiB)")
+    server = run_phase("server", db=str(db), store=str(store))
+    report("DuckDB via the HTTP API (in-process client)", server["cxm"], server["raw"])
     if not args.skip_spark:
         report("Spark local[2]", run_phase("spark", lake=str(lake))["cxm"])
     if not args.skip_postgres:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 import cxm.tables  # noqa: F401
 from cxm.access import service as access_service
-from cxm.analytics import freshness
+from cxm.analytics import freshness, keepalive
 from cxm.analytics.engines import default_analytics_url
 from cxm.app import create_app
 from cxm.config import Settings
@@ -72,6 +72,7 @@ def _forget_store(bound: Engine) -> None:
     url = default_analytics_url(bound.url.render_as_string(hide_password=False))
     if url.startswith("duckdb:///"):
         store = Path(url.removeprefix("duckdb:///"))
+        keepalive.release(str(store))  # no connection kept open on the file about to go
         for path in (store, Path(f"{store}.wal")):
             path.unlink(missing_ok=True)
     freshness._fingerprints.clear()

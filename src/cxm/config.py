@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     default_phone_region: str | None = None
     # Where metrics run: duckdb:///file (default beside SQLite), postgresql://... (direct), spark://local[2]?lake=DIR.
     analytics_url: str | None = None
+    # Seconds a DuckDB analytics store stays open after a query (the next query skips opening it; 0: close at once).
+    # Other processes (the CLI, a separate worker) can open the store only once it is closed.
+    analytics_keep_open: float = Field(default=2.0, ge=0)
     # Where the sync writes the Parquet lake for Spark (none: no lake is written).
     analytics_lake: str | None = None
     # Where people reach this installation: used in survey links sent by e-mail.

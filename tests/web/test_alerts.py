@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from cxm.analytics import keepalive
 from cxm.analytics import service as analytics_service
 from cxm.core.db import make_sessionmaker
 from cxm.interactions.models import Interaction
@@ -26,6 +27,7 @@ def forget_store(client: TestClient) -> Iterator[None]:
     stored here would outlive it in the store, so the store and the figures remembered from it are dropped."""
     yield
     url = analytics_service.engine_for(client.app.state.settings).url  # type: ignore[attr-defined]
+    keepalive.release(url.removeprefix("duckdb:///"))  # no connection kept open on the file about to go
     for path in (Path(url.removeprefix("duckdb:///")), Path(url.removeprefix("duckdb:///") + ".wal")):
         path.unlink(missing_ok=True)
     cache._remembered.clear()

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cxm.analytics import engines
+from cxm.analytics import engines, keepalive
 from cxm.analytics import service as analytics_service
 from cxm.web import cache
 from cxm.web.prepare import prepare_default_views
 from tests.web.conftest import sign_in
 from tests.web.pages_data import store_company
 
+PAGES = ("/overview?channel=web", "/channels?segment=retail", "/journey?channel=web", "/feedback?channel=web")
 DEFAULT_VIEWS = ("/overview", "/overview/alerts?fragment=1", "/channels", "/journey", "/feedback")
 
 
@@ -28,6 +29,7 @@ def company(client: TestClient, admin_headers: dict[str, str], people: dict[str,
     sign_in(client, people["viewer"])
     yield client
     url = analytics_service.engine_for(app.state.settings).url  # type: ignore[attr-defined]
+    keepalive.release(url.removeprefix("duckdb:///"))  # no connection kept open on the file about to go
     for path in (Path(url.removeprefix("duckdb:///")), Path(url.removeprefix("duckdb:///") + ".wal")):
         path.unlink(missing_ok=True)
     cache._remembered.clear()
@@ -56,7 +58,17 @@ def test_prepared_default_views_open_no_store_connection(company: TestClient, op
 
 def test_a_page_asks_its_figures_on_one_store_connection(company: TestClient, opened: list[str]) -> None:
     stored = analytics_service.engine_for(company.app.state.settings).kind == "duckdb"  # type: ignore[attr-defined]
-    for path in ("/overview?channel=web", "/channels?segment=retail", "/journey?channel=web", "/feedback?channel=web"):
+    url = analytics_service.engine_for(company.app.state.settings).url  # type: ignore[attr-defined]
+    for path in PAGES:
+        keepalive.release(url.removeprefix("duckdb:///"))  # none kept open from the page before
         opened.clear()
         assert company.get(path).status_code == 200
         assert len(opened) == (1 if stored else 0), path  # PostgreSQL is its own analytics engine
+
+
+def test_pages_one_after_another_share_the_store_connection_kept_open(company: TestClient, opened: list[str]) -> None:
+    engine = analytics_service.engine_for(company.app.state.settings)  # type: ignore[attr-defined]
+    keepalive.release(engine.url.removeprefix("duckdb:///"))  # none kept open by the fixture's own requests
+    for path in PAGES:
+        assert company.get(path).status_code == 200
+    assert len(opened) == (1 if engine.kind == "duckdb" else 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,7 @@ import ibis
 from ibis.backends import BaseBackend
 from ibis.expr.types import Table
 
-from cxm.analytics import facts
+from cxm.analytics import facts, keepalive
 from cxm.config import Settings
 from cxm.core.errors import CxmError, InvalidInput
 
@@ -56,6 +56,7 @@ class Engine:
     kind: str
     url: str
     lake: Path | None = None
+    keep_open: float = 0.0  # seconds a DuckDB query connection stays open after use (0: closed at once)
     _spark: Any = field(default=None, repr=False)
 
     @property
@@ -71,14 +72,13 @@ class Engine:
         if self.kind != "duckdb" or self.url in held:
             yield
             return
-        slot: dict[str, Any] = {}
-        token = _HELD.set({**held, self.url: slot})
-        try:
-            yield
-        finally:
-            _HELD.reset(token)
-            if "con" in slot:
-                slot["con"].disconnect()
+        with ExitStack() as stack:
+            slot: dict[str, Any] = {"stack": stack}
+            token = _HELD.set({**held, self.url: slot})
+            try:
+                yield
+            finally:
+                _HELD.reset(token)
 
     @contextmanager
     def connect(self) -> Iterator[Callable[[str], Table]]:
@@ -86,11 +86,11 @@ class Engine:
         if self.kind == "duckdb" and self.url in _HELD.get():
             slot = _HELD.get()[self.url]
             if "con" not in slot:
-                slot["con"], slot["facts"] = _open_store(self.url), {}
+                slot["con"], slot["facts"] = slot["stack"].enter_context(self._store_connection())
             yield _stored(slot["con"], slot["facts"])
         elif self.kind == "duckdb":
-            with duckdb_connection(self.url, read_only=False) as con:
-                yield _stored(con, {})
+            with self._store_connection() as (con, found):
+                yield _stored(con, found)
         elif self.kind == "spark":
             yield _lake(self._spark_backend(), self.lake)
         else:
@@ -99,6 +99,18 @@ class Engine:
                 yield _live(con)
             finally:
                 con.disconnect()
+
+    @contextmanager
+    def _store_connection(self) -> Iterator[tuple[BaseBackend, dict[str, Table]]]:
+        """A connection to the DuckDB store with the fact tables it has looked up: kept open for `keep_open`
+        seconds after use, or opened for this block only."""
+        if self.keep_open > 0:
+            path = self.url.removeprefix("duckdb:///")
+            with keepalive.kept_open(path, self.keep_open, lambda: _open_store(self.url)) as kept:
+                yield kept
+            return
+        with duckdb_connection(self.url, read_only=False) as con:
+            yield con, {}
 
     def data_version(self) -> Hashable | None:
         """What changes whenever the store's data does (the DuckDB file's and its WAL's size and times); None for
@@ -213,10 +225,10 @@ def spark_session(url: str) -> Any:
     )
 
 
-def open_engine(url: str) -> Engine:
-    """The engine an analytics URL names."""
+def open_engine(url: str, *, keep_open: float = 0.0) -> Engine:
+    """The engine an analytics URL names (`keep_open`: seconds a DuckDB store stays open after a query)."""
     if url.startswith("duckdb:///"):
-        return Engine("duckdb", url)
+        return Engine("duckdb", url, keep_open=keep_open)
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         return Engine("postgres", url)
     if url.startswith("sqlite:///"):

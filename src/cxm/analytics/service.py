@@ -106,7 +106,7 @@ __all__ = [
 
 def engine_for(settings: Settings) -> Engine:
     """The analytics engine the settings name (DuckDB beside SQLite by default)."""
-    return open_engine(analytics_url(settings))
+    return open_engine(analytics_url(settings), keep_open=settings.analytics_keep_open)
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:

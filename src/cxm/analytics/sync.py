@@ -22,8 +22,8 @@ import duckdb
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import column, func, select, table
 
-from cxm.analytics import facts
-from cxm.analytics.extract import read_many
+from cxm.analytics import facts, keepalive
+from cxm.analytics.extract import read_many, start_children
 from cxm.analytics.staging import compile_facts, fact_sql, moment, stage
 from cxm.core.db import UTCDateTime, read_only
 
@@ -114,13 +114,26 @@ class Run:
 def store(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to the DuckDB store, with its bookkeeping table."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(path)
+    con = _connect_waiting(path)
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
         con.execute("CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         yield con
     finally:
         con.close()
+
+
+def _connect_waiting(path: str, patience: float = 30.0) -> duckdb.DuckDBPyConnection:
+    """Open the store read-write, waiting while another process holds it (a server keeps it open between queries
+    for a moment)."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _materialise(run: Run, fact: str, replace: str | None) -> int:
@@ -142,9 +155,12 @@ def _newest(operational: SqlEngine, name: str) -> datetime | None:
 
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
     """Scores of responses changed since the last sync (all of them the first time)."""
-    # The newest change is taken before reading (a row changed meanwhile is then read again next time).
-    mark, newest = run.mark("scores.updated_at"), _newest(operational, "responses")
+    mark = run.mark("scores.updated_at")
     full = mark is None or not run.has("scores")
+    if full and run.dialect == "sqlite":
+        start_children()  # whole tables are read by child processes: their parent starts while we look on
+    # The newest change is taken before reading (a row changed meanwhile is then read again next time).
+    newest = _newest(operational, "responses")
     changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
     picked = None if full else f"SELECT id FROM responses WHERE {changed}"
     with ThreadPoolExecutor(1, thread_name_prefix="cxm-sync") as meanwhile:
@@ -300,6 +316,7 @@ def sync(
     operational data looked like when the sync began) is recorded once the store holds it all."""
     started, report, say = time.perf_counter(), SyncReport(), progress or (lambda _: None)
     url = operational.url.render_as_string(hide_password=False)
+    keepalive.release(store_path)  # queries of this process open the store afresh from now on
     with store(store_path) as con:
         run = Run(con, operational, url)
         say("responses")
@@ -325,6 +342,7 @@ def sync(
         # Another connection of this process (a kept-open query connection) keeps the database open past this
         # one, and DuckDB then skips its checkpoint on close: everything synced would stay in the WAL.
         run.sql("CHECKPOINT")
+    keepalive.release(store_path)  # connections opened while the sync ran (and their table schemas) go too
     report.seconds = time.perf_counter() - started
     return report
 

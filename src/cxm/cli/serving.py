@@ -28,6 +28,8 @@ def serve(
         return
     # Worker processes build their own app from the environment.
     os.environ["CXM_DATABASE_URL"] = settings().database_url
+    # DuckDB lets one process at a time open the store: no server process may keep it open for itself.
+    os.environ["CXM_ANALYTICS_KEEP_OPEN"] = "0"
     uvicorn.run("cxm.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="warning")
 
 
