@@ -1,7 +1,9 @@
 """README screenshots: the main dashboard pages on the default demo company, written to docs/screenshots/.
 
 Uses the same demo database as benchmarks/pages.py (generated when empty), serves it with uvicorn on a free local
-port and photographs each page with Debian's chromium (Playwright), signed in as the demo admin.
+port and photographs each page with Debian's chromium (Playwright), signed in as the demo admin. The Feedback page is
+shown filtered by sentiment (negative comments): run the demo's text jobs first (`cxm worker --once` on the
+database), or its comments have no sentiment yet and the filtered list is empty.
 
     .venv/bin/python -m benchmarks.screenshots [--database cxm.db]
 """
@@ -26,7 +28,7 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 SHOTS = {
     "overview": "/overview",
     "channels": "/channels",
-    "feedback": "/feedback?survey=relationship-nps",
+    "feedback": "/feedback?survey=relationship-nps&sentiment=negative",
     "customers": "/customers",
     "surveys": "/surveys/relationship-nps",
     "settings": "/settings",
@@ -62,9 +64,11 @@ def main() -> None:
         for name, path in SHOTS.items():
             page.goto(base + path, wait_until="networkidle")  # panels loaded after the page (latest changes) too
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=name not in ("feedback", "customers"))
+        page.goto(base + SHOTS["feedback"] + "&q=but")  # the negative comments with a "but"
+        page.locator("#comments").screenshot(path=str(OUT / "feedback-comments.png"))
         page.goto(base + "/customers?q=novak")
         page.locator("table.data a").first.click()
-        page.wait_for_load_state("networkidle")
+        page.locator("section[data-load] dt").first.wait_for(timeout=120_000)  # the churn panel filled in
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=str(OUT / "customer-360-phone.png"))
         browser.close()

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine as SqlEngine
 
+from cxm.analytics import profiles
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.hub import Hub
@@ -115,3 +116,22 @@ def test_a_customers_insight_joins_rung_churn_and_value(churn_env: dict[str, str
     assert shown["loyalty"]["rung"] == insight["loyalty"]["rung"]
     assert shown["churn"]["reasons"] == insight["churn"]["reasons"]
     assert stranger["loyalty"] is None and stranger["churn"] is None and "no order" in stranger["churn_note"]
+
+
+def test_every_customers_rung_is_the_one_placed_alone(
+    churn_env: dict[str, str], db: SqlEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = Hub(churn_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    some = [int(c) for c in hub.analytics.churn()["customer_id"].iloc[:12]]
+    alone = {c: hub.analytics.ladder([c]).drop(columns="customer_id").to_dict("records") for c in some}
+    computed: list[object] = []
+    real = profiles._placements_now
+    monkeypatch.setattr(profiles, "_placed", {})
+    monkeypatch.setattr(profiles, "_placements_now", lambda e: computed.append(e) or real(e))
+    found = {c: hub.analytics.customer(c)["loyalty"] for c in some}
+    hub.close()
+    assert len(computed) == 1  # every customer's rung at once, kept for the same data
+    for customer, placed in found.items():
+        assert placed is not None and placed["rung"] == alone[customer][0]["rung"], customer
+        assert placed["orders_window"] == alone[customer][0]["orders_window"]

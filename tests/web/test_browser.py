@@ -1,5 +1,6 @@
 """The dashboard in a real browser (Debian's chromium): every role walks every page on a desktop and a phone, a
-survey is designed, answered on its public page and found on the customer's 360 page; hostile text never runs."""
+survey is designed, answered on its public page and found on the customer's 360 page; the filter bar's sentiment and
+theme stay in the URL and pick the comments; the 360 page's risk panel fills in by itself; hostile text never runs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 from cxm.web.report import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import make_key
 from tests.feedback.test_pages_browser import server
+from tests.web.comments_data import UNANALYSED, analyse, mood_of, stored_answers
 from tests.web.conftest import PASSWORD
 from tests.web.pages_data import store_company
 
@@ -164,3 +166,58 @@ def test_preview_choice_distribution_and_alerts_panel(
     expect(viewer.get_by_text("Co bychom měli zlepšit nejdříve?")).to_be_visible()
     nothing_ran(viewer)
     viewer.screenshot(path=str(shots / "survey-preview.png"), full_page=True)
+
+
+def _shown_comments(page: Page) -> list[tuple[int, int]]:
+    """(customer n, month) of each comment the Feedback page shows (`reason {n} {month}`)."""
+    texts = page.locator("#comments blockquote.comment").all_inner_texts()
+    return [(int(n), int(m)) for n, m in (text.split()[1:3] for text in texts)]
+
+
+def _apply(page: Page, **chosen: str) -> None:
+    """Choose values in the filter bar's menus (by visible label) and apply them."""
+    bar = page.locator("form.filters")
+    for name, label in chosen.items():
+        bar.locator(f'select[name="{name}"]').select_option(label=label)
+    bar.get_by_role("button", name="Apply").click()
+
+
+def test_sentiment_and_theme_filters_stay_in_the_url_and_pick_the_comments(
+    browser: Browser, server: str, company: dict[str, str], db: Engine, people: dict[str, str], shots: Path
+) -> None:
+    theme = analyse(db)
+    with httpx.Client(base_url=server, timeout=60) as http:
+        assert http.post("/api/v1/analytics/sync", headers=company).status_code == 200
+    page = signed_in_page(browser, server, people["viewer"], "desktop")
+    _apply(page, sentiment="negative", theme="delivery")
+    expect(page).to_have_url(re.compile(rf"/overview\?.*sentiment=negative&theme={theme}"))
+    negative = [(n, s) for n, s in stored_answers() if n >= UNANALYSED and n % 3 == 0 and mood_of(s) == "negative"]
+    expect(page.locator('article[data-metric="nps"]')).to_contain_text(f"n = {len(negative)}")
+    expect(page.locator('select[name="theme"]')).to_have_value(str(theme))
+    page.goto(server + "/feedback")
+    _apply(page, sentiment="positive", theme="delivery")
+    expect(page).to_have_url(re.compile(rf"/feedback\?.*sentiment=positive&theme={theme}"))
+    shown = _shown_comments(page)
+    assert shown and all(n % 3 == 0 and mood_of((n + m) % 11) == "positive" for n, m in shown)
+    page.get_by_label("Search in comments").fill("reason")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(rf"sentiment=positive&theme={theme}.*q=reason"))
+    assert _shown_comments(page) == shown
+    page.screenshot(path=str(shots / "feedback-filtered.png"), full_page=True)
+    _apply(page, sentiment="negative", theme="All")
+    expect(page).to_have_url(re.compile(r"sentiment=negative&theme=$"))  # the blank menu: every theme
+    shown = _shown_comments(page)
+    assert shown and all(n >= UNANALYSED and mood_of((n + m) % 11) == "negative" for n, m in shown)
+    nothing_ran(page)
+
+
+def test_the_360_panel_fills_in_by_itself(
+    browser: Browser, server: str, company: dict[str, str], people: dict[str, str]
+) -> None:
+    page = signed_in_page(browser, server, people["agent"], "desktop")
+    page.goto(server + "/customers?q=c7@example.com")
+    page.locator("table.data a").first.click()
+    panel = page.locator("section[data-load] [data-slot]")
+    expect(panel.locator("dt", has_text="Loyalty rung")).to_be_visible()
+    expect(panel.locator("[data-pending]")).to_have_count(0)
+    nothing_ran(page)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from cxm.analytics import risk
+from cxm.analytics import profiles, risk
 from cxm.app import create_app
 from cxm.config import Settings
 from cxm.customers.models import Customer
@@ -44,6 +44,7 @@ def test_the_panel_shows_what_analytics_knows_and_escapes_it(
     insight = hub.analytics.customer(first)
     hub.close()
     monkeypatch.setattr(risk, "_scored", {})  # a newly started server: nothing fitted yet
+    monkeypatch.setattr(profiles, "_placed", {})
     with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
         sign_in(client, people["viewer"])
         page = client.get(f"/customers/{first}")
@@ -79,6 +80,7 @@ def test_too_little_history_settles_into_a_note_instead_of_waiting_for_ever(
     env = analytics_environment(db, tmp_path, monkeypatch, _one_customer)
     Hub(env["CXM_DATABASE_URL"]).sync_analytics()
     monkeypatch.setattr(risk, "_scored", {})
+    monkeypatch.setattr(profiles, "_placed", {})
     fits: list[object] = []
     real = risk._scored_and_valued
     monkeypatch.setattr(risk, "_scored_and_valued", lambda *a: fits.append(a) or real(*a))

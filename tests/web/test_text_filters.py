@@ -3,73 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from cxm.analytics import service as analytics_service
 from cxm.core.db import make_sessionmaker
-from cxm.feedback.models import Answer, Question, Response
 from cxm.text import service as text_service
-from cxm.text.models import TextSignal, TextTheme, ThemeModel
+from tests.web.comments_data import UNANALYSED, analyse, mood_of, stored_answers
 from tests.web.conftest import sign_in
 from tests.web.pages_data import store_company
-
-UNANALYSED = 5  # customers c0..c4 wrote nothing analysed
-WRITTEN = datetime(2026, 9, 6, tzinfo=UTC)
-
-
-def _mood(score: int) -> str:
-    return "positive" if score >= 9 else "negative" if score <= 6 else "neutral"
-
-
-def _answers() -> list[tuple[int, int]]:
-    """(customer n, NPS) of every stored response, as `store_company` writes them."""
-    return [(n, (n + month) % 11) for n in range(30) for month in (9, 10)]
-
-
-def _analyse(db: Engine) -> int:
-    """Sentiment from each score and the theme `delivery` on every third customer's comments, and what detractors
-    would improve (price for odd customers, delivery for even ones); the theme's id."""
-    with make_sessionmaker(db)() as session, session.begin():
-        asked = {q.key: q.id for q in session.scalars(select(Question).where(Question.key.in_(["reason", "improve"])))}
-        model = ThemeModel(active=True, texts=0, data=b"")
-        session.add(model)
-        session.flush()
-        theme = TextTheme(model_id=model.id, name="delivery", terms=["delivery"])
-        session.add(theme)
-        session.flush()
-        for response in session.scalars(select(Response)):
-            _, person, month = str(response.external_id).split("-")  # r-{n}-{month}
-            n, score = int(person), (int(person) + int(month)) % 11
-            if score <= 6:
-                chosen = ["price"] if n % 2 else ["delivery"]
-                session.add(Answer(response_id=response.id, question_id=asked["improve"], choices=chosen))
-            if n < UNANALYSED:
-                continue
-            base = {
-                "source": "response",
-                "source_id": response.id,
-                "question_id": asked["reason"],
-                "customer_id": response.customer_id,
-                "text_hash": str(response.id),
-                "model": "test",
-                "written_at": WRITTEN,
-            }
-            session.add(TextSignal(kind="sentiment", label=_mood(score), value=0.0, **base))
-            if n % 3 == 0:
-                session.add(TextSignal(kind="theme", label=str(theme.id), value=0.5, theme_id=theme.id, **base))
-        return int(theme.id)
 
 
 @pytest.fixture
 def analysed(client: TestClient, admin_headers: dict[str, str], people: dict[str, str], db: Engine) -> int:
     """The page-test company with analysed comments, synced; the id of its one theme."""
     store_company(client, admin_headers)
-    theme_id = _analyse(db)
+    theme_id = analyse(db)
     app = client.app
     analytics_service.sync_store(app.state.settings, app.state.engine)  # type: ignore[attr-defined]
     sign_in(client, people["viewer"])
@@ -86,10 +38,10 @@ def _nps_n(client: TestClient, query: str) -> int:
 
 
 def test_sentiment_and_theme_filters_change_the_figures(client: TestClient, analysed: int) -> None:
-    answers = _answers()
+    answers = stored_answers()
     assert _nps_n(client, "") == len(answers)
     for mood in ("positive", "negative", "neutral"):
-        expected = sum(n >= UNANALYSED and _mood(score) == mood for n, score in answers)
+        expected = sum(n >= UNANALYSED and mood_of(score) == mood for n, score in answers)
         assert _nps_n(client, f"sentiment={mood}") == expected > 0, mood
     assert _nps_n(client, "sentiment=mixed") == 0
     assert _nps_n(client, f"sentiment={quote('(none)')}") == 2 * UNANALYSED
@@ -98,7 +50,7 @@ def test_sentiment_and_theme_filters_change_the_figures(client: TestClient, anal
     assert _nps_n(client, f"theme={quote('(none)')}") == len(answers) - themed
     october = [(n, (n + 10) % 11) for n in range(30)]
     assert _nps_n(client, f"theme={analysed}&sentiment=negative&since=2026-10-01") == sum(
-        n >= UNANALYSED and n % 3 == 0 and _mood(score) == "negative" for n, score in october
+        n >= UNANALYSED and n % 3 == 0 and mood_of(score) == "negative" for n, score in october
     )
 
 
@@ -118,7 +70,7 @@ def test_filters_stay_in_the_url_and_links_and_themes_show_their_current_name(
         text_service.rename_theme(session, analysed, "Late parcels")
     renamed = client.get(f"/overview?theme={analysed}").text  # the store still has the old name: ids match anyway
     assert f'<option value="{analysed}" selected>Late parcels</option>' in renamed
-    assert _nps_n(client, f"theme={analysed}") == sum(n >= UNANALYSED and n % 3 == 0 for n, _ in _answers())
+    assert _nps_n(client, f"theme={analysed}") == sum(n >= UNANALYSED and n % 3 == 0 for n, _ in stored_answers())
 
 
 def test_the_filter_bar_is_translated(client: TestClient, analysed: int, db: Engine) -> None:
@@ -148,22 +100,22 @@ def _comments(client: TestClient, query: str) -> tuple[int, list[tuple[int, int]
 
 
 def test_comments_show_only_what_the_sentiment_and_theme_filters_ask_for(client: TestClient, analysed: int) -> None:
-    answers = _answers()
+    answers = stored_answers()
     for mood in ("negative", "positive"):
         total, shown = _comments(client, f"sentiment={mood}")
-        matching = sum(n >= UNANALYSED and _mood(score) == mood for n, score in answers)
+        matching = sum(n >= UNANALYSED and mood_of(score) == mood for n, score in answers)
         assert total == matching > 0, mood
-        assert shown and all(n >= UNANALYSED and _mood((n + m) % 11) == mood for n, m in shown), mood
+        assert shown and all(n >= UNANALYSED and mood_of((n + m) % 11) == mood for n, m in shown), mood
     total, shown = _comments(client, f"theme={analysed}")
     assert total == sum(n >= UNANALYSED and n % 3 == 0 for n, _ in answers)
     assert shown and all(n >= UNANALYSED and n % 3 == 0 for n, _ in shown)
     total, shown = _comments(client, f"sentiment={quote('(none)')}")
     assert total == 2 * UNANALYSED and all(n < UNANALYSED for n, _ in shown)
     total, _ = _comments(client, f"theme={quote('(none)')}&sentiment=positive")
-    assert total == sum(n >= UNANALYSED and n % 3 and _mood(score) == "positive" for n, score in answers)
+    assert total == sum(n >= UNANALYSED and n % 3 and mood_of(score) == "positive" for n, score in answers)
     assert _comments(client, "theme=not-a-theme")[0] == 0
     download = client.get(f"/feedback?format=csv&sentiment=negative&theme={analysed}").text.strip().splitlines()
-    assert len(download) - 1 == sum(n >= UNANALYSED and n % 3 == 0 and _mood(s) == "negative" for n, s in answers)
+    assert len(download) - 1 == sum(n >= UNANALYSED and n % 3 == 0 and mood_of(s) == "negative" for n, s in answers)
 
 
 def _improve(client: TestClient, query: str) -> dict[str, int]:
@@ -181,9 +133,9 @@ def _improve(client: TestClient, query: str) -> dict[str, int]:
 def test_choice_and_score_distributions_follow_the_sentiment_and_theme_filters(
     client: TestClient, analysed: int
 ) -> None:
-    detractors = [(n, score) for n, score in _answers() if score <= 6]
+    detractors = [(n, score) for n, score in stored_answers() if score <= 6]
     assert _improve(client, "")["n"] == len(detractors)
-    negative = [(n, s) for n, s in detractors if n >= UNANALYSED and _mood(s) == "negative"]
+    negative = [(n, s) for n, s in detractors if n >= UNANALYSED and mood_of(s) == "negative"]
     assert _improve(client, "sentiment=negative") == {
         "n": len(negative),
         "Prices": sum(n % 2 == 1 for n, _ in negative),
@@ -198,7 +150,9 @@ def test_choice_and_score_distributions_follow_the_sentiment_and_theme_filters(
     assert _improve(client, "sentiment=positive") == {}  # no promoter was asked what to improve
     page = client.get("/feedback?sentiment=negative").text
     scores = re.search(r'data-question="relationship-nps.nps">.*?n = (\d+)', page, re.S)
-    assert scores and int(scores.group(1)) == sum(n >= UNANALYSED and _mood(s) == "negative" for n, s in _answers())
+    assert scores and int(scores.group(1)) == sum(
+        n >= UNANALYSED and mood_of(s) == "negative" for n, s in stored_answers()
+    )
 
 
 def test_figures_that_cannot_take_a_filter_say_so(client: TestClient, analysed: int) -> None:
@@ -213,3 +167,18 @@ def test_figures_that_cannot_take_a_filter_say_so(client: TestClient, analysed: 
     assert "Interactions by channel · Not filtered by: From" in overview
     feedback = client.get(f"/feedback?sentiment=negative&theme={analysed}").text
     assert "Not filtered by" not in feedback
+
+
+def test_the_filter_bar_form_sent_with_blank_dates_and_menus_filters_by_what_was_chosen(
+    client: TestClient, analysed: int
+) -> None:
+    blank = "since=&until=&channel=&journey_stage=&segment=&language=&survey=&theme="
+    assert _nps_n(client, f"{blank}&sentiment=negative") == _nps_n(client, "sentiment=negative") > 0
+    refused = client.get("/overview?since=yesterday")
+    assert refused.status_code == 422 and "is not a date" in refused.text
+    searched = client.get(f"/feedback?{blank}&sentiment=negative&q=reason&min_score=&max_score=")
+    assert searched.status_code == 200
+    assert _comments(client, "sentiment=negative&q=reason&min_score=&max_score=3")[0] == sum(
+        n >= UNANALYSED and s <= 3 for n, s in stored_answers()
+    )
+    assert client.get("/feedback?min_score=11").status_code == 422

@@ -39,7 +39,7 @@ from cxm.analytics.metrics import (
     score_histogram,
     score_table,
 )
-from cxm.analytics.profiles import customer_insight
+from cxm.analytics.profiles import customer_insight, insight_ready, prepare_insights
 from cxm.analytics.retention import RetentionInputs
 from cxm.analytics.risk import (
     ChurnRequest,
@@ -88,10 +88,12 @@ __all__ = [
     "distribution",
     "engine_for",
     "funnel_chart",
+    "insight_ready",
     "key_drivers",
     "metric",
     "metrics",
     "metrics_with_trend",
+    "prepare_insights",
     "quadrant_chart",
     "retention_economics",
     "significant_changes",

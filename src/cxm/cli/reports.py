@@ -170,7 +170,9 @@ def _overview(
         known = ", ".join(sorted(OVERVIEW_FILTERS))
         raise InvalidInput(f"the overview is filtered by {known}, not {', '.join(unknown)}")
     chosen = {name: values[0] for name, values in filters.items() if values}
-    wanted = filter_bar(since.date() if since else None, until.date() if until else None, **chosen)
+    wanted = filter_bar(
+        since.date().isoformat() if since else None, until.date().isoformat() if until else None, **chosen
+    )
     sync_analytics()
     with unit_of_work() as session:
         html = web_report.overview_html(session, engine, wanted, language)

@@ -14,6 +14,7 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from cxm.analytics import service as analytics_service
+from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
@@ -140,9 +141,19 @@ def _text(value: str | None) -> str | None:
     return value.strip()[:200] or None if value else None
 
 
+def _day(value: str | None) -> date | None:
+    """A date from the query string; a blank one (the filter bar's empty date field) is no date."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise InvalidInput(f"'{value[:40]}' is not a date (YYYY-MM-DD)") from error
+
+
 def filter_bar(
-    since: date | None = None,
-    until: date | None = None,
+    since: str | None = None,
+    until: str | None = None,
     channel: str | None = None,
     journey_stage: str | None = None,
     segment: str | None = None,
@@ -153,7 +164,7 @@ def filter_bar(
 ) -> FilterBar:
     """The filter bar of a page request (unknown values simply match nothing)."""
     chosen = (channel, journey_stage, segment, language, survey, sentiment, theme)
-    return FilterBar(since, until, *map(_text, chosen))
+    return FilterBar(_day(since), _day(until), *map(_text, chosen))
 
 
 Filters = Annotated[FilterBar, Depends(filter_bar)]

@@ -15,8 +15,8 @@ FEEDBACK_CARDS = ("nps", "csat", "ces")
 
 def prepare_default_views(app: FastAPI) -> None:
     """Compute (and so remember) the figures of the unfiltered Overview, Channels, Journey and Feedback pages, the
-    latest significant changes and the churn scores, on one store connection; a page asking meanwhile waits for the
-    same figures."""
+    latest significant changes, the churn scores and every customer's rung, on one store connection; a page asking
+    meanwhile waits for the same figures."""
     engine = analytics_service.engine_for(app.state.settings)
     if engine.data_version() is None:  # a live engine: figures are not remembered, nothing to prepare
         return
@@ -30,12 +30,12 @@ def prepare_default_views(app: FastAPI) -> None:
         metric_cards(engine, FEEDBACK_CARDS, unfiltered)
         feedback.distributions(engine, unfiltered)
         overview.latest_alerts(engine)
-        _churn_scores(engine)
+        _insights(engine)
 
 
-def _churn_scores(engine: analytics_service.Engine) -> None:
-    """The churn model fitted and every active customer scored: the 360 page's loyalty and risk panel reads them."""
+def _insights(engine: analytics_service.Engine) -> None:
+    """Every customer's rung and churn score: the 360 page's loyalty and risk panel reads them."""
     try:
-        analytics_service.churn_table(engine, analytics_service.ChurnRequest())
-    except CxmError:  # too little history to train on: the panel says so itself
+        analytics_service.prepare_insights(engine)
+    except CxmError:  # the panel says what is missing itself
         return

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, SignedForm, require_form, require_user
-from cxm.core.errors import CxmError, InvalidInput
+from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.web import cache
 from cxm.web.figures import AnalyticsEngine
@@ -73,21 +73,15 @@ def customer_360(request: Request, customer_id: int, user: Viewer, session: Sess
 
 
 def _insight(engine: analytics_service.Engine, customer_id: int) -> dict[str, Any] | None:
-    """The customer's insight, or None while the churn model is fitted for the current data: the fit (1-4 s on a
-    small machine) starts in the background and the panel asks again, instead of a page waiting for it."""
-    if not analytics_service.churn_scored(engine):
-        cache.compute_later(("churn", engine.kind, engine.url), lambda: _scores(engine))
+    """The customer's insight, or None while what it reads is computed for the current data (the churn fit and
+    every customer's rung: 1-4 s on a small machine): that starts in the background and the panel asks again,
+    instead of a page waiting for it."""
+    if not analytics_service.insight_ready(engine):
+        prepare = analytics_service.prepare_insights
+        cache.compute_later(("insight", engine.kind, engine.url), lambda: prepare(engine))
         return None
     key = (cache.store_version(engine), "insight", customer_id)
     return cache.remember(key, lambda: analytics_service.customer_insight(engine, customer_id))
-
-
-def _scores(engine: analytics_service.Engine) -> None:
-    """Fit the churn model and score every active customer (kept by analytics); too little history is kept too."""
-    try:
-        analytics_service.churn_table(engine, analytics_service.ChurnRequest())
-    except CxmError:  # the panel shows why, from what analytics kept
-        return
 
 
 @router.get("/customers/{customer_id}/insight")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
+from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
 from cxm.web.cache import remember, store_version
 from cxm.web.figures import AnalyticsEngine, metric_cards
@@ -18,7 +19,23 @@ from cxm.web.tables import csv_response
 
 router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
-Score = Annotated[int | None, Query(ge=0, le=10)]
+
+
+def _score(name: str) -> Any:
+    """A score bound from the query string, 0-10; blank (the search form's empty field) is no bound."""
+
+    def bound(value: str | None = Query(None, alias=name)) -> int | None:  # a default: evaluated here, with `name`
+        if value is None or not value.strip():
+            return None
+        if not value.strip().isdigit() or int(value) > 10:
+            raise InvalidInput(f"'{name}' must be a whole number from 0 to 10")
+        return int(value)
+
+    return Depends(bound)
+
+
+MinScore = Annotated[int | None, _score("min_score")]
+MaxScore = Annotated[int | None, _score("max_score")]
 PAGE = 25
 
 
@@ -103,9 +120,9 @@ def feedback_page(
     session: SessionDep,
     engine: AnalyticsEngine,
     filters: Filters,
+    min_score: MinScore,
+    max_score: MaxScore,
     q: str = "",
-    min_score: Score = None,
-    max_score: Score = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     format: str = "html",
     table: str = "comments",
