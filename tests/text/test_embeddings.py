@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
-from cxm.text import embeddings
+from cxm.text import embeddings, engine
 from cxm.text.embeddings import Embedder
 from cxm.text.engine import cold_start_head
 from cxm.text.sentiment import clauses, pieces
@@ -73,3 +78,76 @@ def test_head_scores_a_text_alike_alone_and_with_its_clauses() -> None:
     with_clauses = head.scores_with_clauses([text], [clauses(text)])
     assert head.scores([text])[0] == pytest.approx(with_clauses[0], abs=1e-6)
     assert with_clauses[1] > 0.2 and with_clauses[2] < -0.2
+
+
+class SlowModel(CountingModel):
+    """A fake model that notes how many of its calls overlap (each call takes a moment, so overlaps would show)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.most_at_once = 0
+        self.guard = threading.Lock()
+
+    def passage(self, texts: list[str]) -> np.ndarray:
+        with self.guard:
+            self.running += 1
+            self.most_at_once = max(self.most_at_once, self.running)
+        time.sleep(0.01)
+        rows = super().passage(texts)
+        with self.guard:
+            self.running -= 1
+        return rows
+
+
+def in_threads(action: Callable[[int], object], count: int = 8) -> list[object]:
+    """What `action(i)` returned in each of `count` threads started together."""
+    start = threading.Barrier(count)
+
+    def run(i: int) -> object:
+        start.wait()
+        return action(i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_threads_load_the_shared_model_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[int] = []
+
+    def slow_load() -> CountingModel:
+        loads.append(1)
+        time.sleep(0.05)
+        return CountingModel()
+
+    monkeypatch.setattr(embeddings, "E5", slow_load)
+    monkeypatch.setattr(embeddings, "_models", [])
+    models = in_threads(lambda _: embeddings.shared_model())
+    assert len(loads) == 1 and all(m is models[0] for m in models)
+
+
+def test_threads_build_the_cold_start_head_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[int] = []
+
+    def slow_head(embedder: Embedder) -> Embedder:
+        built.append(1)
+        time.sleep(0.05)
+        return embedder
+
+    monkeypatch.setattr(engine, "load_head", slow_head)
+    monkeypatch.setattr(engine, "shared_model", CountingModel)
+    monkeypatch.setattr(engine, "_heads", [])
+    heads = in_threads(lambda _: engine.cold_start_head())
+    assert len(built) == 1 and all(h is heads[0] for h in heads)
+
+
+def test_threads_share_one_embedder_one_batch_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "REMEMBERED", 3)  # texts are forgotten while other threads read them
+    model = SlowModel()
+    embedder = Embedder(model)
+    texts = [f"text number {i}" for i in range(6)]
+    found = in_threads(lambda i: embedder.embed(texts[i % 3 : i % 3 + 4]))
+    expected = CountingModel().passage(texts)
+    for i, rows in enumerate(found):
+        np.testing.assert_allclose(rows, expected[i % 3 : i % 3 + 4], rtol=1e-6)
+    assert model.most_at_once == 1 and len(embedder.memory) <= 3

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -22,7 +25,8 @@ from cxm.feedback import service as feedback_service
 from cxm.interactions import importers
 from cxm.interactions import service as interactions_service
 from cxm.interactions.schemas import InteractionIn
-from cxm.text import service
+from cxm.text import analysis, coldstart, service
+from cxm.text.coldstart import head_version
 from cxm.text.engine import OfflineEngine, TextAnalysis
 from cxm.text.models import TextSignal
 from cxm.text.sentiment import Sentiment
@@ -114,6 +118,26 @@ def test_results_are_reused_by_text_hash_and_running_twice_changes_nothing(sessi
         SourceText("response", 1, None, None, " Lovely shop. ", START).digest
         == SourceText("response", 2, None, None, "Lovely shop.", START).digest
     )
+
+
+def test_texts_analysed_by_an_older_head_are_analysed_again(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = store_comments(session, [(10, "Lovely shop."), (3, "Rude staff.")])
+    engine = CountingEngine()
+    monkeypatch.setattr(analysis, "engine_for", lambda *args, **kwargs: engine)
+    monkeypatch.setattr(analysis, "head_version", lambda: "a" * 12)
+    assert service.analyze_stored(session, "response", ids, languages=["en"]) == 2
+    assert service.analyze_stored(session, "response", ids, languages=["en"]) == 0
+    monkeypatch.setattr(analysis, "head_version", lambda: "b" * 12)  # cxm upgraded: a new seed head ships
+    assert service.analyze_stored(session, "response", ids, languages=["en"]) == 2
+    assert engine.seen == ["Lovely shop.", "Rude staff."] * 2  # the older head's results are not reused by hash
+    models = {s.model for i in ids for s in service.signals_of(session, source="response", source_id=i)}
+    assert models == {f"offline:{'b' * 12}:0"}
+
+
+def test_the_engine_version_names_the_shipped_head(session: Session) -> None:
+    shipped = resources.files("cxm.text").joinpath(coldstart.HEAD_FILE).read_bytes()
+    assert head_version() == hashlib.sha256(shipped).hexdigest()[:12]
+    assert analysis.engine_version(session) == f"offline:{head_version()}:0"
 
 
 def test_erasure_removes_the_signals_of_the_person(db: Engine) -> None:

@@ -16,6 +16,7 @@ from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text import themes as themes_module
+from cxm.text.coldstart import head_version
 from cxm.text.engine import OfflineEngine
 from cxm.text.models import TextSignal
 from cxm.text.sentiment import CharModel, Scorer
@@ -69,9 +70,10 @@ def sentiment_head(kind: str, model_dir: str | None) -> Scorer | None:
 
 
 def engine_version(session: Session, *, kind: str = "offline", model_dir: str | None = None) -> str:
-    """Names what produces signals now: stored results of another version are not reused."""
+    """Names what produces signals now (the shipped head's hash, the adopted model's id): results stored by another
+    version are not reused, and their texts count as not analysed (the next job or backfill redoes them)."""
     model = active_model(session)
-    name = kind if kind != "onnx" else f"onnx:{Path(model_dir or '').name}"[:30]
+    name = f"offline:{head_version()}" if kind != "onnx" else f"onnx:{Path(model_dir or '').name}"[:30]
     return f"{name}:{model.id if model is not None else 0}"
 
 

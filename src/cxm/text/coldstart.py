@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -91,6 +92,12 @@ def head_bytes(head: EmbeddingHead) -> bytes:
         digest=np.array(seed_digest()),
     )
     return buffer.getvalue()
+
+
+@cache
+def head_version() -> str:
+    """Names the shipped head (first 12 hex digits of the SHA-256 of head.npz): signals record which head made them."""
+    return hashlib.sha256(resources.files("cxm.text").joinpath(HEAD_FILE).read_bytes()).hexdigest()[:12]
 
 
 def shipped_digest() -> str:

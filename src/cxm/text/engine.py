@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -116,7 +117,14 @@ def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
     return LanguageDetector(languages)
 
 
-@lru_cache(maxsize=1)
+# The shipped head and its embedder (with its memory), built by the first thread that needs them.
+_heads: list[EmbeddingHead] = []
+_building = threading.Lock()
+
+
 def cold_start_head() -> EmbeddingHead:
-    """The shipped seed-trained head over one process-wide embedder."""
-    return load_head(Embedder(shared_model()))
+    """The shipped seed-trained head over one process-wide embedder (built once, whichever threads ask)."""
+    with _building:
+        if not _heads:
+            _heads.append(load_head(Embedder(shared_model())))
+        return _heads[0]
