@@ -4,6 +4,7 @@ languages, and large batches on every core equal one process's results."""
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -89,3 +90,17 @@ def test_remembering_words_leaves_language_detection_unchanged() -> None:
             else "und" for d in documents
         ]  # fmt: skip
         remembering._remembered.cache_clear()
+
+
+def test_threads_sharing_a_detector_get_the_languages_of_one() -> None:
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns inside a detection (the API's threads and the worker's)
+    try:
+        documents = [i.text for i in seed_texts()]
+        alone = [LanguageDetector(("en", "cs", "pl", "hr", "ro")).detect(d) for d in documents]
+        shared = LanguageDetector(("en", "cs", "pl", "hr", "ro"))
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(lambda i: [shared.detect(d) for d in documents[i::4]], range(4)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert found == [alone[i::4] for i in range(4)]

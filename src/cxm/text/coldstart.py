@@ -121,7 +121,7 @@ def _stored() -> np.lib.npyio.NpzFile:
 
 
 def build() -> None:
-    """Write the head trained on the current seed files, printing the cross-validated macro-F1 of each C."""
+    """Write the head trained on the current seed files, printing each C's cross-validated score (`_fold_score`)."""
     embedder = Embedder(shared_model())
     found = cross_validated(EmbeddingHead(embedder), seed_texts())
     for c, scores in found.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,9 @@ class LanguageDetector:
         self.languages = tuple(languages)
         known = sorted(set(self.languages) | {n for code in self.languages for n in NEIGHBOURS.get(code, ())})
         self._detector = RememberingDetector(Model.load(Language.from_comma_separated(",".join(known))))
+        # langidentify's detector adds a text's scores up in itself: threads sharing it (the API's and the worker's)
+        # would mix their texts' scores.
+        self._detecting = threading.Lock()
         # Customers repeat themselves ("Thank you!"): a repeated text is not detected again.
         self._remembered = lru_cache(maxsize=50_000)(self._detect)
 
@@ -39,7 +43,8 @@ class LanguageDetector:
 
     def _detect(self, text: str) -> str:
         cut = text if len(text) <= DETECT_CHARS else text[: text.rfind(" ", 0, DETECT_CHARS) + 1 or DETECT_CHARS]
-        found = self._detector.detect(cut)
+        with self._detecting:
+            found = self._detector.detect(cut)
         if found is Language.UNKNOWN:
             return UNKNOWN
         return self._within_family(str(found.iso_code))
