@@ -18,7 +18,7 @@ from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.errors import InvalidInput
 from cxm.hub import Hub
-from cxm.text import onnx_engine, service
+from cxm.text import analysis, onnx_engine, service
 from cxm.text.evaluation import figures
 from cxm.worker import worker_sessions
 from tests.text.test_signals import kinds, store_comments
@@ -105,7 +105,18 @@ def test_background_analysis_uses_the_configured_onnx_engine(tmp_path: Path, db:
     assert jobs.run_due(factory) == 1
     with factory.begin() as session:
         assert kinds(session, "response", ids[1]) == {"language": "en", "sentiment": "negative"}
-        assert service.signals_of(session, source="response", source_id=ids[1])[0].model == "onnx:m:0"
+        version = analysis.engine_version(session, kind="onnx", model_dir=settings.text_model_dir)
+        assert service.signals_of(session, source="response", source_id=ids[1])[0].model == version
+    assert version.startswith("onnx:m:") and version.endswith(":0")
+
+
+def test_the_onnx_engine_version_follows_its_files(tmp_path: Path, session: Session) -> None:
+    directory = build_model(tmp_path / "m", kind="embedding")
+    first = analysis.engine_version(session, kind="onnx", model_dir=str(directory))
+    assert analysis.engine_version(session, kind="onnx", model_dir=str(directory)) == first
+    config = directory / "cxm.json"
+    config.write_text(config.read_text() + " ")  # the same settings, another file: analysed again, to be safe
+    assert analysis.engine_version(session, kind="onnx", model_dir=str(directory)) != first
 
 
 def test_missing_model_files_and_gpu_preference(

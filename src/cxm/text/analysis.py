@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text import themes as themes_module
-from cxm.text.coldstart import head_version
+from cxm.text.coldstart import head_version, seed_digest
 from cxm.text.engine import OfflineEngine
 from cxm.text.models import TextSignal
 from cxm.text.sentiment import CharModel, Scorer
@@ -32,6 +34,8 @@ from cxm.text.signals import (
 from cxm.text.training import active_model
 
 BATCH = 500
+# The files of an onnx engine's model directory that make its sentiment.
+ONNX_FILES = ("model.onnx", "tokenizer.json", "cxm.json")
 # Engines by (languages, checksum of the active model): loading a model takes a moment, analysing must not.
 _engines: dict[tuple[tuple[str, ...], int | None, str, str | None, str], OfflineEngine] = {}
 Progress = Callable[[int, int], None]
@@ -70,11 +74,31 @@ def sentiment_head(kind: str, model_dir: str | None) -> Scorer | None:
 
 
 def engine_version(session: Session, *, kind: str = "offline", model_dir: str | None = None) -> str:
-    """Names what produces signals now (the shipped head's hash, the adopted model's id): results stored by another
-    version are not reused, and their texts count as not analysed (the next job or backfill redoes them)."""
+    """Names what produces signals now (the shipped head's hash, or the onnx model's; the adopted model's id):
+    results stored by another version are not reused, and their texts count as not analysed (the next job or
+    backfill redoes them)."""
     model = active_model(session)
-    name = f"offline:{head_version()}" if kind != "onnx" else f"onnx:{Path(model_dir or '').name}"[:30]
-    return f"{name}:{model.id if model is not None else 0}"
+    directory = Path(model_dir or "")
+    head = f"offline:{head_version()}" if kind != "onnx" else f"onnx:{directory.name[:12]}:{onnx_version(directory)}"
+    return f"{head}:{model.id if model is not None else 0}"
+
+
+def onnx_version(directory: Path) -> str:
+    """The first 8 hex digits of a SHA-256 over the onnx model's files and the seed set (an embedding model's head is
+    fitted on the seed when it loads): another file or seed makes the engine's earlier results stale."""
+    paths = [directory / name for name in ONNX_FILES if (directory / name).is_file()]
+    stamps = tuple((path.name, path.stat().st_size, path.stat().st_mtime_ns) for path in paths)
+    return _files_digest(str(directory), stamps)
+
+
+@lru_cache(maxsize=8)
+def _files_digest(directory: str, stamps: tuple[tuple[str, int, int], ...]) -> str:
+    """Read once per size and modification time of the files (a model may be large)."""
+    digest = hashlib.sha256(seed_digest().encode())
+    for name, _, _ in stamps:
+        with (Path(directory) / name).open("rb") as file:
+            digest.update(name.encode() + hashlib.file_digest(file, "sha256").digest())
+    return digest.hexdigest()[:8]
 
 
 def analyze_stored(
