@@ -51,3 +51,18 @@ def test_nps_difference_z_test() -> None:
     z = 40 / np.sqrt(a.se**2 + b.se**2)
     assert found.difference == pytest.approx(40) and found.p_value == pytest.approx(2 * scipy_stats.norm.sf(z))
     assert found.ci_low < 40 < found.ci_high
+
+
+def test_mean_interval_is_scipys_t_interval() -> None:
+    scores = [1] * 7 + [4] * 20 + [6] * 33 + [7] * 12
+    found = stats.mean(histogram(scores))
+    expected = scipy_stats.t.interval(0.95, len(scores) - 1, loc=np.mean(scores), scale=scipy_stats.sem(scores))
+    assert (found.ci_low, found.ci_high) == pytest.approx(expected, rel=1e-12) and found.method == "t"
+
+
+def test_welch_interval_uses_the_welch_degrees_of_freedom() -> None:
+    a, b = stats.mean(histogram([2] * 40 + [6] * 60)), stats.mean(histogram([1] * 10 + [7] * 25))
+    found = stats.welch_compare(a, b)
+    dof = (a.se**2 + b.se**2) ** 2 / (a.se**4 / (a.n - 1) + b.se**4 / (b.n - 1))
+    half = scipy_stats.t.ppf(0.975, dof) * np.sqrt(a.se**2 + b.se**2)
+    assert (found.ci_low, found.ci_high) == pytest.approx((found.difference - half, found.difference + half), rel=1e-12)

@@ -205,3 +205,19 @@ def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_sto
         wal = Path(f"{store}.wal")
         assert not wal.exists() or wal.stat().st_size == 0
         assert held.execute("SELECT count(*) FROM scores").fetchone() == (2,)
+
+
+def test_a_query_running_in_the_same_process_does_not_fail_the_sync(db: SqlEngine, tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store))
+    with duckdb.connect(str(store)) as reading:
+        reading.execute("BEGIN TRANSACTION")
+        assert reading.execute("SELECT count(*) FROM scores").fetchone() == (1,)  # a read under way: no checkpoint
+        with make_sessionmaker(db)() as session, session.begin():
+            _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
+        assert sync(db, str(store)).rows["score answers"] >= 1
+        reading.execute("COMMIT")
+        assert reading.execute("SELECT count(*) FROM scores").fetchone() == (2,)

@@ -136,6 +136,18 @@ def _connect_waiting(path: str, patience: float = 30.0) -> duckdb.DuckDBPyConnec
             time.sleep(0.1)
 
 
+def _checkpoint(run: Run, tries: int = 20) -> None:
+    """Write the synced rows into the store file: another connection of this process (a kept-open query connection)
+    keeps the database open past the sync's, and DuckDB then skips its checkpoint on close. A query running meanwhile
+    blocks a checkpoint: tried for about a second, else left to DuckDB's own (the rows are committed either way)."""
+    for _ in range(tries):
+        try:
+            run.sql("CHECKPOINT")
+            return
+        except duckdb.TransactionException:
+            time.sleep(0.05)
+
+
 def _materialise(run: Run, fact: str, replace: str | None) -> int:
     """Compute a fact from the staging tables; replace its rows selected by `replace` (None: the whole table)."""
     query = fact_sql(fact)
@@ -339,9 +351,7 @@ def sync(
             write_lake(run, lake)
         if source is not None:
             run.set_mark("source", source)
-        # Another connection of this process (a kept-open query connection) keeps the database open past this
-        # one, and DuckDB then skips its checkpoint on close: everything synced would stay in the WAL.
-        run.sql("CHECKPOINT")
+        _checkpoint(run)
     keepalive.release(store_path)  # connections opened while the sync ran (and their table schemas) go too
     report.seconds = time.perf_counter() - started
     return report
