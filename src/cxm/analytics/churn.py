@@ -11,13 +11,14 @@ whose coefficient points the expected way (`EXPECTED`).
 
 from __future__ import annotations
 
+import sys
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -48,9 +49,15 @@ CLIP = 4.0
 _limiting = threading.RLock()
 
 
-@cache
 def _thread_pools() -> ThreadpoolController:
-    """The BLAS and OpenMP libraries loaded in this process (looked up once: the search takes milliseconds)."""
+    """The BLAS and OpenMP libraries loaded in this process, looked up again only when modules were imported since
+    (one may have loaded another library; the look-up takes ~5 ms)."""
+    return _pools_with(len(sys.modules))
+
+
+@lru_cache(maxsize=1)
+def _pools_with(modules: int) -> ThreadpoolController:
+    """The libraries' thread pools as found when `modules` modules were imported."""
     return ThreadpoolController()
 
 
