@@ -27,7 +27,8 @@ class Customer(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict, info=PERSONAL)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the analytics sync's watermark and the worker's change check read the newest value often.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

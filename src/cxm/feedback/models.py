@@ -99,7 +99,8 @@ class Response(Base):
     status: Mapped[str] = mapped_column(String(10), default=ResponseStatus.partial)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Indexed: the analytics sync's watermark and the worker's change check read the newest value often.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict, info=PERSONAL)
 
 
