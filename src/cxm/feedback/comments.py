@@ -41,7 +41,7 @@ def rated_comments(session: Session) -> list[RatedComment]:
         .where(Response.status == ResponseStatus.complete, Answer.text.is_not(None), Answer.text != "")
         .order_by(Response.completed_at, Response.id)
     )
-    return [c for row in session.execute(query) if (c := _rated(*row.tuple())) is not None]
+    return [c for row in session.execute(query) if (c := _rated(*row)) is not None]
 
 
 def _rated(
