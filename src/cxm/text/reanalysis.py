@@ -28,15 +28,15 @@ def outdated_sources(session: Session, version: str, *, limit: int) -> list[tupl
     """Up to `limit` sources (response or interaction, id) whose signals another engine version made; the signals of
     erased people are never taken (erasure removes them; a job that raced it may have written some)."""
     erased = customers_service.erased_customers().scalar_subquery()
+    # Rows in index order, made distinct here: DISTINCT made PostgreSQL sort every outdated row (1.2 s for 1M texts).
     query = (
         select(TextSignal.source, TextSignal.source_id)
         .where(TextSignal.kind == "language", TextSignal.model != version)
         .where(or_(TextSignal.customer_id.is_(None), TextSignal.customer_id.not_in(erased)))
-        .distinct()
         .order_by(TextSignal.source, TextSignal.source_id)
         .limit(limit)
     )
-    return [(str(source), int(source_id)) for source, source_id in session.execute(query)]
+    return list(dict.fromkeys((str(source), int(source_id)) for source, source_id in session.execute(query)))
 
 
 def reanalysis_pending(session: Session) -> bool:
