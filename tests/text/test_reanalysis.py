@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxm.config import Settings
@@ -44,6 +44,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> LabellingEngine:
     monkeypatch.setattr(analysis, "engine_for", lambda *args, **kwargs: engine)
     monkeypatch.setattr(analysis, "head_version", lambda: OLD)
     monkeypatch.setattr(reanalysis, "_found_current", {})
+    monkeypatch.setattr(reanalysis, "_queued_until", {})
     return engine
 
 
@@ -153,3 +154,20 @@ def test_texts_of_erased_people_are_never_queued_again(
         assert service.queue_reanalysis(session, settings) == 1
         assert queued(session) == [("response", [kept])]
         assert session.scalar(select(func.count()).select_from(TextSignal).where(TextSignal.source_id == erased)) == 1
+
+
+def test_a_batch_given_up_does_not_hold_back_the_texts_after_it(
+    factory: sessionmaker[Session], settings: Settings, fake: LabellingEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with factory.begin() as session:
+        ids = store_comments(session, [(10, "Lovely shop."), (3, "Rude staff."), (9, "Quick delivery.")])
+    jobs.run_due(factory)
+    upgrade(monkeypatch, fake)
+    rounds = []
+    for _ in range(4):
+        with factory.begin() as session:
+            service.queue_reanalysis(session, settings, limit=1)
+            rounds.append(queued(session)[-1])
+            # Its jobs keep failing: given up after their retries, the texts still of the older version.
+            session.execute(update(jobs.Job).values(status=jobs.FAILED))
+    assert rounds == [("response", [i]) for i in [*ids, ids[0]]]  # after the last one, from the start again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from cxm.config import Settings
@@ -22,11 +22,16 @@ PER_ROUND = 2000
 RECHECK = 300.0
 # (database, engine version) -> when no text of another version was left.
 _found_current: dict[tuple[str, str], float] = {}
+# (database, engine version) -> the last source queued: the next round goes on after it, so a batch whose jobs keep
+# failing (given up after their retries) does not hold back the texts after it.
+_queued_until: dict[tuple[str, str], tuple[str, int]] = {}
 
 
-def outdated_sources(session: Session, version: str, *, limit: int) -> list[tuple[str, int]]:
-    """Up to `limit` sources (response or interaction, id) whose signals another engine version made; the signals of
-    erased people are never taken (erasure removes them; a job that raced it may have written some)."""
+def outdated_sources(
+    session: Session, version: str, *, limit: int, after: tuple[str, int] | None = None
+) -> list[tuple[str, int]]:
+    """Up to `limit` sources (response or interaction, id; after `after`) whose signals another engine version made;
+    the signals of erased people are never taken (erasure removes them; a job that raced it may have written some)."""
     erased = customers_service.erased_customers().scalar_subquery()
     # Rows in index order, made distinct here: DISTINCT made PostgreSQL sort every outdated row (1.2 s for 1M texts).
     query = (
@@ -36,6 +41,10 @@ def outdated_sources(session: Session, version: str, *, limit: int) -> list[tupl
         .order_by(TextSignal.source, TextSignal.source_id)
         .limit(limit)
     )
+    if after is not None:
+        query = query.where(
+            tuple_(TextSignal.source, TextSignal.source_id) > tuple_(literal(after[0]), literal(after[1]))
+        )
     return list(dict.fromkeys((str(source), int(source_id)) for source, source_id in session.execute(query)))
 
 
@@ -54,10 +63,22 @@ def queue_reanalysis(session: Session, settings: Settings, *, limit: int = PER_R
         return 0
     if not jobs.tick_lock(session, REANALYZE_JOB):
         return 0
-    outdated = outdated_sources(session, version, limit=limit)
-    if not outdated:
-        _found_current[known] = time.monotonic()
+    outdated = next_outdated(session, known, limit=limit)
     for source in SOURCES:
         ids = [i for s, i in outdated if s == source]
         jobs.enqueue_batches(session, REANALYZE_JOB, ids, payload={"source": source}, size=analysis.BATCH)
     return len(outdated)
+
+
+def next_outdated(session: Session, known: tuple[str, str], *, limit: int) -> list[tuple[str, int]]:
+    """The next sources of another version than `known`'s, after those queued last (from the start once none is
+    left after them), remembering the last one; none left at all is remembered too."""
+    outdated = outdated_sources(session, known[1], limit=limit, after=_queued_until.get(known))
+    if not outdated and known in _queued_until:
+        outdated = outdated_sources(session, known[1], limit=limit)
+    if outdated:
+        _queued_until[known] = outdated[-1]
+    else:
+        _queued_until.pop(known, None)
+        _found_current[known] = time.monotonic()
+    return outdated
