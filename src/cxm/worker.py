@@ -19,7 +19,7 @@ from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.traffic import Traffic
 from cxm.feedback import service as feedback_service
-from cxm.text import service as text_service  # noqa: F401  (registers the text analysis jobs)
+from cxm.text import service as text_service  # also registers the text analysis jobs
 
 log = logging.getLogger(__name__)
 INTERVAL = 5.0
@@ -36,16 +36,18 @@ class Round:
     waiting: int
     given_up: int
     analytics: int = 0
+    reanalysed: int = 0
 
     @property
     def busy(self) -> bool:
         """Whether anything happened."""
-        return bool(self.invited or self.reminders or self.jobs or self.analytics)
+        return bool(self.invited or self.reminders or self.jobs or self.analytics or self.reanalysed)
 
     def describe(self) -> str:
         """One line for people."""
         return (
             f"{self.invited} invitation(s) from triggers, {self.reminders} reminder(s) queued, "
+            f"{self.reanalysed} text source(s) of an older text engine queued again, "
             f"{self.jobs} job(s) run; {self.waiting} waiting, {self.given_up} given up after retries; "
             f"{self.analytics} row(s) synced to the analytics store"
         )
@@ -63,17 +65,19 @@ def work_once(
     now: datetime | None = None,
     keep_going: Callable[[], bool] | None = None,
 ) -> Round:
-    """Match triggers, queue reminders, then run the due jobs (until `keep_going` says stop), then sync the
-    analytics store; each step in its own transaction."""
+    """Match triggers, queue reminders and the re-analysis of texts of an older text engine, then run the due jobs
+    (until `keep_going` says stop), then sync the analytics store; each step in its own transaction."""
     with factory.begin() as session:
         invited = feedback_service.match_triggers(session, now=now)
     with factory.begin() as session:
         reminders = feedback_service.queue_reminders(session, days=settings.reminder_days, now=now)
+    with factory.begin() as session:
+        reanalysed = text_service.queue_reanalysis(session, settings)
     ran = jobs.run_due(factory, now=now, keep_going=keep_going)
     with factory.begin() as session:
         counts = jobs.job_counts(session)
     synced = sync_analytics(factory, settings)
-    return Round(invited, reminders, ran, counts.get(jobs.QUEUED, 0), counts.get(jobs.FAILED, 0), synced)
+    return Round(invited, reminders, ran, counts.get(jobs.QUEUED, 0), counts.get(jobs.FAILED, 0), synced, reanalysed)
 
 
 def sync_analytics(factory: sessionmaker[Session], settings: Settings) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from pydantic import ValidationError
 from cxm.config import Settings
 from cxm.core.errors import InvalidInput
 from cxm.hub import Hub
+from cxm.text import engine as engine_module
 from cxm.text.coldstart import chosen_c, seed_digest, shipped_digest
 from cxm.text.engine import OfflineEngine, detector_for
 from cxm.text.keyphrases import keyphrases, quick_keyphrases, stopwords
@@ -146,3 +149,27 @@ def test_regularisation_is_the_strongest_within_one_standard_error_of_the_best()
     assert chosen_c(noisy) == 2.0  # 8 is better by less than its standard error
     clear = {0.5: [0.70, 0.72, 0.71], 2.0: [0.74, 0.75, 0.76], 8.0: [0.80, 0.81, 0.80]}
     assert chosen_c(clear) == 8.0
+
+
+def test_threads_asking_for_a_detector_at_once_build_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[tuple[str, ...]] = []
+
+    class SlowDetector:
+        def __init__(self, languages: tuple[str, ...]) -> None:
+            built.append(languages)
+            time.sleep(0.2)  # loading takes seconds: the other threads ask meanwhile
+
+    monkeypatch.setattr(engine_module, "LanguageDetector", SlowDetector)
+    monkeypatch.setattr(engine_module, "_detectors", {})
+    start, found = threading.Barrier(6), []
+
+    def ask() -> None:
+        start.wait()
+        found.append(detector_for(("en", "cs")))
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert built == [("en", "cs")] and len({id(d) for d in found}) == 1 and len(found) == 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -111,10 +111,20 @@ class OfflineEngine:
         return np.asarray(np.clip(np.mean([m.scores(texts) for m in models], axis=0), -1.0, 1.0), dtype=float)
 
 
-@lru_cache(maxsize=4)
+# Detectors by languages, built under a lock: two threads asking first (the API's and the worker's) built two.
+_detectors: dict[tuple[str, ...], LanguageDetector] = {}
+_loading = threading.Lock()
+DETECTORS = 4
+
+
 def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
-    """One detector per set of languages per process (loading one takes seconds)."""
-    return LanguageDetector(languages)
+    """One detector per set of languages per process (loading one takes seconds; built once, whichever threads ask)."""
+    with _loading:
+        if languages not in _detectors:
+            if len(_detectors) >= DETECTORS:
+                _detectors.clear()
+            _detectors[languages] = LanguageDetector(languages)
+        return _detectors[languages]
 
 
 # The shipped head and its embedder (with its memory), built by the first thread that needs them.

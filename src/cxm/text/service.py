@@ -12,6 +12,7 @@ from cxm.text.corrections import correct_sentiment
 from cxm.text.engine import DEFAULT_LANGUAGES, OfflineEngine, TextAnalysis, TextEngine
 from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextCorrection, TextModel, TextSignal
+from cxm.text.reanalysis import queue_reanalysis
 from cxm.text.selections import (
     comments_with,
     comments_with_sentiment,
@@ -47,6 +48,7 @@ __all__ = [
     "train",
 ]
 __all__ += ["SOURCES", "TextSignal", "analyze_stored", "backfill_batches", "signals_of"]  # every stored text
+__all__ += ["queue_reanalysis"]  # texts of an older engine version, analysed again
 __all__ += [  # themes and corrections
     "TextCorrection",
     "ThemeSummary",

@@ -1,4 +1,5 @@
-"""Background jobs of the text domain: analysing stored texts into signals (queued by feedback and interactions)."""
+"""Background jobs of the text domain: analysing stored texts into signals (queued by feedback and interactions, and
+again by the worker when the engine version changed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.errors import InvalidInput
 from cxm.text import analysis, training
+from cxm.text.reanalysis import REANALYZE_JOB
 
 ANALYZE_JOB = "text.analyze"
 TRAIN_JOB = "text.train"
@@ -23,6 +25,8 @@ def job_settings(session: Session) -> Settings:
     return found if isinstance(found, Settings) else Settings()
 
 
+# Texts of another engine version are the same work under their own name: the worker sees whether its rounds are done.
+@jobs.phased_job_handler(REANALYZE_JOB)
 @jobs.phased_job_handler(ANALYZE_JOB)
 def analyze_texts(transactions: jobs.Transactions, payload: dict[str, Any]) -> None:
     """Analyse one batch of stored texts (`source`: response or interaction, `ids`); safe to run twice.
