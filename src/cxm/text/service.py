@@ -13,6 +13,8 @@ from cxm.text.engine import DEFAULT_LANGUAGES, OfflineEngine, TextAnalysis, Text
 from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextCorrection, TextModel, TextSignal
 from cxm.text.selections import (
+    CommentSignals,
+    comment_signals,
     comments_with,
     comments_with_sentiment,
     comments_with_theme,
@@ -59,6 +61,8 @@ __all__ += [  # themes and corrections
     "theme_names",
 ]
 __all__ += [  # what comments say, as selections other domains filter by
+    "CommentSignals",
+    "comment_signals",
     "comments_with",
     "comments_with_sentiment",
     "comments_with_theme",
