@@ -188,3 +188,36 @@ def test_themes_through_the_cli_and_library(themed: list[int], database_url: str
         assert len(hub.text.themes()) == 3
     finally:
         hub.close()
+
+
+def test_the_worker_fits_a_companys_first_themes_once_enough_texts_are_analysed(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxm.text import tasks
+    from cxm.web.filters import FilterBar, comments_said, filter_options
+
+    monkeypatch.setattr(tasks, "THEMES_AFTER", 30)
+    factory = make_sessionmaker(db)
+    comments = planted(42)
+    with factory.begin() as session:
+        store(session, comments[:21], prefix="a")
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        assert service.list_themes(session) == []  # 21 analysed texts: not yet
+        store(session, comments[21:], prefix="b")
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        found = service.list_themes(session)
+        assert len(found) >= 2 and sum(t.texts for t in found) >= len(comments)
+        menu = dict(filter_options(session)["theme"])
+        assert all(menu[str(t.id)] == t.name for t in found)
+        late = by_term(session, "parcel")
+        wanted = feedback_service.VerbatimFilter(said=comments_said(FilterBar(theme=str(late.id))))
+        shown, total = feedback_service.verbatims(session, wanted, limit=100, offset=0)
+        assert total == late.texts and all("parcel" in v.text.lower() for v in shown)
+        service.rename_theme(session, late.id, "Late parcels")
+        tasks.queue_first_themes_if_due(session)  # a company with themes is never refitted behind its analysts
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        assert sorted(t.id for t in service.list_themes(session)) == sorted(t.id for t in found)
+        assert service.theme_names(session).count((late.id, "Late parcels")) == 1
