@@ -221,3 +221,17 @@ def test_the_worker_fits_a_companys_first_themes_once_enough_texts_are_analysed(
     with factory.begin() as session:
         assert sorted(t.id for t in service.list_themes(session)) == sorted(t.id for t in found)
         assert service.theme_names(session).count((late.id, "Late parcels")) == 1
+
+
+def test_theme_names_say_what_sets_a_theme_apart_as_customers_write_it() -> None:
+    import numpy as np
+
+    from cxm.text.topics import Topics, spellings
+
+    assert spellings([("Záruka neplatí, záruka skončila.", "cs"), ("zaruka", "cs")])["zaruka"] == "záruka"
+    weights = np.array([[2.0, 3.0, 0.0], [0.0, 3.0, 2.0]])  # the brand weighs most in both themes
+    topics = Topics(["zaruka", "lumo", "kabel"], np.ones(3), weights, [1, 2], ["záruka", "Lumo", "kabel"])
+    assert topics.names() == ["záruka / Lumo", "kabel / Lumo"]
+    assert Topics.from_bytes(topics.to_bytes()).names() == topics.names()
+    unspelled = Topics(["zaruka", "lumo", "kabel"], np.ones(3), weights, [1, 2])  # a model stored before spellings
+    assert Topics.from_bytes(unspelled.to_bytes()).names() == ["zaruka / lumo", "kabel / lumo"]

@@ -14,7 +14,7 @@ from cxm.core.errors import InvalidInput, NotFound
 from cxm.text.engine import detector_for
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
 from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, source_texts
-from cxm.text.topics import Topics, assigned, fit, lemmatised, split
+from cxm.text.topics import Topics, assigned, fit, lemmatised, spellings, split
 
 DEFAULT_THEMES = 8
 # Fitting uses the newest texts up to this many (assigning covers them all).
@@ -122,6 +122,8 @@ def plan_themes(session: Session, *, languages: Sequence[str], themes: int = DEF
         topics = fit(usable, themes)
     except ValueError as error:  # too few words shared by two texts
         raise InvalidInput(f"cannot fit themes to these texts: {error}") from None
+    written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
+    topics.spelled = [written.get(term, term) for term in topics.terms]
     return FittedThemes(topics, [t for t, _ in texts], _found(topics, documents), len(usable))
 
 
@@ -288,7 +290,9 @@ def _members(session: Session, theme_id: int) -> set[tuple[str, int, int | None]
 
 
 def _copy(topics: Topics) -> Topics:
-    return Topics(list(topics.terms), topics.idf, topics.components.copy(), list(topics.theme_ids))
+    return Topics(
+        list(topics.terms), topics.idf, topics.components.copy(), list(topics.theme_ids), list(topics.spelled)
+    )
 
 
 def _drop(session: Session, topics: Topics, theme_ids: list[int]) -> None:

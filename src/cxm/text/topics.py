@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -35,10 +36,20 @@ class Topics:
     idf: np.ndarray
     components: np.ndarray
     theme_ids: list[int]
+    # Each term as people write it (accents kept), for names; empty: the terms themselves.
+    spelled: list[str] = field(default_factory=list)
 
     def names(self) -> list[str]:
-        """A readable name per theme: its top terms."""
-        return [" / ".join(self.top_terms(i, TOP_TERMS)) for i in range(len(self.components))]
+        """A readable name per theme: the terms that weigh most in it and least in the others, as people write them."""
+        return [" / ".join(self._naming_terms(i)) for i in range(len(self.components))]
+
+    def _naming_terms(self, index: int) -> list[str]:
+        # A term every theme shares (a brand name) describes none of them: weight times its share in this theme.
+        shares = self.components / (self.components.sum(axis=0, keepdims=True) + 1e-12)
+        distinct = self.components[index] * shares[index]
+        order = [i for i in np.argsort(distinct)[::-1][:TOP_TERMS] if distinct[i] > 0]
+        written = self.spelled or self.terms
+        return [written[i] for i in order]
 
     def top_terms(self, index: int, count: int = 8) -> list[str]:
         """The terms that weigh most in one theme."""
@@ -65,6 +76,7 @@ class Topics:
             idf=self.idf,
             components=self.components,
             theme_ids=np.array(self.theme_ids, dtype=np.int64),
+            spelled=np.array(self.spelled, dtype=str),
         )
         return buffer.getvalue()
 
@@ -72,7 +84,9 @@ class Topics:
     def from_bytes(cls, data: bytes) -> Topics:
         """A model stored by `to_bytes`."""
         stored = np.load(io.BytesIO(data), allow_pickle=False)
-        return cls([str(t) for t in stored["terms"]], stored["idf"], stored["components"], stored["theme_ids"].tolist())
+        spelled = [str(t) for t in stored["spelled"]] if "spelled" in stored else []  # models stored before spellings
+        terms = [str(t) for t in stored["terms"]]
+        return cls(terms, stored["idf"], stored["components"], stored["theme_ids"].tolist(), spelled)
 
 
 def lemmatised(text: str, language: str) -> str:
@@ -81,6 +95,19 @@ def lemmatised(text: str, language: str) -> str:
     words = (w for w in WORD.findall(text.lower()) if w not in stop)
     lemmas = (strip_accents(_lemma(w, LEMMA_CODES.get(language, language))) for w in words)
     return " ".join(lemma for lemma in lemmas if len(lemma) > 2 and lemma not in stop)
+
+
+def spellings(texts: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each accent-free lemma as its texts write it most often (with accents on a tie): `adresa` where Czech and
+    Croatian texts outnumber the Romanian `adresă`, `záruka` where reviews keep their diacritics."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for text, language in texts:
+        stop = stopwords(language)
+        for word in WORD.findall(text.lower()):
+            if word not in stop:
+                lemma = _lemma(word, LEMMA_CODES.get(language, language))
+                counts[strip_accents(lemma)][lemma] += 1
+    return {plain: max(found, key=lambda w: (found[w], w != plain)) for plain, found in counts.items()}
 
 
 @lru_cache(maxsize=200_000)
