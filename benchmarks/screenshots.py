@@ -2,8 +2,10 @@
 
 Uses the same demo database as benchmarks/pages.py (generated when empty), serves it with uvicorn on a free local
 port and photographs each page with Debian's chromium (Playwright), signed in as the demo admin. The Feedback page is
-shown filtered by sentiment (negative comments): run the demo's text jobs first (`cxm worker --once` on the
-database), or its comments have no sentiment yet and the filtered list is empty.
+shown filtered by sentiment (negative comments), and its comments filtered by the first theme (by name), each tagged
+with its sentiment and themes: on a database the library generated, run the text jobs first (`cxm worker --once`),
+or its comments have no sentiment nor themes yet and the filtered lists are empty (`cxm demo` analyses the comments
+and fits themes itself).
 
     .venv/bin/python -m benchmarks.screenshots [--database cxm.db]
 """
@@ -66,6 +68,9 @@ def main() -> None:
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=name not in ("feedback", "customers"))
         page.goto(base + SHOTS["feedback"] + "&q=but")  # the negative comments with a "but"
         page.locator("#comments").screenshot(path=str(OUT / "feedback-comments.png"))
+        theme = page.locator("select[name=theme] option").nth(1).get_attribute("value")  # the first theme by name
+        page.goto(base + f"/feedback?survey=relationship-nps&theme={theme}", wait_until="networkidle")
+        page.locator("#comments").screenshot(path=str(OUT / "feedback-theme.png"))
         page.goto(base + "/customers?q=novak")
         page.locator("table.data a").first.click()
         page.locator("section[data-load] dt").first.wait_for(timeout=120_000)  # the churn panel filled in

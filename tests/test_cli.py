@@ -16,6 +16,7 @@ import pytest
 
 from cxm import demo
 from cxm.hub import Hub
+from cxm.text import service as text_service
 
 CXM = str(Path(sys.executable).parent / "cxm")
 KEY = re.compile(r"cxm_[A-Za-z0-9_-]{20,}")
@@ -104,6 +105,42 @@ def test_demo_is_the_same_in_another_process(tmp_path: Path) -> None:
     finally:
         hub.close()
     assert company(tmp_path / "cxm.db") == company(tmp_path / "here.db")
+
+
+def demo_themes(path: Path) -> list[tuple[str, int]]:
+    """The demo company's theme names with the comments about each."""
+    with sqlite3.connect(path) as db:
+        query = (
+            "SELECT t.name, count(DISTINCT s.source_id) FROM text_themes t"
+            " LEFT JOIN text_signals s ON s.theme_id = t.id AND s.source = 'response' GROUP BY t.id ORDER BY t.name"
+        )
+        return list(db.execute(query))
+
+
+def test_the_demo_ends_with_the_same_themes_for_the_same_seed(tmp_path: Path) -> None:
+    from cxm.core.db import make_sessionmaker
+    from cxm.feedback import service as feedback_service
+    from cxm.web.filters import FilterBar, comments_said, filter_options
+
+    for place in ("one", "two"):
+        (tmp_path / place).mkdir()
+        done = cxm(tmp_path / place, "demo", "--no-serve", "--customers", "80", "--interactions", "1500", "--seed", "3")
+        assert done.returncode == 0, done.stderr
+    themes = demo_themes(tmp_path / "one" / "cxm.db")
+    assert len(themes) >= 2 and sum(n for _, n in themes) > 0 and themes == demo_themes(tmp_path / "two" / "cxm.db")
+    hub = Hub(f"sqlite:///{tmp_path / 'one' / 'cxm.db'}", migrate=False)
+    try:
+        with make_sessionmaker(hub.engine)() as session:
+            menu = filter_options(session)["theme"]
+            assert sorted(name for _, name in menu[:-1]) == sorted(name for name, _ in themes)
+            theme_id, name = next((i, n) for i, n in menu[:-1] if dict(themes)[n] > 0)
+            chosen = feedback_service.VerbatimFilter(said=comments_said(FilterBar(theme=theme_id)))
+            shown, total = feedback_service.verbatims(session, chosen, limit=1000, offset=0)
+            assert total == dict(themes)[name] > 0
+            tagged = text_service.comment_signals(session, [(v.response_id, v.question_id) for v in shown])
+            assert all(name in tagged[v.response_id, v.question_id].themes for v in shown)
+    finally:
+        hub.close()
 
 
 def test_apikey_create_prints_a_working_key(tmp_path: Path, server: str) -> None:

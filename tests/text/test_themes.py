@@ -188,3 +188,50 @@ def test_themes_through_the_cli_and_library(themed: list[int], database_url: str
         assert len(hub.text.themes()) == 3
     finally:
         hub.close()
+
+
+def test_the_worker_fits_a_companys_first_themes_once_enough_texts_are_analysed(
+    db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxm.text import tasks
+    from cxm.web.filters import FilterBar, comments_said, filter_options
+
+    monkeypatch.setattr(tasks, "THEMES_AFTER", 30)
+    factory = make_sessionmaker(db)
+    comments = planted(42)
+    with factory.begin() as session:
+        store(session, comments[:21], prefix="a")
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        assert service.list_themes(session) == []  # 21 analysed texts: not yet
+        store(session, comments[21:], prefix="b")
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        found = service.list_themes(session)
+        assert len(found) >= 2 and sum(t.texts for t in found) >= len(comments)
+        menu = dict(filter_options(session)["theme"])
+        assert all(menu[str(t.id)] == t.name for t in found)
+        late = by_term(session, "parcel")
+        wanted = feedback_service.VerbatimFilter(said=comments_said(FilterBar(theme=str(late.id))))
+        shown, total = feedback_service.verbatims(session, wanted, limit=100, offset=0)
+        assert total == late.texts and all("parcel" in v.text.lower() for v in shown)
+        service.rename_theme(session, late.id, "Late parcels")
+        tasks.queue_first_themes_if_due(session)  # a company with themes is never refitted behind its analysts
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        assert sorted(t.id for t in service.list_themes(session)) == sorted(t.id for t in found)
+        assert service.theme_names(session).count((late.id, "Late parcels")) == 1
+
+
+def test_theme_names_say_what_sets_a_theme_apart_as_customers_write_it() -> None:
+    import numpy as np
+
+    from cxm.text.topics import Topics, spellings
+
+    assert spellings([("Záruka neplatí, záruka skončila.", "cs"), ("zaruka", "cs")])["zaruka"] == "záruka"
+    weights = np.array([[2.0, 3.0, 0.0], [0.0, 3.0, 2.0]])  # the brand weighs most in both themes
+    topics = Topics(["zaruka", "lumo", "kabel"], np.ones(3), weights, [1, 2], ["záruka", "Lumo", "kabel"])
+    assert topics.names() == ["záruka / Lumo", "kabel / Lumo"]
+    assert Topics.from_bytes(topics.to_bytes()).names() == topics.names()
+    unspelled = Topics(["zaruka", "lumo", "kabel"], np.ones(3), weights, [1, 2])  # a model stored before spellings
+    assert Topics.from_bytes(unspelled.to_bytes()).names() == ["zaruka / lumo", "kabel / lumo"]

@@ -182,3 +182,38 @@ def test_the_filter_bar_form_sent_with_blank_dates_and_menus_filters_by_what_was
         n >= UNANALYSED and s <= 3 for n, s in stored_answers()
     )
     assert client.get("/feedback?min_score=11").status_code == 422
+
+
+def _tags(client: TestClient, query: str) -> dict[tuple[int, int], list[str]]:
+    """The tags after the score of each comment the Feedback page shows, by (customer n, month)."""
+    page = client.get(f"/feedback?{query}").text
+    found = {}
+    for entry in re.findall(r'<li class="entry response">(.*?)</li>', page, re.S):
+        said = re.search(r'<blockquote class="comment">reason (\d+) (\d+)</blockquote>', entry)
+        if said:
+            tags = re.findall(r'<span class="tag (?:mood-\w+|theme)" title="[^"]*">([^<]*)</span>', entry)
+            found[int(said.group(1)), int(said.group(2))] = tags
+    return found
+
+
+def test_each_comment_shows_its_sentiment_and_themes_escaped_and_translated(
+    client: TestClient, analysed: int, db: Engine
+) -> None:
+    shown = _tags(client, "")
+    assert shown
+    for (n, month), tags in shown.items():
+        expected = [mood_of((n + month) % 11)] + (["delivery"] if n % 3 == 0 else []) if n >= UNANALYSED else []
+        assert tags == expected, (n, month)
+    with make_sessionmaker(db)() as session, session.begin():
+        text_service.rename_theme(session, analysed, "<script>alert(1)</script>")
+    page = client.get(f"/feedback?theme={analysed}").text
+    assert '<span class="tag theme" title="Theme">&lt;script&gt;alert(1)&lt;/script&gt;</span>' in page
+    assert "<script>alert(1)" not in page
+    from cxm.access import service as access_service
+    from tests.web.conftest import PASSWORD
+
+    with make_sessionmaker(db)() as session, session.begin():
+        access_service.create_user(session, email="ana@example.com", password=PASSWORD, role="viewer", locale="hr")
+    sign_in(client, "ana@example.com")
+    croatian = _tags(client, "sentiment=positive")
+    assert croatian and all(tags[0] == "pozitivan" for tags in croatian.values())

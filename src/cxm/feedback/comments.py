@@ -120,6 +120,7 @@ class Verbatim:
     language: str
     score: int | None
     completed_at: datetime | None
+    question_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,7 @@ def _verbatim_query(wanted: VerbatimFilter) -> Any:
             Response.language,
             score,
             Response.completed_at,
+            Answer.question_id,
         )
         .join(Answer, Answer.response_id == Response.id)
         .join(Question, and_(Question.id == Answer.question_id, Question.kind == QuestionKind.text))

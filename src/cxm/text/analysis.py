@@ -155,6 +155,12 @@ def analysed_comments(session: Session) -> int:
     return int(session.scalar(query) or 0)
 
 
+def analysed_texts(session: Session) -> int:
+    """How many texts (comments and interaction texts) have a sentiment signal."""
+    query = select(func.count()).where(TextSignal.kind == "sentiment")
+    return int(session.scalar(query) or 0)
+
+
 def stored_text_ids(session: Session, source: str) -> list[int]:
     """Every response with a comment, or every interaction with a text, by id."""
     if source == "response":

@@ -7,11 +7,14 @@ comments carry.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select, case, false, func, select
+from sqlalchemy.orm import Session
 
-from cxm.text.models import TextSignal
+from cxm.text.models import TextSignal, TextTheme
 from cxm.text.sentiment import NEGATIVE_BELOW, POSITIVE_FROM
 
 
@@ -69,3 +72,39 @@ def responses_with_sentiment(label: str) -> Select[int]:
 def responses_with_theme(theme_id: str) -> Select[int]:
     """Ids of the responses with a comment about the theme with this id."""
     return responses_with("theme").where(_theme_matches(theme_id))
+
+
+@dataclass
+class CommentSignals:
+    """What text analysis says about one comment: its sentiment label and its themes' current names."""
+
+    sentiment: str | None = None
+    themes: list[str] = field(default_factory=list)
+
+
+def comment_signals(session: Session, comments: Sequence[tuple[int, int]]) -> dict[tuple[int, int], CommentSignals]:
+    """The sentiment and themes (strongest first) of these comments, by (response id, question id); analysed only."""
+    wanted = set(comments)
+    if not wanted:
+        return {}
+    t = TextSignal
+    query = (
+        select(t.source_id, t.question_id, t.kind, t.label, TextTheme.name)
+        .outerjoin(TextTheme, TextTheme.id == t.theme_id)
+        .where(t.source == "response", t.question_id.is_not(None), t.kind.in_(("sentiment", "theme")))
+        .where(t.source_id.in_(sorted({r for r, _ in wanted})))
+        .order_by(t.source_id, t.question_id, t.value.desc(), t.id)
+    )
+    found: dict[tuple[int, int], CommentSignals] = {}
+    for response_id, question_id, kind, label, theme in session.execute(query):
+        key = (int(response_id), int(question_id or 0))  # the query keeps comments only: a question id is there
+        if key in wanted:
+            _note(found.setdefault(key, CommentSignals()), kind, label, theme)
+    return found
+
+
+def _note(signals: CommentSignals, kind: str, label: str, theme: str | None) -> None:
+    if kind == "sentiment":
+        signals.sentiment = label
+    elif theme is not None:
+        signals.themes.append(theme)

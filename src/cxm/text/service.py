@@ -14,6 +14,8 @@ from cxm.text.evaluation import Figures, figures
 from cxm.text.models import TextCorrection, TextModel, TextSignal
 from cxm.text.reanalysis import queue_reanalysis
 from cxm.text.selections import (
+    CommentSignals,
+    comment_signals,
     comments_with,
     comments_with_sentiment,
     comments_with_theme,
@@ -61,6 +63,8 @@ __all__ += [  # themes and corrections
     "theme_names",
 ]
 __all__ += [  # what comments say, as selections other domains filter by
+    "CommentSignals",
+    "comment_signals",
     "comments_with",
     "comments_with_sentiment",
     "comments_with_theme",

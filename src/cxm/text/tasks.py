@@ -11,11 +11,15 @@ from sqlalchemy.orm import Session
 from cxm.config import Settings
 from cxm.core import jobs
 from cxm.core.errors import InvalidInput
-from cxm.text import analysis, training
+from cxm.text import analysis, themes, training
 from cxm.text.reanalysis import REANALYZE_JOB
 
 ANALYZE_JOB = "text.analyze"
 TRAIN_JOB = "text.train"
+THEMES_JOB = "text.themes"
+# A company's first themes are fitted once this many of its texts were analysed (again at each further this many,
+# while fitting finds too few shared words); analysts refit, rename, merge and split them after.
+THEMES_AFTER = 200
 log = logging.getLogger(__name__)
 
 
@@ -42,6 +46,7 @@ def analyze_texts(transactions: jobs.Transactions, payload: dict[str, Any]) -> N
         analysis.write_stored(session, step, rows)
         if payload["source"] == "response":
             queue_training_if_due(session)
+        queue_first_themes_if_due(session)
 
 
 def queue_training_if_due(session: Session) -> None:
@@ -65,3 +70,29 @@ def train_on_ratings(transactions: jobs.Transactions, payload: dict[str, Any]) -
         session.expunge_all()
     with transactions.writing() as session:
         training.keep_training(session, record)
+
+
+def queue_first_themes_if_due(session: Session) -> None:
+    """Queue fitting the company's first themes once enough texts were analysed and it has none (keyed)."""
+    if themes.active_theme_model(session) is not None:
+        return
+    analysed = analysis.analysed_texts(session)
+    if analysed >= THEMES_AFTER:
+        jobs.enqueue(session, THEMES_JOB, {}, key=f"{THEMES_JOB}:first:{analysed // THEMES_AFTER}")
+
+
+@jobs.phased_job_handler(THEMES_JOB)
+def fit_first_themes(transactions: jobs.Transactions, payload: dict[str, Any]) -> None:
+    """Fit the company's first themes over its stored texts; nothing when it has themes already (safe twice)."""
+    with transactions.reading() as session:
+        if themes.active_theme_model(session) is not None:
+            return
+        try:
+            fitted = themes.plan_themes(session, languages=job_settings(session).text_languages)
+        except InvalidInput as reason:  # too few shared words: the next THEMES_AFTER texts queue another try
+            log.info("themes not fitted: %s", reason.message)
+            return
+        session.expunge_all()
+    with transactions.writing() as session:
+        if themes.active_theme_model(session) is None:  # an analyst may have fitted some meanwhile
+            themes.keep_themes(session, fitted)

@@ -14,7 +14,7 @@ from cxm.core.errors import InvalidInput, NotFound
 from cxm.text.engine import detector_for
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
 from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, source_texts
-from cxm.text.topics import Topics, assigned, fit, lemmatised, split
+from cxm.text.topics import Topics, assigned, fit, lemmatised, spellings, split
 
 DEFAULT_THEMES = 8
 # Fitting uses the newest texts up to this many (assigning covers them all).
@@ -96,8 +96,23 @@ def _languages(session: Session) -> dict[tuple[str, int, int | None], str]:
     return {(s, i, q): label for s, i, q, label in session.execute(query)}
 
 
+@dataclass
+class FittedThemes:
+    """Themes fitted over the stored texts, with each text's themes by index: what storing them needs."""
+
+    topics: Topics
+    texts: list[SourceText]
+    found: list[list[tuple[int, float]]]
+    fitted_on: int
+
+
 def fit_themes(session: Session, *, languages: Sequence[str], themes: int = DEFAULT_THEMES) -> ThemeModel:
     """Fit the company's themes over its stored texts, make them the ones in use and assign them to every text."""
+    return keep_themes(session, plan_themes(session, languages=languages, themes=themes))
+
+
+def plan_themes(session: Session, *, languages: Sequence[str], themes: int = DEFAULT_THEMES) -> FittedThemes:
+    """Fit themes over the stored texts and find each text's themes; writes nothing (a job runs it while reading)."""
     texts = corpus(session, languages=languages)
     documents = [lemmatised(t.text, lang) for t, lang in texts]
     usable = [d for d in documents if d][-FIT_AT_MOST:]
@@ -107,13 +122,21 @@ def fit_themes(session: Session, *, languages: Sequence[str], themes: int = DEFA
         topics = fit(usable, themes)
     except ValueError as error:  # too few words shared by two texts
         raise InvalidInput(f"cannot fit themes to these texts: {error}") from None
+    written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
+    topics.spelled = [written.get(term, term) for term in topics.terms]
+    return FittedThemes(topics, [t for t, _ in texts], _found(topics, documents), len(usable))
+
+
+def keep_themes(session: Session, fitted: FittedThemes) -> ThemeModel:
+    """Make fitted themes the ones in use and give every text its themes."""
     session.execute(update(ThemeModel).values(active=False))
-    model = ThemeModel(active=True, texts=len(usable), data=b"")
+    model = ThemeModel(active=True, texts=fitted.fitted_on, data=b"")
     session.add(model)
     session.flush()
+    topics = fitted.topics
     topics.theme_ids = [_new_theme(session, model.id, topics, i) for i in range(len(topics.components))]
     model.data = topics.to_bytes()
-    _assign_all(session, topics, texts, documents)
+    _write_themes(session, topics, fitted.texts, fitted.found)
     return model
 
 
@@ -128,19 +151,31 @@ def _assign_all(
     session: Session, topics: Topics, texts: list[tuple[SourceText, str]], documents: list[str] | None = None
 ) -> None:
     """Replace every text's theme signals with the themes of this model."""
-    session.execute(delete(TextSignal).where(TextSignal.kind == "theme"))
     documents = documents if documents is not None else [lemmatised(t.text, lang) for t, lang in texts]
-    rows = []
-    for start in range(0, len(texts), READ_BATCH):
-        chunk = slice(start, start + READ_BATCH)
-        found = assigned(topics.weights(documents[chunk]))
-        rows += [
-            _theme_row(text, topics.theme_ids[i], share)
-            for (text, _), f in zip(texts[chunk], found, strict=True)
-            for i, share in f
-        ]
-    if rows:
-        session.execute(insert(TextSignal), rows)
+    _write_themes(session, topics, [t for t, _ in texts], _found(topics, documents))
+
+
+def _found(topics: Topics, documents: list[str]) -> list[list[tuple[int, float]]]:
+    """Each lemmatised document's themes, (index in the model, share), in batches."""
+    return [
+        f
+        for start in range(0, len(documents), READ_BATCH)
+        for f in assigned(topics.weights(documents[start : start + READ_BATCH]))
+    ]
+
+
+def _write_themes(
+    session: Session, topics: Topics, texts: list[SourceText], found: list[list[tuple[int, float]]]
+) -> None:
+    """Replace every text's theme signals with those found (indexes into the model's themes)."""
+    session.execute(delete(TextSignal).where(TextSignal.kind == "theme"))
+    rows = [
+        _theme_row(text, topics.theme_ids[i], share)
+        for text, themes in zip(texts, found, strict=True)
+        for i, share in themes
+    ]
+    for start in range(0, len(rows), READ_BATCH * 5):
+        session.execute(insert(TextSignal), rows[start : start + READ_BATCH * 5])
 
 
 def _theme_row(text: SourceText, theme_id: int, share: float) -> dict[str, object]:
@@ -255,7 +290,9 @@ def _members(session: Session, theme_id: int) -> set[tuple[str, int, int | None]
 
 
 def _copy(topics: Topics) -> Topics:
-    return Topics(list(topics.terms), topics.idf, topics.components.copy(), list(topics.theme_ids))
+    return Topics(
+        list(topics.terms), topics.idf, topics.components.copy(), list(topics.theme_ids), list(topics.spelled)
+    )
 
 
 def _drop(session: Session, topics: Topics, theme_ids: list[int]) -> None:

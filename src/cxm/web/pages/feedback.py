@@ -11,6 +11,7 @@ from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
 from cxm.core.errors import InvalidInput
 from cxm.feedback import service as feedback_service
+from cxm.text import service as text_service
 from cxm.web.cache import remember, store_version
 from cxm.web.figures import AnalyticsEngine, metric_cards
 from cxm.web.filters import FilterBar, Filters, comments_said, filter_options, responses_said
@@ -156,6 +157,7 @@ def feedback_page(
         questions=questions,
         choices=choice_questions(session, filters, ui_language(user)),
         comments=comments,
+        said=text_service.comment_signals(session, [(c.response_id, c.question_id) for c in comments]),
         page={"total": total, "limit": PAGE, "offset": offset},
         extra=extra,
         base=filters.url("/feedback", **extra) + ("&" if filters.params(**extra) else "?"),
