@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from urllib.parse import quote
 
@@ -114,8 +116,13 @@ def test_comments_show_only_what_the_sentiment_and_theme_filters_ask_for(client:
     total, _ = _comments(client, f"theme={quote('(none)')}&sentiment=positive")
     assert total == sum(n >= UNANALYSED and n % 3 and mood_of(score) == "positive" for n, score in answers)
     assert _comments(client, "theme=not-a-theme")[0] == 0
-    download = client.get(f"/feedback?format=csv&sentiment=negative&theme={analysed}").text.strip().splitlines()
-    assert len(download) - 1 == sum(n >= UNANALYSED and n % 3 == 0 and mood_of(s) == "negative" for n, s in answers)
+    download = list(
+        csv.DictReader(io.StringIO(client.get(f"/feedback?format=csv&sentiment=negative&theme={analysed}").text))
+    )
+    assert len(download) == sum(n >= UNANALYSED and n % 3 == 0 and mood_of(s) == "negative" for n, s in answers)
+    assert {(row["sentiment"], row["themes"]) for row in download} == {("negative", "delivery")}
+    unanalysed = list(csv.DictReader(io.StringIO(client.get(f"/feedback?format=csv&sentiment={quote('(none)')}").text)))
+    assert len(unanalysed) == 2 * UNANALYSED and {(row["sentiment"], row["themes"]) for row in unanalysed} == {("", "")}
 
 
 def _improve(client: TestClient, query: str) -> dict[str, int]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from cxm.analytics import service as analytics_service
 from cxm.core.auth import Permission, Principal, SessionDep, require_user
@@ -38,6 +39,9 @@ def _score(name: str) -> Any:
 MinScore = Annotated[int | None, _score("min_score")]
 MaxScore = Annotated[int | None, _score("max_score")]
 PAGE = 25
+CSV_COMMENTS = 100_000  # the most comments one download holds
+SIGNAL_CHUNK = 5_000  # comments per look-up of their signals (SQL bounds its parameters)
+COMMENT_COLUMNS = ("response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text")
 
 
 def distributions(engine: analytics_service.Engine, filters: FilterBar) -> list[dict[str, Any]]:
@@ -114,6 +118,29 @@ def _verbatim_filter(filters: FilterBar, q: str, min_score: int | None, max_scor
     )
 
 
+def _comments_csv(session: Session, wanted: feedback_service.VerbatimFilter) -> Response:
+    """The filtered comments as CSV, each with its sentiment and themes (as on the page)."""
+    rows, _ = feedback_service.verbatims(session, wanted, limit=CSV_COMMENTS, offset=0)
+    said = _comment_signals(session, [(v.response_id, v.question_id) for v in rows])
+    header = [*COMMENT_COLUMNS, "sentiment", "themes"]
+    cells = []
+    for v in rows:
+        signals = said.get((v.response_id, v.question_id))
+        values = [v.response_id, v.customer_id, v.survey, v.question, v.language, v.score, v.completed_at, v.text]
+        cells.append([*values, signals and signals.sentiment, "; ".join(signals.themes) if signals else ""])
+    return csv_response("comments.csv", header, cells)
+
+
+def _comment_signals(
+    session: Session, keys: list[tuple[int, int]]
+) -> dict[tuple[int, int], text_service.CommentSignals]:
+    """The comments' signals, asked for in chunks (a download holds up to 100,000 comments; SQL has a bound)."""
+    found: dict[tuple[int, int], text_service.CommentSignals] = {}
+    for start in range(0, len(keys), SIGNAL_CHUNK):
+        found.update(text_service.comment_signals(session, keys[start : start + SIGNAL_CHUNK]))
+    return found
+
+
 @router.get("/feedback")
 def feedback_page(
     request: Request,
@@ -134,13 +161,7 @@ def feedback_page(
     if format == "csv" and table == "answers":
         return _answers_csv([*distributions(engine, filters), *choice_questions(session, filters, ui_language(user))])
     if format == "csv":
-        rows, _ = feedback_service.verbatims(session, wanted, limit=100_000, offset=0)
-        header = ["response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text"]
-        cells = [
-            [v.response_id, v.customer_id, v.survey, v.question, v.language, v.score, v.completed_at, v.text]
-            for v in rows
-        ]
-        return csv_response("comments.csv", header, cells)
+        return _comments_csv(session, wanted)
     comments, total = feedback_service.verbatims(session, wanted, limit=PAGE, offset=offset)
     with engine.holding():
         cards, questions = metric_cards(engine, ("nps", "csat", "ces"), filters), distributions(engine, filters)
