@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cxm.text import embeddings, parallel
 from cxm.text.embeddings import shared_model
-from cxm.text.engine import OfflineEngine, detector_for
+from cxm.text.engine import OfflineEngine, forget_detectors
 from cxm.text.evaluation import figures
 from cxm.text.seed import seed_texts
 from cxm.text.sentiment import CharModel, EmbeddingHead, clauses, pieces
@@ -67,7 +67,7 @@ def per_second(n: int, spent: tuple[float, float]) -> str:
 def fast_path(texts: list[str], char_model: CharModel, method: str) -> None:
     """Texts per second of each step of the fast path, and of the whole path in one `analyze` call."""
     n = len(texts)
-    detector_for.cache_clear()  # a fresh detector and model: their memories of seen texts and words must not
+    forget_detectors()  # a fresh detector and model: their memories of seen texts and words must not
     fast = OfflineEngine(char_model=fresh_copy(char_model), embeddings=False, keyphrases=method)  # flatter a round
     languages: list[str] = []
     seconds = {
@@ -82,7 +82,7 @@ def fast_path(texts: list[str], char_model: CharModel, method: str) -> None:
     default = parallel.PER_CORE_FROM
     for label, per_core in (("one process", n + 1), (f"{parallel.cores()} cores", default)):
         parallel.PER_CORE_FROM = per_core  # more texts per core than the batch holds: one process
-        detector_for.cache_clear()
+        forget_detectors()
         fresh = OfflineEngine(char_model=fresh_copy(char_model), embeddings=False, keyphrases=method)
         whole = timed(lambda engine=fresh: engine.analyze(texts))  # type: ignore[misc]
         print(f"fast path with {method} keyphrases ({n} texts, one analyze call, {label}): {per_second(n, whole)}")

@@ -127,6 +127,12 @@ def detector_for(languages: tuple[str, ...]) -> LanguageDetector:
         return _detectors[languages]
 
 
+def forget_detectors() -> None:
+    """Drop the detectors built so far (and what they remember of words seen): the next one is built afresh."""
+    with _loading:
+        _detectors.clear()
+
+
 # The shipped head and its embedder (with its memory), built by the first thread that needs them.
 _heads: list[EmbeddingHead] = []
 _building = threading.Lock()
