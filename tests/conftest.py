@@ -37,6 +37,18 @@ def _postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(autouse=True)
+def settings_left_as_found() -> Iterator[None]:
+    """Fail a test that leaves a `CXM_*` variable changed: every later test in its process would run with it."""
+    before = _cxm_environment()
+    yield
+    assert _cxm_environment() == before, "a test left CXM_* environment variables changed"
+
+
+def _cxm_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("CXM_")}
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh, migrated database of each kind for the whole run."""

@@ -111,6 +111,9 @@ def test_settings_name_the_delay_and_several_server_processes_keep_nothing_open(
     monkeypatch.setattr(serving, "open_hub", lambda: type("Hub", (), {"close": lambda self: None})())
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: started.update(kwargs))
     for name in ("CXM_ANALYTICS_KEEP_OPEN", "CXM_DATABASE_URL"):  # serve sets them: as they were afterwards
-        monkeypatch.delenv(name, raising=False)
+        # Set first, so that monkeypatch records the variable even where it was not set and removes what serve sets
+        # (a bare delenv of a missing variable records nothing: later tests in the process kept nothing open).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     serving.serve(workers=2)
     assert started["workers"] == 2 and Settings().analytics_keep_open == 0
