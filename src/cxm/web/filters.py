@@ -116,24 +116,29 @@ def _said(value: str, matching: Callable[[str], Any], any_signal: Any) -> feedba
 
 def comments_said(filters: FilterBar) -> tuple[feedback_service.Selection, ...]:
     """The comments whose own sentiment and themes match the filter bar (a comment list shows what each says)."""
-    found = []
-    if filters.sentiment:
-        said = _said(filters.sentiment, text_service.comments_with_sentiment, text_service.comments_with("sentiment"))
-        found.append(said)
-    if filters.theme:
-        found.append(_said(filters.theme, text_service.comments_with_theme, text_service.comments_with("theme")))
-    return tuple(found)
+    t = text_service
+    return _selections(filters, t.comments_with_sentiment, t.comments_with_theme, t.comments_with)
 
 
 def responses_said(filters: FilterBar) -> tuple[feedback_service.Selection, ...]:
     """The responses whose comments match the filter bar as analytics judges a response (its sentiment from all its
     comments, any of its themes), so counts agree with the score cards."""
+    t = text_service
+    return _selections(filters, t.responses_with_sentiment, t.responses_with_theme, t.responses_with)
+
+
+def _selections(
+    filters: FilterBar,
+    with_sentiment: Callable[[str], Any],
+    with_theme: Callable[[str], Any],
+    with_any: Callable[[str], Any],
+) -> tuple[feedback_service.Selection, ...]:
+    """The filter bar's sentiment and theme as selections of one level (comments or responses)."""
     found = []
     if filters.sentiment:
-        said = _said(filters.sentiment, text_service.responses_with_sentiment, text_service.responses_with("sentiment"))
-        found.append(said)
+        found.append(_said(filters.sentiment, with_sentiment, with_any("sentiment")))
     if filters.theme:
-        found.append(_said(filters.theme, text_service.responses_with_theme, text_service.responses_with("theme")))
+        found.append(_said(filters.theme, with_theme, with_any("theme")))
     return tuple(found)
 
 
