@@ -221,3 +221,16 @@ def test_a_query_running_in_the_same_process_does_not_fail_the_sync(db: SqlEngin
         assert sync(db, str(store)).rows["score answers"] >= 1
         reading.execute("COMMIT")
         assert reading.execute("SELECT count(*) FROM scores").fetchone() == (2,)
+
+
+def test_the_sync_leaves_the_query_planner_of_other_connections_as_it_was(db: SqlEngine, tmp_path: Path) -> None:
+    store = tmp_path / "store.duckdb"
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store))
+    with duckdb.connect(str(store)) as held:  # a kept-open query connection shares the database's settings
+        with make_sessionmaker(db)() as session, session.begin():
+            _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
+        assert sync(db, str(store)).rows["score answers"] >= 1
+        assert held.execute("SELECT current_setting('disabled_optimizers')").fetchone() == ("",)

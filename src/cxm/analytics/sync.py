@@ -76,6 +76,7 @@ class Run:
     operational: SqlEngine
     url: str
     staged_whole: bool = False
+    staged_rows: dict[str, int] = field(default_factory=dict)
 
     def sql(self, statement: str, params: list[Any] | None = None) -> list[Any]:
         """Run a statement on the store to completion (DuckDB refuses new work while a result is unread)."""
@@ -108,6 +109,7 @@ class Run:
         """Read several operational tables at once into their staging tables."""
         for name, rows in read_many(self.url, wanted).items():
             stage(self.con, name, rows)
+            self.staged_rows[name] = sum(piece.num_rows for piece in rows)
 
 
 @contextmanager
@@ -146,6 +148,22 @@ def _checkpoint(run: Run, tries: int = 20) -> None:
             return
         except duckdb.TransactionException:
             time.sleep(0.05)
+
+
+@contextmanager
+def _joined_sides_built(run: Run, wanted: bool) -> Iterator[None]:
+    """Let DuckDB build its join hash tables on the left-joined tables as the fact names them (when they are known
+    to be the smaller sides): its guesses of a filtered staging view's size fall to a few rows, so it would build
+    them on the fact's own rows (a 1M-row scores fact: ~1.3 CPU-s instead of ~0.8). The setting is global to the
+    database: restored at once."""
+    if not wanted:
+        yield
+        return
+    run.sql("SET disabled_optimizers = 'build_side_probe_side'")
+    try:
+        yield
+    finally:
+        run.sql("RESET disabled_optimizers")
 
 
 def _materialise(run: Run, fact: str, replace: str | None) -> int:
@@ -191,7 +209,9 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
         )
     compiled.result()
     run.staged_whole = full
-    moved = _materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
+    answers = run.staged_rows["answers"]
+    with _joined_sides_built(run, answers >= max(run.staged_rows["interactions"], run.staged_rows["customers"])):
+        moved = _materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
     if newest is not None:
         run.set_mark("scores.updated_at", newest.isoformat())
     return moved
