@@ -51,6 +51,16 @@ LAKE_TIME = {
     "text_signals": "written_at",
 }
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
+# The staged table a fact's rows come from, and the tables it left-joins to them.
+JOINED = {
+    "scores": ("answers", ("interactions", "customers")),
+    "response_times": ("interactions", ("customers",)),
+    "touchpoints": ("interactions", ("customers",)),
+    "contacts": ("interactions", ("customers",)),
+    "orders": ("orders", ("customers",)),
+    "invitations": ("invitations", ("customers",)),
+    "text_signals": ("text_signals", ("customers", "text_themes")),
+}
 
 
 @dataclass
@@ -150,13 +160,21 @@ def _checkpoint(run: Run, tries: int = 20) -> None:
             time.sleep(0.05)
 
 
+def _joins_smaller(run: Run, fact: str) -> bool:
+    """Whether every table the fact left-joins was staged with no more rows than the one its rows come from."""
+    if fact not in JOINED:
+        return False
+    rows, joined = JOINED[fact]
+    return all(run.staged_rows.get(name, 0) <= run.staged_rows.get(rows, 0) for name in joined)
+
+
 @contextmanager
-def _joined_sides_built(run: Run, wanted: bool) -> Iterator[None]:
-    """Let DuckDB build its join hash tables on the left-joined tables as the fact names them (when they are known
-    to be the smaller sides): its guesses of a filtered staging view's size fall to a few rows, so it would build
-    them on the fact's own rows (a 1M-row scores fact: ~1.3 CPU-s instead of ~0.8). The setting is global to the
+def _joined_sides_built(run: Run, fact: str) -> Iterator[None]:
+    """Let DuckDB build its join hash tables on the tables a fact left-joins (when they are known to be the smaller
+    sides): its guesses of a filtered staging view's size fall to a few rows, so it built them on the fact's own
+    rows instead (1M responses: the scores fact ~1.3 CPU-s instead of ~0.8). The setting is global to the
     database: restored at once."""
-    if not wanted:
+    if not _joins_smaller(run, fact):
         yield
         return
     run.sql("SET disabled_optimizers = 'build_side_probe_side'")
@@ -170,10 +188,12 @@ def _materialise(run: Run, fact: str, replace: str | None) -> int:
     """Compute a fact from the staging tables; replace its rows selected by `replace` (None: the whole table)."""
     query = fact_sql(fact)
     if replace is None or not run.has(fact):
-        run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
+        with _joined_sides_built(run, fact):
+            run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
         return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
     run.sql(f"DELETE FROM {fact} WHERE {replace}")
-    return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
+    with _joined_sides_built(run, fact):
+        return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
 
 
 def _newest(operational: SqlEngine, name: str) -> datetime | None:
@@ -209,9 +229,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
         )
     compiled.result()
     run.staged_whole = full
-    answers = run.staged_rows["answers"]
-    with _joined_sides_built(run, answers >= max(run.staged_rows["interactions"], run.staged_rows["customers"])):
-        moved = _materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
+    moved = _materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
     if newest is not None:
         run.set_mark("scores.updated_at", newest.isoformat())
     return moved
