@@ -168,7 +168,8 @@ def _newest(operational: SqlEngine, name: str) -> datetime | None:
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
     """Scores of responses changed since the last sync (all of them the first time)."""
     mark = run.mark("scores.updated_at")
-    full = mark is None or not run.has("scores")
+    # A store built before answers carried their customer's traits is rebuilt once.
+    full = mark is None or not run.has("scores") or not run.has_column("scores", "segment")
     if full and run.dialect == "sqlite":
         start_children()  # whole tables are read by child processes: their parent starts while we look on
     # The newest change is taken before reading (a row changed meanwhile is then read again next time).
@@ -205,9 +206,20 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
     moved = _materialise(run, "customers", None if full else "customer_id IN (SELECT id FROM stage_customers)")
+    if not run.staged_whole:  # answers just built from every customer already carry their traits
+        _refresh_traits(run, None if full else "SELECT id FROM stage_customers")
     if newest is not None:
         run.set_mark("customers.updated_at", newest.isoformat())
     return moved
+
+
+def _refresh_traits(run: Run, changed: str | None) -> None:
+    """Copy changed customers' traits onto their answers in the scores fact (None: every customer's)."""
+    only = "" if changed is None else f" AND c.customer_id IN ({changed})"
+    run.sql(
+        "UPDATE scores SET segment = c.segment, country = c.country, customer_language = c.customer_language "
+        f"FROM customers c WHERE scores.customer_id = c.customer_id{only}"
+    )
 
 
 def _id_mark(run: Run, fact: str) -> int:
