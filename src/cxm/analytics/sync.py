@@ -117,6 +117,8 @@ def store(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _connect_waiting(path)
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
+        # DuckDB draws its own bar on stdout for long statements: the CLI shows the sync's progress itself.
+        con.execute("SET enable_progress_bar = false").fetchall()
         con.execute("CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         yield con
     finally:
