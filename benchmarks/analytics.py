@@ -139,7 +139,7 @@ RAW_SQL = {
                100.0 * sqrt(((count(*) FILTER (score >= 9) + count(*) FILTER (score <= 6)) / count(*)
                  - pow((count(*) FILTER (score >= 9) - count(*) FILTER (score <= 6)) / count(*), 2)) / count(*)) AS se
         FROM scores WHERE kind = 'nps' GROUP BY ALL ORDER BY ALL""",
-    "NPS by segment x month (join customers)": """
+    "NPS by segment x month": """
         SELECT c.segment, date_trunc('month', s.completed_at) AS period, count(*) AS n,
                100.0 * (count(*) FILTER (s.score >= 9) - count(*) FILTER (s.score <= 6)) / count(*) AS nps
         FROM scores s LEFT JOIN customers c USING (customer_id) WHERE s.kind = 'nps' GROUP BY ALL ORDER BY ALL""",
@@ -148,6 +148,12 @@ RAW_SQL = {
                quantile_cont(response_seconds, 0.9) AS p90, avg((response_seconds <= 3600)::int) AS within
         FROM response_times GROUP BY ALL ORDER BY ALL""",
 }
+# The segment question again as raw SQL on the answers' own copy of their customer's segment (what cxm reads since
+# the scores fact carries it): the fair raw figure for cxm's query; the join above is how one asks without it.
+RAW_OWN_SEGMENT = """
+        SELECT segment, date_trunc('month', completed_at) AS period, count(*) AS n,
+               100.0 * (count(*) FILTER (score >= 9) - count(*) FILTER (score <= 6)) / count(*) AS nps
+        FROM scores WHERE kind = 'nps' GROUP BY ALL ORDER BY ALL"""
 
 
 def cxm_queries() -> dict[str, Callable[[Any], Any]]:
@@ -157,9 +163,7 @@ def cxm_queries() -> dict[str, Callable[[Any], Any]]:
 
     return {
         "NPS by channel x month": lambda e: service.metric(e, "nps", Query(by=["channel"], period="month")),
-        "NPS by segment x month (join customers)": lambda e: service.metric(
-            e, "nps", Query(by=["segment"], period="month")
-        ),
+        "NPS by segment x month": lambda e: service.metric(e, "nps", Query(by=["segment"], period="month")),
         "First-response time by channel": lambda e: service.metric(e, "first_response_time", Query(by=["channel"])),
     }
 
@@ -242,15 +246,17 @@ def phase_duckdb(args: argparse.Namespace) -> dict[str, Any]:
     with duckdb.connect(args.store) as con:
         for name, ask in cxm_queries().items():
             actions = {"kept": lambda ask=ask: ask(kept), "raw": lambda sql=RAW_SQL[name]: con.execute(sql).fetchall()}
+            if name == "NPS by segment x month":
+                actions["raw_own"] = lambda: con.execute(RAW_OWN_SEGMENT).fetchall()
             for kind, seconds in interleaved(actions, 5).items():
-                found[kind][name] = seconds
+                found.setdefault(kind, {})[name] = seconds
     keepalive.release(args.store)
     return found
 
 
 SERVER_PATHS = {
     "NPS by channel x month": "/api/v1/metrics/nps?by=channel&period=month",
-    "NPS by segment x month (join customers)": "/api/v1/metrics/nps?by=segment&period=month",
+    "NPS by segment x month": "/api/v1/metrics/nps?by=segment&period=month",
     "First-response time by channel": "/api/v1/metrics/first_response_time?by=channel",
 }
 
@@ -400,6 +406,7 @@ def run_all(args: argparse.Namespace, workdir: Path) -> None:
     duck = run_phase("duckdb", store=str(store))
     report("DuckDB, store opened per query (timed alone, before)", duck["cxm"], duck["raw"])
     report("DuckDB, store kept open (the default; in turns with raw)", duck["kept"], duck["raw"])
+    report("  raw DuckDB SQL on the answers' own segment (no join)", duck["raw_own"])
     print(f"  (query phase peak RSS {duck['peak_mib']:.0f} MiB)")
     server = run_phase("server", db=str(db), store=str(store))
     report("DuckDB via the HTTP API (in-process client)", server["cxm"], server["raw"])

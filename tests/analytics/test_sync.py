@@ -69,6 +69,36 @@ def _customer_ids_in_lake(lake: Path) -> set[int]:
     return {value for column in columns for value in column}
 
 
+def _by_segment(store: Path) -> dict[str, int]:
+    found = service.metric(open_engine(f"duckdb:///{store}"), "nps", Query(by=["segment"]))
+    return {str(row.segment): int(row.n) for row in found.itertuples()}
+
+
+def _move(session: Session, email: str, segment: str) -> None:
+    update = customers_service.CustomerUpsert(identities={"email": email}, segment=segment)
+    customers_service.upsert_customers(session, [update], actor="test")
+
+
+def test_answers_follow_their_customer_into_a_new_segment(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        for email, segment in (("ann@example.com", "retail"), ("bob@example.com", "vip")):
+            _answer(session, email, 9, when)
+            _move(session, email, segment)
+    sync(db, str(store))
+    assert _by_segment(store) == {"retail": 1, "vip": 1}
+    with factory() as session, session.begin():
+        _move(session, "ann@example.com", "vip")
+    sync(db, str(store))
+    assert _by_segment(store) == {"vip": 2}
+    with duckdb.connect(str(store)) as con:  # a store built before answers carried traits
+        con.execute("ALTER TABLE scores DROP COLUMN segment")
+    sync(db, str(store))
+    assert _by_segment(store) == {"vip": 2}
+
+
 def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:
     factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
     when = datetime(2026, 3, 3, tzinfo=UTC)

@@ -54,7 +54,8 @@ def check_query(query: Query, allowed: Sequence[str]) -> None:
 def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_column: str) -> Table:
     """Facts joined to customers and to text signals only when needed, filtered, with a `period` when asked for."""
     table = facts
-    if any(name in CUSTOMER_DIMENSIONS for name in query.columns()):
+    # Facts that carry the customer's traits themselves (scores) need no join.
+    if any(name in CUSTOMER_DIMENSIONS and name not in facts.columns for name in query.columns()):
         people = tables("customers")
         table = table.left_join(people, table.customer_id == people.customer_id).select(
             table, *[people[name] for name in CUSTOMER_DIMENSIONS]

@@ -39,7 +39,12 @@ def scores(tables: Any) -> Table:
     )
     s = tables("surveys").select(sid="id", survey="key")
     i = tables("interactions").select(iid="id", channel="channel", journey_stage="journey_stage", agent="agent")
-    people = _people(tables)
+    c = tables("customers")
+    # The customer's traits ride on each answer (the join is made here anyway, for erasure): breakdowns by segment,
+    # country or customer language then need no join at query time. The sync refreshes them when a profile changes.
+    people = c.select(
+        person=c.id, erased_at=c.erased_at, segment=c.segment, country=c.country, customer_language=c.language
+    )
     joined = (
         a.join(q, a.question_id == q.qid)
         .join(r, a.response_id == r.rid)
@@ -62,6 +67,9 @@ def scores(tables: Any) -> Table:
         channel=kept.channel,
         journey_stage=kept.journey_stage,
         agent=kept.agent,
+        segment=kept.segment,
+        country=kept.country,
+        customer_language=kept.customer_language,
     )
 
 

@@ -129,6 +129,8 @@ def store(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
     con = _connect_waiting(path)
     try:
         con.execute("SET TimeZone = 'UTC'").fetchall()
+        # DuckDB draws its own bar on stdout for long statements: the CLI shows the sync's progress itself.
+        con.execute("SET enable_progress_bar = false").fetchall()
         con.execute("CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
         yield con
     finally:
@@ -206,7 +208,8 @@ def _newest(operational: SqlEngine, name: str) -> datetime | None:
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
     """Scores of responses changed since the last sync (all of them the first time)."""
     mark = run.mark("scores.updated_at")
-    full = mark is None or not run.has("scores")
+    # A store built before answers carried their customer's traits is rebuilt once.
+    full = mark is None or not run.has("scores") or not run.has_column("scores", "segment")
     if full and run.dialect == "sqlite":
         start_children()  # whole tables are read by child processes: their parent starts while we look on
     # The newest change is taken before reading (a row changed meanwhile is then read again next time).
@@ -243,9 +246,20 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
     moved = _materialise(run, "customers", None if full else "customer_id IN (SELECT id FROM stage_customers)")
+    if not run.staged_whole:  # answers just built from every customer already carry their traits
+        _refresh_traits(run, None if full else "SELECT id FROM stage_customers")
     if newest is not None:
         run.set_mark("customers.updated_at", newest.isoformat())
     return moved
+
+
+def _refresh_traits(run: Run, changed: str | None) -> None:
+    """Copy changed customers' traits onto their answers in the scores fact (None: every customer's)."""
+    only = "" if changed is None else f" AND c.customer_id IN ({changed})"
+    run.sql(
+        "UPDATE scores SET segment = c.segment, country = c.country, customer_language = c.customer_language "
+        f"FROM customers c WHERE scores.customer_id = c.customer_id{only}"
+    )
 
 
 def _id_mark(run: Run, fact: str) -> int:
