@@ -17,11 +17,12 @@ their content (so identical rows count as one event), orders by `order_id`; cust
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -207,12 +208,13 @@ def _write_rejected(rows: col.Rows, batch: pa.RecordBatch, rejected: RejectedRow
             rejected.write(offset + index + 1, reason, batch.slice(index, 1).to_pylist()[0])
 
 
-def _owners(rows: col.Rows) -> tuple[list[tuple[customers_service.Key, ...]], list[int | None]]:
+def _owners(rows: col.Rows) -> tuple[customers_service.RecordKeys, list[int | None]]:
     """Each row's identities and explicit customer id; a row with neither is rejected."""
     keys = col.identity_keys(rows, required=False)
     customer_ids = col.integer(rows, "customer_id")
-    for index, (found, customer_id) in enumerate(zip(keys, customer_ids, strict=True)):
-        if not found and customer_id is None:
+    without_keys = np.flatnonzero(keys.codes == keys.sets.code_of(())).tolist()
+    for index in without_keys:
+        if customer_ids[index] is None:
             rows.reject_row(index, "no identity (email, phone, external_id, ...) or customer_id given")
     return keys, customer_ids
 
@@ -256,7 +258,7 @@ def _check_response_times(rows: col.Rows, occurred: Column, responded: Column) -
 
 
 def _event_ids(
-    rows: col.Rows, values: dict[str, Column], keys: list[tuple[Key, ...]], customer_ids: list[int | None]
+    rows: col.Rows, values: dict[str, Column], keys: Sequence[tuple[Key, ...]], customer_ids: list[int | None]
 ) -> list[str | None]:
     """The given event ids, and for good rows without one an id made from the row's content."""
     event_ids = list(values["event_id"])

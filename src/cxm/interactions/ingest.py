@@ -72,6 +72,8 @@ class IncomingBatch:
 
 
 def _taken(column: Any, indexes: list[int]) -> Any:
+    if isinstance(column, customers_service.RecordKeys):
+        return column.take(indexes)
     if isinstance(column, pa.Array):
         return column.take(pa.array(indexes, pa.int64()))
     return [column[i] for i in indexes]
