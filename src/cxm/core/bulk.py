@@ -234,6 +234,8 @@ def _copy_bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Colu
         return _converted(values, json_text)  # None too, as SQLAlchemy's JSON type does: JSON null
     if isinstance(kind, UTCDateTime) and isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
         return values.cast(pa.timestamp("us", tz="UTC"))
+    if isinstance(values, pa.Array) and kind.dialect_impl(dialect).bind_processor(dialect) is None:
+        return values  # written to COPY from the array itself (text columns of an import)
     return _bound(dialect, kind, values)
 
 

@@ -104,28 +104,36 @@ def _missing(rows: Rows, name: str, array: pa.Array | None, required: bool) -> l
 
 def text(rows: Rows, name: str, *, max_length: int, required: bool = False) -> list[str | None]:
     """A text field, at most `max_length` characters."""
+    return python(text_column(rows, name, max_length=max_length, required=required))
+
+
+def text_column(rows: Rows, name: str, *, max_length: int, required: bool = False) -> Column:
+    """Like `text`, kept as an Arrow array where the file has the column."""
     column = rows.column(name)
     array = None if column is None else as_text(column)
     empty = _missing(rows, name, array, required)
     if empty is not None or array is None:
         return empty or []
     rows.reject(pc.greater(pc.utf8_length(array), max_length), lambda _: f"{name}: longer than {max_length} characters")
-    values: list[str | None] = array.to_pylist()
-    return values
+    return array
 
 
 def choice(rows: Rows, name: str, allowed: Iterable[str], *, default: str | None = None) -> list[str | None]:
     """A field with a fixed set of values (case and surrounding spaces ignored); `default` when missing."""
+    return python(choice_column(rows, name, allowed, default=default))
+
+
+def choice_column(rows: Rows, name: str, allowed: Iterable[str], *, default: str | None = None) -> Column:
+    """Like `choice`, kept as an Arrow array where the file has the column."""
     allowed = sorted(allowed)
     column = rows.column(name)
     if column is None:
         return [default] * rows.size
     array = pc.utf8_lower(pc.utf8_trim_whitespace(as_text(column)))
-    values: list[str | None] = array.to_pylist()
     shown = ", ".join(allowed)
     unknown = pc.and_(pc.is_valid(array), pc.invert(pc.is_in(array, pa.array(allowed))))
-    rows.reject(unknown, lambda i: f"{name}: '{values[i]}' is not one of {shown}")
-    return [default if value is None else value for value in values]
+    rows.reject(unknown, lambda i: f"{name}: '{array[i].as_py()}' is not one of {shown}")
+    return array if default is None else pc.fill_null(array, default)
 
 
 def timestamp(rows: Rows, name: str, *, required: bool = False) -> list[datetime | None]:
