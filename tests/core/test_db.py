@@ -74,6 +74,7 @@ def test_bulk_insert_keeps_instants_of_any_zone_and_columns_of_one_repeated_valu
     columns = {
         "name": ["same\tname"] * 4,
         "language": [None] * 4,
+        "segment": ["back\\slash", "plain", "back\\slash", "plain"],  # escaped though every character prints
         "attributes": [{}] * 4,
         "created_at": pa.array(instants, pa.timestamp("us", tz="Europe/Prague")),
         "updated_at": [now] * 4,
@@ -84,6 +85,7 @@ def test_bulk_insert_keeps_instants_of_any_zone_and_columns_of_one_repeated_valu
         stored = [session.get(Customer, customer_id) for customer_id in ids]
     assert [c.created_at for c in stored if c] == instants
     assert [(c.name, c.language, c.updated_at) for c in stored if c] == [("same\tname", None, now)] * 4
+    assert [c.segment for c in stored if c] == ["back\\slash", "plain", "back\\slash", "plain"]
 
 
 def _interaction_columns(session: Session, event_ids: list[str]) -> dict[str, object]:

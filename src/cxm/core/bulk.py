@@ -220,10 +220,17 @@ def _copy_field(array: pa.Array) -> pa.Array:
         naive = pc.cast(pc.cast(array, pa.timestamp(array.type.unit)), pa.string())
         return pc.fill_null(pc.binary_join_element_wise(naive, "Z", ""), "\\N")
     texts = pc.cast(array, pa.string())
-    if pa.types.is_string(array.type):
+    if pa.types.is_string(array.type) and _may_need_escapes(texts):
         for special, escaped in COPY_ESCAPES:
             texts = pc.replace_substring(texts, special, escaped)
     return pc.fill_null(texts, "\\N")
+
+
+def _may_need_escapes(texts: pa.Array) -> bool:
+    """False when no text has a backslash or a character that is not printable (tab, line breaks are not)."""
+    # Two quick passes instead of four replacements: most columns (channels, ids, types) have nothing to escape.
+    printable = pc.all(pc.utf8_is_printable(texts)).as_py()
+    return printable is False or bool(pc.any(pc.match_substring(texts, "\\")).as_py())
 
 
 def _copy_bound(dialect: Dialect, kind: TypeEngine[Any], values: Column) -> Column:
