@@ -67,6 +67,27 @@ def test_bulk_insert_keeps_json_text_numbers_and_zoned_timestamps(db: Engine) ->
     assert {c.created_at for c in stored if c} == {datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=UTC)}
 
 
+def test_bulk_insert_keeps_instants_of_any_zone_and_columns_of_one_repeated_value(db: Engine) -> None:
+    prague = timezone(timedelta(hours=1))
+    instants = [datetime(2026, 3, 1, 8, 30, 15, 123456, tzinfo=prague), datetime(2026, 7, 4, 23, 59, tzinfo=UTC)] * 2
+    now = datetime(2026, 12, 6, 22, 0, 0, 1, tzinfo=UTC)
+    columns = {
+        "name": ["same\tname"] * 4,
+        "language": [None] * 4,
+        "segment": ["back\\slash", "plain", "back\\slash", "plain"],  # escaped though every character prints
+        "attributes": [{}] * 4,
+        "created_at": pa.array(instants, pa.timestamp("us", tz="Europe/Prague")),
+        "updated_at": [now] * 4,
+    }
+    with make_sessionmaker(db)() as session, session.begin():
+        ids = insert_columns(session, table_of(Customer), columns)
+    with make_sessionmaker(db)() as session:
+        stored = [session.get(Customer, customer_id) for customer_id in ids]
+    assert [c.created_at for c in stored if c] == instants
+    assert [(c.name, c.language, c.updated_at) for c in stored if c] == [("same\tname", None, now)] * 4
+    assert [c.segment for c in stored if c] == ["back\\slash", "plain", "back\\slash", "plain"]
+
+
 def _interaction_columns(session: Session, event_ids: list[str]) -> dict[str, object]:
     when = [datetime(2026, 3, 1, tzinfo=UTC)] * len(event_ids)
     person = Customer(attributes={})

@@ -309,3 +309,28 @@ def test_text_with_copy_special_characters_is_stored_as_written(session: Session
     assert import_file(session, "interactions", write_csv(tmp_path / "special.csv", rows), actor="t").imported == 5
     stored = dict(session.execute(select(Interaction.event_id, Interaction.text)).all())
     assert [stored[f"s{i}"] for i in range(5)] == [*written[:4], None]  # an empty cell is a missing value
+
+
+def test_rows_whose_identities_were_resolved_in_an_earlier_batch_follow_a_later_merge(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cxm.interactions import importers
+
+    monkeypatch.setattr(importers, "BATCH_ROWS", 3)
+    phone = "+420777123456"
+    rows = [
+        visit("a@example.com", event_id="1"),
+        visit("b@example.com", event_id="2", phone=phone),
+        visit("c@example.com", event_id="3"),
+        visit("a@example.com", event_id="4", phone=phone),  # links a and b
+        visit("b@example.com", event_id="5", phone=phone),  # the same cells as row 2: owner known from batch 1
+        visit("c@example.com", event_id="6"),
+        visit("B@Example.com ", event_id="7", phone=" 00420777123456"),  # the same identities, written otherwise
+    ]
+    summary = import_file(session, "interactions", write_csv(tmp_path / "linked.csv", rows), actor="t")
+    assert (summary.imported, summary.rejected) == (7, 0)
+    survivor = customers_service.find_by_identity(session, "email:a@example.com").id
+    assert customers_service.find_by_identity(session, "email:b@example.com").id == survivor
+    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
+    assert {owners[e] for e in ("1", "2", "4", "5", "7")} == {survivor}
+    assert owners["3"] == owners["6"] != survivor

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from cxm.core.bulk import Column, insert_columns, rows_matching, table_of
 from cxm.core.db import utcnow
 from cxm.core.errors import InvalidInput, NotFound
 from cxm.customers.identities import Key
+from cxm.customers.keysets import Codes, KeySets, RecordKeys, first_seen
 from cxm.customers.merging import current_customer, lock_resolution, merge_customers
 from cxm.customers.models import Customer, Identity
 
@@ -31,21 +33,35 @@ class KnownOwners:
     """Identity owners a transaction has read or written, reused by its next resolutions (an import's batches).
 
     Valid while the transaction holds the resolution lock, which every change of ownership takes (resolution,
-    merge, undo, erasure); a resolution that merges profiles forgets them all.
+    merge, undo, erasure); a resolution that merges profiles forgets them all. Owners of whole key sets
+    (`RecordKeys`) are kept too, by their number: one look-up per record instead of one per key.
     """
 
     owners: dict[Key, int] = field(default_factory=dict)
     limit: int = 1_000_000
+    sets: KeySets | None = None
+    set_owners: Codes = field(default_factory=lambda: np.empty(0, np.int64))
 
     def of(self, session: Session, keys: set[Key]) -> dict[Key, int]:
         """Owners of `keys` (and of other keys known already), reading from the database only those not known."""
         self.owners.update(owners(session, keys - self.owners.keys()))
         return self.owners
 
+    def of_sets(self, sets: KeySets) -> Codes:
+        """The known owner of each of `sets` by number (-1 where not known)."""
+        if self.sets is not sets:
+            self.sets, self.set_owners = sets, np.empty(0, np.int64)
+        if len(self.set_owners) < len(sets):
+            grown = np.full(len(sets) + len(sets) // 2, -1, np.int64)
+            grown[: len(self.set_owners)] = self.set_owners
+            self.set_owners = grown
+        return self.set_owners
+
     def learn(self, added: dict[Key, int], merged: bool) -> None:
         """Remember the identities a resolution added; after a merge, forget everything instead."""
         if merged or len(self.owners) > self.limit:
             self.owners.clear()
+            self.set_owners = np.empty(0, np.int64)
         else:
             self.owners.update(added)
 
@@ -152,7 +168,10 @@ def resolve(session: Session, claims: Sequence[Claim], *, actor: str, now: datet
     """Customer id for each claim: found by identity, created, or merged when it links profiles."""
     keys = [claim.keys for claim in claims]
     customer_ids = [claim.customer_id for claim in claims]
-    return _resolved(session, keys, customer_ids, claims.__getitem__, actor, now or utcnow(), KnownOwners())
+    owners, survivors = _resolved(
+        session, keys, customer_ids, claims.__getitem__, actor, now or utcnow(), KnownOwners()
+    )
+    return [survivors.get(owner, owner) for owner in owners]
 
 
 def resolve_keys(
@@ -168,11 +187,42 @@ def resolve_keys(
 
     `known` carries identity owners from one call to the next within a transaction (see KnownOwners).
     """
+    memory = known or KnownOwners()
+    if isinstance(keys, RecordKeys) and customer_ids.count(None) == len(customer_ids):
+        return _resolved_sets(session, keys, actor, now or utcnow(), memory)
 
     def claim_at(index: int) -> Claim:
         return Claim(keys[index], customer_ids[index])
 
-    return _resolved(session, keys, customer_ids, claim_at, actor, now or utcnow(), known or KnownOwners())
+    owners, survivors = _resolved(session, keys, customer_ids, claim_at, actor, now or utcnow(), memory)
+    return [survivors.get(owner, owner) for owner in owners]
+
+
+def _resolved_sets(session: Session, keys: RecordKeys, actor: str, now: datetime, memory: KnownOwners) -> list[int]:
+    """`resolve_keys` for records without explicit ids: each distinct key set not known yet resolved once.
+
+    Owners known by set number were resolved earlier in this transaction, which holds the resolution lock since.
+    """
+    found = memory.of_sets(keys.sets)[keys.codes]
+    missing = np.flatnonzero(found < 0)
+    if not len(missing):
+        return list(found.tolist())
+    codes, position = first_seen(keys.codes[missing])
+    distinct = [keys.sets.sets[code] for code in codes.tolist()]
+    if not all(distinct):  # a record without keys: let the general path say which one
+        owners, survivors = _resolved(session, keys, [None] * len(keys), lambda i: Claim(keys[i]), actor, now, memory)
+        return [survivors.get(owner, owner) for owner in owners]
+    owners, survivors = _resolved(
+        session, distinct, [None] * len(distinct), lambda i: Claim(distinct[i]), actor, now, memory
+    )
+    resolved = np.asarray(owners, dtype=np.int64)
+    found[missing] = resolved[position]
+    moved = {old: new for old, new in survivors.items() if old != new}
+    for old, new in moved.items():
+        found[found == old] = new  # rows whose owner was known before this batch too
+    if not moved:
+        memory.of_sets(keys.sets)[codes] = resolved
+    return list(found.tolist())
 
 
 def _resolved(
@@ -183,7 +233,8 @@ def _resolved(
     actor: str,
     now: datetime,
     memory: KnownOwners,
-) -> list[int]:
+) -> tuple[list[int], dict[int, int]]:
+    """Each record's owner (before merges of this resolution) and where merged-away customers went."""
     lock_resolution(session)
     existing = memory.of(session, {key for row in keys for key in row})
     known = _single_owners(keys, customer_ids, existing)
@@ -192,7 +243,7 @@ def _resolved(
     memory.learn(added, merged=any(old != new for old, new in survivors.items()))
     for index, owner in zip(rest, found, strict=True):
         known[index] = owner
-    return [survivors.get(owner, owner) for owner in known if owner is not None]
+    return [owner for owner in known if owner is not None], survivors
 
 
 def _single_owners(

@@ -14,6 +14,7 @@ from cxm.core.errors import NotFound
 from cxm.core.schemas import Page
 from cxm.core.timeline import TimelineEntry, customer_timeline, register_source
 from cxm.customers.identities import Key, is_identity_kind, normalise, normalise_all, parse_reference
+from cxm.customers.keysets import KeySets, RecordKeys
 from cxm.customers.merging import current_customer, lock_resolution, merge_customers, merge_history, undo_merge
 from cxm.customers.models import Consent, Customer, Identity, Merge
 from cxm.customers.privacy import (
@@ -31,8 +32,10 @@ from cxm.customers.schemas import CustomerRead, CustomerSummary, CustomerUpsert
 __all__ = [
     "Claim",
     "Key",
+    "KeySets",
     "KnownOwners",
     "Purpose",
+    "RecordKeys",
     "cluster",
     "consent_state",
     "count_customers",

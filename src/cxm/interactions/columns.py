@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from cxm.core.bulk import Column
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
+from cxm.interactions import lookup
 from cxm.interactions.schemas import OrderItemIn
 
 CENT = Decimal("0.01")
@@ -35,17 +38,25 @@ Cells = tuple[str | None, ...]
 
 @dataclass
 class Checked:
-    """Identities already checked in one import: each raw value, and each row's combination of cells."""
+    """Identities already checked in one import: each raw value, and each row's combination of cells.
+
+    A combination of cells is numbered by the key set it normalises to (`KeySets`; a bad one by a number of its
+    own, with its reason), so a row's keys are found by Arrow's hashing, without Python per row.
+    """
 
     values: dict[tuple[str, str], Key | str] = field(default_factory=dict)
-    # identity column names -> that row's cells -> its sorted keys, or why it is rejected
-    rows: dict[tuple[str, ...], dict[Cells, tuple[Key, ...] | str]] = field(default_factory=dict)
+    sets: customers_service.KeySets = field(default_factory=customers_service.KeySets)
+    reasons: dict[int, str] = field(default_factory=dict)
+    # identity column names -> the combinations of cells seen (as one text each) and their key sets' numbers
+    seen: dict[tuple[str, ...], lookup.SeenTexts] = field(default_factory=dict)
 
     def bounded(self) -> Checked:
         """Itself, emptied first when it holds too much."""
-        if len(self.values) + sum(len(seen) for seen in self.rows.values()) > NORMALISED_CACHE:
+        if len(self.values) + len(self.sets) > NORMALISED_CACHE:
             self.values.clear()
-            self.rows.clear()
+            self.sets = customers_service.KeySets()  # a new numbering: owners known by number are dropped too
+            self.reasons.clear()
+            self.seen.clear()
         return self
 
 
@@ -93,28 +104,36 @@ def _missing(rows: Rows, name: str, array: pa.Array | None, required: bool) -> l
 
 def text(rows: Rows, name: str, *, max_length: int, required: bool = False) -> list[str | None]:
     """A text field, at most `max_length` characters."""
+    return python(text_column(rows, name, max_length=max_length, required=required))
+
+
+def text_column(rows: Rows, name: str, *, max_length: int, required: bool = False) -> Column:
+    """Like `text`, kept as an Arrow array where the file has the column."""
     column = rows.column(name)
     array = None if column is None else as_text(column)
     empty = _missing(rows, name, array, required)
     if empty is not None or array is None:
         return empty or []
     rows.reject(pc.greater(pc.utf8_length(array), max_length), lambda _: f"{name}: longer than {max_length} characters")
-    values: list[str | None] = array.to_pylist()
-    return values
+    return array
 
 
 def choice(rows: Rows, name: str, allowed: Iterable[str], *, default: str | None = None) -> list[str | None]:
     """A field with a fixed set of values (case and surrounding spaces ignored); `default` when missing."""
+    return python(choice_column(rows, name, allowed, default=default))
+
+
+def choice_column(rows: Rows, name: str, allowed: Iterable[str], *, default: str | None = None) -> Column:
+    """Like `choice`, kept as an Arrow array where the file has the column."""
     allowed = sorted(allowed)
     column = rows.column(name)
     if column is None:
         return [default] * rows.size
     array = pc.utf8_lower(pc.utf8_trim_whitespace(as_text(column)))
-    values: list[str | None] = array.to_pylist()
     shown = ", ".join(allowed)
     unknown = pc.and_(pc.is_valid(array), pc.invert(pc.is_in(array, pa.array(allowed))))
-    rows.reject(unknown, lambda i: f"{name}: '{values[i]}' is not one of {shown}")
-    return [default if value is None else value for value in values]
+    rows.reject(unknown, lambda i: f"{name}: '{array[i].as_py()}' is not one of {shown}")
+    return array if default is None else pc.fill_null(array, default)
 
 
 def timestamp(rows: Rows, name: str, *, required: bool = False) -> list[datetime | None]:
@@ -311,25 +330,60 @@ def _normalise(kind: str, value: str) -> Key | str:
         return error.message
 
 
-def identity_keys(rows: Rows, *, required: bool) -> list[tuple[Key, ...]]:
+def identity_keys(rows: Rows, *, required: bool) -> customers_service.RecordKeys:
     """The normalised identities of each row, from its identity columns (each distinct combination checked once)."""
     names = tuple(name for name in rows.batch.schema.names if is_identity(name))
-    columns = [as_text(rows.batch.column(name)).to_pylist() for name in names]
     checked = rows.checked.bounded()
-    # Rows of one customer repeat the same cells: they share one checked result (and one tuple of keys).
-    known = checked.rows.setdefault(names, {})
-    keys: list[tuple[Key, ...]] = []
-    for index, cells in enumerate(zip(*columns, strict=True) if names else [()] * rows.size):
-        found = known.get(cells)
-        if found is None:
-            found = known[cells] = _checked_keys(checked, names, cells)
-        if isinstance(found, str):
-            rows.reject_row(index, found)
-            found = ()
-        elif required and not found:
+    cells = [as_text(rows.batch.column(name)) for name in names]
+    codes = _key_set_codes(checked, names, cells, rows.size)
+    for index in np.flatnonzero(np.isin(codes, list(checked.reasons))).tolist():
+        rows.reject_row(index, checked.reasons[int(codes[index])])
+    if required:
+        for index in np.flatnonzero(codes == checked.sets.code_of(())).tolist():
             rows.reject_row(index, "no identity (email, phone, external_id, ...) given")
-        keys.append(found)
-    return keys
+    return customers_service.RecordKeys(checked.sets, codes)
+
+
+def _key_set_codes(checked: Checked, names: tuple[str, ...], cells: list[pa.Array], size: int) -> npt.NDArray[np.int64]:
+    """Each row's key set number: combinations seen before found at once, new ones checked once each."""
+    if not names:
+        return np.full(size, checked.sets.code_of(()), np.int64)
+    texts = lookup.combined(cells)
+    hashes = lookup.text_hashes(texts)
+    seen = checked.seen.setdefault(names, lookup.SeenTexts())
+    codes = seen.find(texts, hashes)
+    new = np.flatnonzero(codes < 0)
+    if len(new):
+        first, new_codes = _checked_combinations(checked, names, [c.take(new).to_pylist() for c in cells])
+        codes[new] = new_codes
+        seen.add(texts.take(new[first]), hashes[new[first]], new_codes[first])
+    return codes
+
+
+def _checked_combinations(
+    checked: Checked, names: tuple[str, ...], columns: list[list[str | None]]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Key set numbers of rows with combinations not seen before; the position of each combination's first row."""
+    numbered: dict[Cells, int] = {}
+    first: list[int] = []
+    codes: list[int] = []
+    for index, cells in enumerate(zip(*columns, strict=True)):
+        code = numbered.get(cells)
+        if code is None:
+            code = numbered[cells] = _key_set_code(checked, names, cells)
+            first.append(index)
+        codes.append(code)
+    return np.asarray(first, np.int64), np.asarray(codes, np.int64)
+
+
+def _key_set_code(checked: Checked, names: tuple[str, ...], cells: Cells) -> int:
+    """The number of a combination's key set; a bad combination gets a number of its own, with its reason."""
+    found = _checked_keys(checked, names, cells)
+    if isinstance(found, tuple):
+        return checked.sets.code_of(found)
+    code = checked.sets.unshared()
+    checked.reasons[code] = found
+    return code
 
 
 def _checked_keys(checked: Checked, names: tuple[str, ...], cells: Cells) -> tuple[Key, ...] | str:

@@ -72,6 +72,8 @@ class IncomingBatch:
 
 
 def _taken(column: Any, indexes: list[int]) -> Any:
+    if isinstance(column, customers_service.RecordKeys):
+        return column.take(indexes)
     if isinstance(column, pa.Array):
         return column.take(pa.array(indexes, pa.int64()))
     return [column[i] for i in indexes]
@@ -94,6 +96,8 @@ def _known(session: Session, column: Any, client_ids: list[str]) -> set[str]:
 def _fresh(session: Session, column: Any, client_ids: Sequence[str | None]) -> list[int]:
     """Indexes of records not seen before (neither stored nor earlier in this batch)."""
     known = _known(session, column, [c for c in client_ids if c is not None])
+    if not known and None not in client_ids and len(set(client_ids)) == len(client_ids):
+        return list(range(len(client_ids)))  # the usual import batch: all new, all different (no loop per record)
     fresh = []
     for index, client_id in enumerate(client_ids):
         if client_id is None:
@@ -128,6 +132,8 @@ def _store(
     owned = {**chosen.values, "customer_id": owners, "ingested_at": [now] * len(owners)}
     if row_ids:
         insert_columns(session, table_of(model), owned, ids=row_ids)
+    if len(fresh) == batch.size:  # every record new (`fresh` is in order)
+        return fresh, IngestResult(len(fresh), 0, list(row_ids), list(owners))
     ids: list[int | None] = [None] * batch.size
     customer_ids: list[int | None] = [None] * batch.size
     for i, row_id, owner in zip(fresh, row_ids, owners, strict=True):
