@@ -217,12 +217,19 @@ def _resolved_sets(session: Session, keys: RecordKeys, actor: str, now: datetime
     )
     resolved = np.asarray(owners, dtype=np.int64)
     found[missing] = resolved[position]
+    _follow_merges(found, survivors, memory, keys.sets, codes, resolved)
+    return list(found.tolist())
+
+
+def _follow_merges(
+    found: Codes, survivors: dict[int, int], memory: KnownOwners, sets: KeySets, codes: Codes, resolved: Codes
+) -> None:
+    """Point records at the survivors of this resolution's merges, or else remember the new sets' owners."""
     moved = {old: new for old, new in survivors.items() if old != new}
     for old, new in moved.items():
-        found[found == old] = new  # rows whose owner was known before this batch too
-    if not moved:
-        memory.of_sets(keys.sets)[codes] = resolved
-    return list(found.tolist())
+        found[found == old] = new  # records whose owner was known before this batch too
+    if not moved:  # after a merge the memory was cleared (KnownOwners.learn)
+        memory.of_sets(sets)[codes] = resolved
 
 
 def _resolved(
