@@ -64,12 +64,14 @@ class Topics:
             return list(self.labels)
         return [" / ".join(self.telling_terms(i, TOP_TERMS)) for i in range(len(self.components))]
 
-    def telling_terms(self, index: int, count: int) -> list[str]:
-        """The terms that weigh most in one theme and least in the others, as people write them."""
+    def telling_terms(self, index: int, count: int, skip: frozenset[int] = frozenset()) -> list[str]:
+        """The terms that weigh most in one theme and least in the others, as people write them (not those skipped)."""
         # A term every theme shares (a brand name) describes none of them: weight times its share in this theme.
         shares = self.components / (self.components.sum(axis=0, keepdims=True) + 1e-12)
         distinct = self.components[index] * shares[index]
-        order = [i for i in np.argsort(distinct)[::-1][:count] if distinct[i] > 0]
+        order = [i for i in np.argsort(distinct)[::-1][: count + len(skip)] if distinct[i] > 0 and i not in skip][
+            :count
+        ]
         written = self.spelled or self.terms
         return [written[i] for i in order]
 
