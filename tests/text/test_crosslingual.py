@@ -87,3 +87,21 @@ def test_small_groups_are_fitted_together_per_kind_of_text_then_overall() -> Non
     assert rows["*"] == list(range(SMALLEST_GROUP, len(groups)))
     big = ["response:cs"] * SMALLEST_GROUP + ["response:pl"] * SMALLEST_GROUP + ["response:hr"] * 2
     assert sorted(pooled(big)) == ["response:cs", "response:hr", "response:pl"]  # one small group: alone
+
+
+def test_a_term_in_most_texts_of_a_group_names_no_theme() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from cxm.text.crosslingual import _everywhere
+    from cxm.text.topics import Topics
+
+    present = sparse.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [1, 1, 0], [0, 0, 1]] * SMALLEST_GROUP, dtype=float))
+    assert _everywhere(present, {"response:cs": list(range(4 * SMALLEST_GROUP))}) == frozenset({0})
+    assert _everywhere(present, {"response:cs": [0, 1, 2]}) == frozenset()  # a small group tells nothing
+    weights = np.array([[3.0, 2.0, 0.0, 1.0], [3.0, 0.0, 2.0, 1.0]])  # the brand weighs most in both
+    topics = Topics(
+        ["lumo", "zaruka", "kabel", "vada"], np.ones(4), weights, [1, 2], ["Lumo", "záruka", "kabel", "vada"]
+    )
+    assert topics.telling_terms(0, 2, frozenset({0})) == ["záruka", "vada"]
+    assert "Lumo" in topics.telling_terms(0, 3)

@@ -78,8 +78,8 @@ def _everywhere(matrix: Any, rows: dict[str, list[int]]) -> frozenset[int]:
     texts of each language; a topic's words at most 26%), which names no theme; kept in the fit."""
     found: set[int] = set()
     for group in (r for r in rows.values() if len(r) >= SMALLEST_GROUP):
-        share = np.asarray((matrix[group] > 0).mean(axis=0)).ravel()
-        found |= {int(i) for i in np.flatnonzero(share > COMMON)}
+        texts = np.asarray((matrix[group] > 0).sum(axis=0)).ravel()  # counts: scipy's mean rounds 60/120 above 0.5
+        found |= {int(i) for i in np.flatnonzero(texts > COMMON * len(group))}
     return frozenset(found)
 
 
