@@ -29,7 +29,9 @@ def _print_themes() -> None:
 
 
 @themes_app.command("fit")
-def fit(themes: Annotated[int, typer.Option(min=2, max=50, help="How many themes to look for")] = 8) -> None:
+def fit(
+    themes: Annotated[int, typer.Option(min=2, max=50, help="Most themes per language and kind of text")] = 8,
+) -> None:
     """Fit themes over every stored text (replacing those in use) and assign them to each text."""
     hub = open_hub()
     try:

@@ -11,10 +11,12 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cxm.core.errors import InvalidInput, NotFound
+from cxm.text.crosslingual import Embed, fit_grouped
+from cxm.text.embeddings import shared_model
 from cxm.text.engine import detector_for
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
 from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, source_texts
-from cxm.text.topics import Topics, assigned, fit, lemmatised, spellings, split
+from cxm.text.topics import Topics, assigned, lemmatised, spellings, split
 
 DEFAULT_THEMES = 8
 # Fitting uses the newest texts up to this many (assigning covers them all).
@@ -111,20 +113,32 @@ def fit_themes(session: Session, *, languages: Sequence[str], themes: int = DEFA
     return keep_themes(session, plan_themes(session, languages=languages, themes=themes))
 
 
-def plan_themes(session: Session, *, languages: Sequence[str], themes: int = DEFAULT_THEMES) -> FittedThemes:
-    """Fit themes over the stored texts and find each text's themes; writes nothing (a job runs it while reading)."""
+def plan_themes(
+    session: Session, *, languages: Sequence[str], themes: int = DEFAULT_THEMES, embed: Embed | None = None
+) -> FittedThemes:
+    """Fit themes over the stored texts and find each text's themes; writes nothing (a job runs it while reading).
+
+    `themes` is the most themes one language's texts of one kind (comments, interaction texts) get; themes of
+    different languages and kinds that mean the same are merged (`crosslingual.fit_grouped`).
+    """
     texts = corpus(session, languages=languages)
     documents = [lemmatised(t.text, lang) for t, lang in texts]
-    usable = [d for d in documents if d][-FIT_AT_MOST:]
+    usable = [(d, f"{t.source}:{lang}") for d, (t, lang) in zip(documents, texts, strict=True) if d][-FIT_AT_MOST:]
     if len(usable) < 4:
         raise InvalidInput(f"themes need at least 4 stored texts with content words; there are {len(usable)}")
+    written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
     try:
-        topics = fit(usable, themes)
+        topics = fit_grouped(
+            [d for d, _ in usable], [g for _, g in usable], themes, spelled=written, embed=embed or _embed
+        )
     except ValueError as error:  # too few words shared by two texts
         raise InvalidInput(f"cannot fit themes to these texts: {error}") from None
-    written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
-    topics.spelled = [written.get(term, term) for term in topics.terms]
     return FittedThemes(topics, [t for t, _ in texts], _found(topics, documents), len(usable))
+
+
+def _embed(texts: list[str]) -> np.ndarray:
+    """The shipped E5 model's embeddings of short texts (a theme's words)."""
+    return np.asarray(shared_model().query(texts), dtype=np.float32)
 
 
 def keep_themes(session: Session, fitted: FittedThemes) -> ThemeModel:

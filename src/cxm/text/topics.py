@@ -30,6 +30,18 @@ SHARE = 0.25
 EXPLAINED = 0.1
 MOST = 3
 TOP_TERMS = 3
+# Verbs and question words any text may use, whatever it is about (as lemmas): they named themes ("moci", "přestat",
+# "jaký") without saying what the theme is. Words that carry a topic stay ("fungovat": it works; "dorazit": it
+# arrived; "znati": staff knew).
+GENERIC_WORDS = {
+    "en": "be have do get make go say come take give want need keep seem where what how which",
+    "cs": "být mít moci chtít dělat udělat jít říct říci dát vzít muset přestat zůstat dostat vědět jaký který kde kdy "
+    "proč",
+    "pl": "być mieć móc chcieć robić zrobić iść powiedzieć dać wziąć musieć zostać przestać dostać wiedzieć jaki który "
+    "gdzie kiedy dlaczego",
+    "hr": "biti imati moći htjeti reći dati uzeti morati ostati prestati dobiti koliko gdje kada zašto koji",
+    "ro": "fi avea putea vrea face spune da lua trebui rămâne primi ști unde când care cât",
+}
 
 
 @dataclass
@@ -42,16 +54,24 @@ class Topics:
     theme_ids: list[int]
     # Each term as people write it (accents kept), for names; empty: the terms themselves.
     spelled: list[str] = field(default_factory=list)
+    # Names chosen when fitting (themes merged across languages are named in their largest language); not stored: a
+    # theme keeps its name in `text_themes`.
+    labels: list[str] = field(default_factory=list)
 
     def names(self) -> list[str]:
         """A readable name per theme: the terms that weigh most in it and least in the others, as people write them."""
-        return [" / ".join(self._naming_terms(i)) for i in range(len(self.components))]
+        if len(self.labels) == len(self.components):
+            return list(self.labels)
+        return [" / ".join(self.telling_terms(i, TOP_TERMS)) for i in range(len(self.components))]
 
-    def _naming_terms(self, index: int) -> list[str]:
+    def telling_terms(self, index: int, count: int, skip: frozenset[int] = frozenset()) -> list[str]:
+        """The terms that weigh most in one theme and least in the others, as people write them (not those skipped)."""
         # A term every theme shares (a brand name) describes none of them: weight times its share in this theme.
         shares = self.components / (self.components.sum(axis=0, keepdims=True) + 1e-12)
         distinct = self.components[index] * shares[index]
-        order = [i for i in np.argsort(distinct)[::-1][:TOP_TERMS] if distinct[i] > 0]
+        order = [i for i in np.argsort(distinct)[::-1][: count + len(skip)] if distinct[i] > 0 and i not in skip][
+            :count
+        ]
         written = self.spelled or self.terms
         return [written[i] for i in order]
 
@@ -95,9 +115,21 @@ class Topics:
         return cls(terms, stored["idf"], stored["components"], stored["theme_ids"].tolist(), spelled)
 
 
+@lru_cache(maxsize=32)
+def theme_stopwords(language: str) -> frozenset[str]:
+    """Words no theme is about: stopwords and generic words, with and without accents.
+
+    Stopwords are not lemmatised into more: the lemmas of English `later`, Polish `czasie` or Czech `zprávy` (`late`,
+    `czas`, `zpráva`) are words themes are about; the generic words are listed as lemmas instead (`může` -> `moci`).
+    """
+    code = LEMMA_CODES.get(language, language)
+    words = stopwords(language) | set(GENERIC_WORDS.get("hr" if code == "hbs" else language, "").split())
+    return frozenset(words | {strip_accents(w) for w in words})
+
+
 def lemmatised(text: str, language: str) -> str:
     """The text's content words as accent-free lemmas, separated by spaces (stopwords left out)."""
-    stop = stopwords(language)
+    stop = theme_stopwords(language)
     words = (w for w in WORD.findall(text.lower()) if w not in stop)
     lemmas = (strip_accents(_lemma(w, LEMMA_CODES.get(language, language))) for w in words)
     return " ".join(lemma for lemma in lemmas if len(lemma) > 2 and lemma not in stop)
@@ -108,7 +140,7 @@ def spellings(texts: Iterable[tuple[str, str]]) -> dict[str, str]:
     Croatian texts outnumber the Romanian `adresă`, `záruka` where reviews keep their diacritics."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for text, language in texts:
-        stop = stopwords(language)
+        stop = theme_stopwords(language)
         for word in WORD.findall(text.lower()):
             if word not in stop:
                 lemma = _lemma(word, LEMMA_CODES.get(language, language))
@@ -122,18 +154,6 @@ def _lemma(word: str, code: str) -> str:
         return str(simplemma.lemmatize(word, lang=code)).lower()
     except ValueError:  # a language simplemma does not know: the word as it is
         return word
-
-
-def fit(documents: Sequence[str], themes: int) -> Topics:
-    """Fit `themes` themes (fewer when the texts are too few) to lemmatised documents."""
-    vectorizer = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.6, sublinear_tf=True)
-    matrix = vectorizer.fit_transform(documents)
-    count = max(1, min(themes, matrix.shape[0] // 2, matrix.shape[1]))
-    model = NMF(n_components=count, init="nndsvda", random_state=0, max_iter=500)
-    with np.errstate(invalid="ignore"):  # a near-perfect fit's reported loss can be sqrt(-tiny)
-        model.fit(matrix)
-    terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
-    return Topics(terms, vectorizer.idf_, np.asarray(model.components_), [0] * count)
 
 
 def split(topics: Topics, index: int, documents: Sequence[str]) -> np.ndarray:

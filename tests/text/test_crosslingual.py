@@ -1,0 +1,107 @@
+"""Themes fitted per language and merged across languages; theme names free of stopwords and generic words."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import stopwordsiso
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from cxm.core import jobs
+from cxm.core.db import make_sessionmaker
+from cxm.feedback import service as feedback_service
+from cxm.text import service
+from cxm.text.crosslingual import SMALLEST_GROUP, pooled
+from cxm.text.keyphrases import strip_accents
+from cxm.text.topics import lemmatised, theme_stopwords
+
+START = datetime(2026, 2, 2, tzinfo=UTC)
+LANGUAGES = ["en", "cs", "pl"]
+# Two topics in three languages; every comment also holds generic words and the brand, which no theme is about.
+COMMENTS = {
+    ("en", "delivery"): "Can you tell me why the parcel from Lumo came {} days late? The courier never rang.",
+    ("en", "staff"): "I must say the shop assistant at Lumo was friendly and helpful, {} stars for the staff.",
+    ("cs", "delivery"): "Můžete mi říct, jaký kurýr vezl balík od Lumo? Balík přišel o {} dny později.",
+    ("cs", "staff"): "Musím říct, že prodavačka v prodejně Lumo byla milá a ochotná, personál za {} hvězdy.",
+    ("pl", "delivery"): "Czy możecie powiedzieć, dlaczego paczka od Lumo przyszła {} dni później? Kurier nie dzwonił.",
+    ("pl", "staff"): "Muszę powiedzieć, że sprzedawczyni w sklepie Lumo była miła i pomocna, obsługa na {} gwiazdki.",
+}
+
+
+def store(session: Session, per_topic: int) -> dict[int, tuple[str, str]]:
+    """NPS responses with these comments; (language, topic) by response id."""
+    feedback_service.install_templates(session)
+    survey = feedback_service.get_survey(session, "relationship-nps")
+    written = [(key, text.format(i % 5 + 2)) for key, text in COMMENTS.items() for i in range(per_topic)]
+    items = [
+        feedback_service.IncomingResponse(
+            answers={"nps": 3 if topic == "delivery" else 10, "reason": text},
+            external_id=f"x{i}",
+            language=language,
+            completed_at=START + timedelta(hours=i),
+        )
+        for i, ((language, topic), text) in enumerate(written)
+    ]
+    ids = feedback_service.store_responses(session, survey, items, actor="t").response_ids
+    return {i: key for i, (key, _) in zip(ids, written, strict=True) if i}
+
+
+def test_one_topic_in_three_languages_is_one_theme_with_a_clean_name(db: Engine) -> None:
+    factory = make_sessionmaker(db)
+    with factory.begin() as session:
+        written = store(session, per_topic=SMALLEST_GROUP)
+    jobs.run_due(factory)
+    with factory.begin() as session:
+        service.fit_themes(session, languages=LANGUAGES, themes=2)
+        themes = service.list_themes(session)
+        members: dict[int, set[tuple[str, str]]] = defaultdict(set)
+        for response_id, key in written.items():
+            for signal in service.signals_of(session, source="response", source_id=response_id):
+                if signal.kind == "theme":
+                    members[signal.theme_id].add(key)
+    assert len(themes) == 2  # six groups' themes (3 languages x 2 topics) merged into one per topic
+    assert sorted(sorted(keys) for keys in members.values()) == [
+        [(language, topic) for language in sorted(LANGUAGES)] for topic in ("delivery", "staff")
+    ]
+    unwanted = {w for language in LANGUAGES for w in theme_stopwords(language)} | {"lumo"}
+    for theme in themes:
+        words = [strip_accents(w.strip().lower()) for w in theme.name.split("/")]
+        assert len(words) >= 2 and not set(words) & unwanted, theme.name
+
+
+def test_generic_words_and_their_lemmas_leave_the_words_themes_are_fitted_on() -> None:
+    found = lemmatised("Může mi někdo říct, jaká je záruka na nabíječku? Přestala fungovat.", "cs").split()
+    assert {"moci", "jaky", "rict", "prestat"}.isdisjoint(found) and {"zaruka", "nabijecka", "fungovat"} <= set(found)
+    assert "gwarancja" in lemmatised("Gdzie mogę sprawdzić gwarancję?", "pl").split()
+    assert {"gdzie", "moc"}.isdisjoint(lemmatised("Gdzie mogę sprawdzić gwarancję?", "pl").split())
+    assert set(stopwordsiso.stopwords("cs")) <= theme_stopwords("cs") and "late" not in theme_stopwords("en")
+
+
+def test_small_groups_are_fitted_together_per_kind_of_text_then_overall() -> None:
+    groups = ["response:cs"] * SMALLEST_GROUP + ["response:pl", "response:hr", "interaction:cs", "interaction:ro"]
+    rows = pooled(groups)
+    assert sorted(rows) == ["*", "response:cs"]
+    assert rows["response:cs"] == list(range(SMALLEST_GROUP))
+    assert rows["*"] == list(range(SMALLEST_GROUP, len(groups)))
+    big = ["response:cs"] * SMALLEST_GROUP + ["response:pl"] * SMALLEST_GROUP + ["response:hr"] * 2
+    assert sorted(pooled(big)) == ["response:cs", "response:hr", "response:pl"]  # one small group: alone
+
+
+def test_a_term_in_most_texts_of_a_group_names_no_theme() -> None:
+    import numpy as np
+    from scipy import sparse
+
+    from cxm.text.crosslingual import _everywhere
+    from cxm.text.topics import Topics
+
+    present = sparse.csr_matrix(np.array([[1, 1, 0], [1, 0, 1], [1, 1, 0], [0, 0, 1]] * SMALLEST_GROUP, dtype=float))
+    assert _everywhere(present, {"response:cs": list(range(4 * SMALLEST_GROUP))}) == frozenset({0})
+    assert _everywhere(present, {"response:cs": [0, 1, 2]}) == frozenset()  # a small group tells nothing
+    weights = np.array([[3.0, 2.0, 0.0, 1.0], [3.0, 0.0, 2.0, 1.0]])  # the brand weighs most in both
+    topics = Topics(
+        ["lumo", "zaruka", "kabel", "vada"], np.ones(4), weights, [1, 2], ["Lumo", "záruka", "kabel", "vada"]
+    )
+    assert topics.telling_terms(0, 2, frozenset({0})) == ["záruka", "vada"]
+    assert "Lumo" in topics.telling_terms(0, 3)
