@@ -35,6 +35,16 @@ def _nps_n(store: Path) -> int:
     return int(found["n"].sum()) if len(found) else 0
 
 
+def _synced_with_one_answer(db: SqlEngine, tmp_path: Path) -> Path:
+    """A store synced once with one NPS answer (Ann's 10)."""
+    store = tmp_path / "store.duckdb"
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store))
+    return store
+
+
 def test_sync_is_incremental_and_forgets_erased_people(db: SqlEngine, tmp_path: Path) -> None:
     factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
     when = datetime(2026, 3, 3, tzinfo=UTC)
@@ -223,11 +233,7 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
 def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_store(
     db: SqlEngine, tmp_path: Path
 ) -> None:
-    store = tmp_path / "store.duckdb"
-    with make_sessionmaker(db)() as session, session.begin():
-        feedback_service.install_templates(session)
-        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
-    sync(db, str(store))
+    store = _synced_with_one_answer(db, tmp_path)
     with duckdb.connect(str(store)) as held:  # as a kept-open query connection would
         with make_sessionmaker(db)() as session, session.begin():
             _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
@@ -238,11 +244,7 @@ def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_sto
 
 
 def test_a_query_running_in_the_same_process_does_not_fail_the_sync(db: SqlEngine, tmp_path: Path) -> None:
-    store = tmp_path / "store.duckdb"
-    with make_sessionmaker(db)() as session, session.begin():
-        feedback_service.install_templates(session)
-        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
-    sync(db, str(store))
+    store = _synced_with_one_answer(db, tmp_path)
     with duckdb.connect(str(store)) as reading:
         reading.execute("BEGIN TRANSACTION")
         assert reading.execute("SELECT count(*) FROM scores").fetchone() == (1,)  # a read under way: no checkpoint
@@ -254,11 +256,7 @@ def test_a_query_running_in_the_same_process_does_not_fail_the_sync(db: SqlEngin
 
 
 def test_the_sync_leaves_the_query_planner_of_other_connections_as_it_was(db: SqlEngine, tmp_path: Path) -> None:
-    store = tmp_path / "store.duckdb"
-    with make_sessionmaker(db)() as session, session.begin():
-        feedback_service.install_templates(session)
-        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
-    sync(db, str(store))
+    store = _synced_with_one_answer(db, tmp_path)
     with duckdb.connect(str(store)) as held:  # a kept-open query connection shares the database's settings
         with make_sessionmaker(db)() as session, session.begin():
             _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
