@@ -29,6 +29,7 @@ class Dataset:
     waits: list[dict[str, Any]] = field(default_factory=list)
     invitations: list[dict[str, Any]] = field(default_factory=list)
     segments: dict[int, str | None] = field(default_factory=dict)
+    attributes: dict[int, dict[str, Any]] = field(default_factory=dict)
     erased: int | None = None
 
 
@@ -36,11 +37,24 @@ def _when(rng: random.Random) -> datetime:
     return datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(120), seconds=rng.randrange(86_400))
 
 
+def _attributes(index: int) -> dict[str, Any]:
+    """Free attributes of every JSON kind: text (sometimes absent), a boolean, a number, a key with a dash."""
+    found: dict[str, Any] = {"vip": index % 5 == 0, "visits": index % 3 + 1}
+    if index % 4:
+        found["tier"] = ["gold", "silver", "bronze"][index % 3]
+    if index % 2:
+        found["home-store"] = "Brno" if index % 3 else None
+    return found
+
+
 def _customers(session: Session, rng: random.Random, data: Dataset) -> list[Customer]:
-    people = [Customer(name=f"P{i}", segment=rng.choice(SEGMENTS), country="CZ", attributes={}) for i in range(70)]
+    people = [
+        Customer(name=f"P{i}", segment=rng.choice(SEGMENTS), country="CZ", attributes=_attributes(i)) for i in range(70)
+    ]
     session.add_all(people)
     session.flush()
     data.segments = {person.id: person.segment for person in people}
+    data.attributes = {person.id: dict(person.attributes) for person in people}
     return people
 
 

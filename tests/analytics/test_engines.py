@@ -92,6 +92,60 @@ def test_first_response_time_by_channel(engines: dict[str, Engine], loaded: data
         assert row["within_target_pct"] == pytest.approx(100 * np.mean(seconds <= 3600))
 
 
+def _attribute_text(value: object) -> object:
+    """An attribute as cxm shows it: JSON's own text for booleans and numbers, `(none)` for absent or null."""
+    if value is None:
+        return "(none)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_nps_by_customer_attribute_of_every_json_kind(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    for name in ("tier", "vip", "visits"):
+        for record in loaded.scores:
+            record[name] = _attribute_text(loaded.attributes[record["customer_id"]].get(name))
+        found = _same_everywhere(_all(engines, "nps", Query(by=[f"attr.{name}"])))
+        groups = reference.grouped(loaded.scores, [name], "score", lambda r: r["kind"] == "nps")
+        assert len(groups) >= 2
+        _check(found, [f"attr.{name}"], {key: reference.nps(s) for key, s in groups.items()})
+
+
+def test_a_filter_on_a_customer_attribute_keeps_only_its_customers(
+    engines: dict[str, Engine], loaded: dataset.Dataset
+) -> None:
+    query = Query(by=["channel"], where={"attr.home-store": ["Brno", "(none)"], "attr.vip": ["false"]})
+    found = _same_everywhere(_all(engines, "csat", query))
+
+    def kept(record: dict[str, object]) -> bool:
+        traits = loaded.attributes[record["customer_id"]]  # type: ignore[index]
+        return record["kind"] == "csat" and traits.get("home-store") in ("Brno", None) and not traits["vip"]
+
+    groups = reference.grouped(loaded.scores, ["channel"], "score", kept)
+    _check(found, ["channel"], {key: reference.csat(s) for key, s in groups.items()})
+
+
+def test_response_rate_and_response_times_by_customer_attribute(
+    engines: dict[str, Engine], loaded: dataset.Dataset
+) -> None:
+    for record in [*loaded.invitations, *loaded.waits]:
+        record["tier"] = _attribute_text(loaded.attributes[record["customer_id"]].get("tier"))
+    rates = _same_everywhere(_all(engines, "response_rate", Query(by=["attr.tier"])))
+    groups = reference.grouped(loaded.invitations, ["tier"], "answered", lambda r: True)
+    _check(rates, ["attr.tier"], {key: reference.wilson(sum(a), len(a)) for key, a in groups.items()})
+    waits = _same_everywhere(_all(engines, "first_response_time", Query(by=["attr.tier"])))
+    counted = reference.grouped(loaded.waits, ["tier"], "seconds", lambda r: True)
+    assert {row["attr.tier"]: row["n"] for row in waits.to_dict("records")} == {
+        k[0]: len(v) for k, v in counted.items()
+    }
+
+
+def test_a_malformed_attribute_name_is_refused(engines: dict[str, Engine]) -> None:
+    from cxm.core.errors import InvalidInput
+
+    for name in ("attr.", "attr.a b", "attr.x'); DROP TABLE customers; --"):
+        with pytest.raises(InvalidInput, match="attribute name"):
+            service.metric(next(iter(engines.values())), "nps", Query(by=[name]))
+
+
 def test_unknown_dimension_and_metric_are_refused(engines: dict[str, Engine]) -> None:
     from cxm.core.errors import InvalidInput
 

@@ -51,6 +51,31 @@ def test_three_interfaces_agree(analytics_env: dict[str, str], db: SqlEngine) ->
             pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
 
 
+def test_three_interfaces_agree_on_a_customer_attribute(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    library = hub.metrics.csat(by="attr.tier", attributes={"vip": "false"})
+    hub.close()
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        params = {"by": "attr.tier", "attr.vip": "false"}
+        answer = client.get("/api/v1/metrics/csat", params=params, headers=headers)
+        bad = client.get("/api/v1/metrics/csat", params={"by": "attr.a b"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert bad.status_code == 422 and "attribute name" in bad.json()["error"]["message"]
+    command = [CXM, "report", "csat", "--by", "attr.tier", "--where", "attr.vip=false", "--format", "json"]
+    printed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **analytics_env}, check=True)
+    everyone = Hub(analytics_env["CXM_DATABASE_URL"])
+    unfiltered = everyone.metrics.csat(by="attr.tier")
+    everyone.close()
+    assert set(library["attr.tier"]) == {"gold", "silver", "bronze", "(none)"}
+    assert library["n"].sum() < unfiltered["n"].sum()
+    for other in (pd.DataFrame(answer.json()["rows"]), pd.DataFrame(json.loads(printed.stdout))):
+        assert other["attr.tier"].tolist() == library["attr.tier"].tolist()
+        for column in ("value", "n", "ci_low", "ci_high", "p_value"):
+            pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
+
+
 def test_report_as_table_and_csv(analytics_env: dict[str, str]) -> None:
     env = {**os.environ, **analytics_env}
     subprocess.run([CXM, "analytics", "sync"], capture_output=True, text=True, env=env, check=True)

@@ -18,6 +18,7 @@ from cxm.analytics.sync import FACT_TABLES, sync
 from cxm.config import Settings
 from cxm.core.db import make_sessionmaker
 from cxm.customers import service as customers_service
+from cxm.customers.schemas import CustomerUpsert
 from cxm.feedback import service as feedback_service
 from tests.analytics import journey_data
 
@@ -262,3 +263,24 @@ def test_the_sync_leaves_the_query_planner_of_other_connections_as_it_was(db: Sq
             _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
         assert sync(db, str(store)).rows["score answers"] >= 1
         assert held.execute("SELECT current_setting('disabled_optimizers')").fetchone() == ("",)
+
+
+def _tier_counts(store: Path) -> dict[str, int]:
+    found = service.metric(open_engine(f"duckdb:///{store}"), "nps", Query(by=["attr.tier"]))
+    return dict(zip(found["attr.tier"], found["n"], strict=True))
+
+
+def test_a_changed_customer_attribute_moves_their_answers_and_an_old_store_is_rebuilt(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    store = _synced_with_one_answer(db, tmp_path)
+    assert _tier_counts(store) == {"(none)": 1}
+    upsert = CustomerUpsert(identities={"email": "ann@example.com"}, attributes={"tier": "gold"})
+    with make_sessionmaker(db)() as session, session.begin():
+        customers_service.upsert_customers(session, [upsert], actor="test")
+    sync(db, str(store))
+    assert _tier_counts(store) == {"gold": 1}
+    with duckdb.connect(str(store)) as con:  # a store written before the customer dimension kept attributes
+        con.execute("ALTER TABLE customers DROP COLUMN attributes")
+    sync(db, str(store))
+    assert _tier_counts(store) == {"gold": 1}

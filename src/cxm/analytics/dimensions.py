@@ -9,6 +9,7 @@ from typing import Any
 
 from ibis.expr.types import Table
 
+from cxm.analytics.attributes import attribute_key, is_attribute, with_attributes
 from cxm.analytics.texts import TEXT_DIMENSIONS, THEME_DIMENSIONS, response_themes, with_text_dimensions
 from cxm.core.errors import InvalidInput
 
@@ -42,9 +43,13 @@ class Query:
 def check_query(query: Query, allowed: Sequence[str]) -> None:
     """Refuse unknown dimensions, filters and periods with the list of what is allowed."""
     known = [*allowed, *CUSTOMER_DIMENSIONS]
-    unknown = [name for name in query.columns() if name not in known]
+    unknown = [name for name in query.columns() if name not in known and not is_attribute(name)]
     if unknown:
-        raise InvalidInput(f"cannot break down or filter by '{unknown[0]}'", details={"allowed": known})
+        allowed_names = [*known, "attr.<customer attribute>"]
+        raise InvalidInput(f"cannot break down or filter by '{unknown[0]}'", details={"allowed": allowed_names})
+    for name in query.columns():
+        if is_attribute(name):
+            attribute_key(name)
     if query.period is not None and query.period not in PERIODS:
         raise InvalidInput(f"unknown period '{query.period}'", details={"allowed": list(PERIODS)})
     if len(set(query.by)) != len(query.by):
@@ -60,6 +65,9 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
         table = table.left_join(people, table.customer_id == people.customer_id).select(
             table, *[people[name] for name in CUSTOMER_DIMENSIONS]
         )
+    attributes = [name for name in dict.fromkeys(query.columns()) if is_attribute(name)]
+    if attributes:
+        table = with_attributes(table, tables, attributes)
     if any(name in TEXT_DIMENSIONS for name in query.columns()):
         where = {name: list(values) for name, values in query.where.items()}
         table = with_text_dimensions(table, tables, list(query.by), where)

@@ -178,6 +178,8 @@ def customers(tables: Any) -> Table:
         customer_language=kept.language,
         # The customer's total spend in our category (with us and elsewhere), for share of wallet.
         category_spend=_number(kept.attributes[CATEGORY_SPEND]),
+        # Every free attribute, for `attr.<name>` breakdowns (analytics/attributes.py).
+        attributes=kept.attributes,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,10 +29,13 @@ class Metrics:
         since: datetime | None = None,
         until: datetime | None = None,
         target_seconds: float = service.DEFAULT_TARGET_SECONDS,
+        attributes: Mapping[str, Sequence[str] | str] | None = None,
         **where: Sequence[str] | str,
     ) -> pd.DataFrame:
-        """One metric by dimensions and period, with n, 95% CI, change and p-value; keyword filters."""
-        query = service.describe_query(by=by, period=period, since=since, until=until, where=where)
+        """One metric by dimensions and period, with n, 95% CI, change and p-value; keyword filters, and
+        `attributes={"tier": "gold"}` filters on customer attributes (broken down by as `by="attr.tier"`)."""
+        chosen = {**where, **{f"attr.{key}": values for key, values in (attributes or {}).items()}}
+        query = service.describe_query(by=by, period=period, since=since, until=until, where=chosen)
         return service.metric(self._engine(), name, query, target_seconds=target_seconds)
 
     def nps(self, **options: object) -> pd.DataFrame:

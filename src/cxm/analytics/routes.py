@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import AwareDatetime
 
 from cxm.analytics import service
+from cxm.analytics.attributes import is_attribute
 from cxm.analytics.charts import FORMATS
 from cxm.analytics.schemas import (
     AnalysisTable,
@@ -32,6 +33,7 @@ Values = Annotated[list[str] | None, Query()]
 
 
 def metric_filters(
+    request: Request,
     channel: Values = None,
     journey_stage: Values = None,
     segment: Values = None,
@@ -40,9 +42,11 @@ def metric_filters(
     theme: Annotated[list[str] | None, Query(description="A theme (name) of the response's comments")] = None,
     theme_id: Annotated[list[str] | None, Query(description="A theme (id) of the response's comments")] = None,
 ) -> dict[str, list[str] | None]:
-    """The dimension filters of a request (`?channel=web&segment=retail&theme=delivery`; `(none)`: no value)."""
+    """The dimension filters of a request (`?channel=web&segment=retail&theme=delivery&attr.tier=gold`; `(none)`: no
+    value)."""
     filters = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
-    return filters | {"sentiment": sentiment, "theme": theme, "theme_id": theme_id}
+    attributes = {name: request.query_params.getlist(name) for name in request.query_params if is_attribute(name)}
+    return filters | {"sentiment": sentiment, "theme": theme, "theme_id": theme_id} | attributes
 
 
 Filters = Annotated[dict[str, list[str] | None], Depends(metric_filters)]

@@ -241,7 +241,9 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
 def _sync_customers(run: Run, operational: SqlEngine) -> int:
     """The customer dimension: profiles changed since the last sync."""
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
-    full = mark is None or not run.has("customers") or not run.has_column("customers", facts.CATEGORY_SPEND)
+    # A store written before a column of the customer dimension existed is rebuilt once.
+    outdated = not all(run.has_column("customers", name) for name in (facts.CATEGORY_SPEND, "attributes"))
+    full = mark is None or not run.has("customers") or outdated
     if not (full and run.staged_whole):
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
