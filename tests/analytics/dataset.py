@@ -63,10 +63,12 @@ def _interactions(session: Session, rng: random.Random, people: list[Customer], 
     for index in range(400):
         person, at = rng.choice(people), _when(rng)
         answered = at + timedelta(seconds=rng.choice([30, 600, 3000, 3600, 7200, 90_000])) if index % 5 else None
+        channel = rng.choice(CHANNELS)
         made.append(
             Interaction(
                 customer_id=person.id,
-                channel=rng.choice(CHANNELS),
+                channel=channel,
+                store=["Brno", "Praha", "Ostrava"][index % 3] if channel == "store" else None,
                 journey_stage=rng.choice(STAGES),
                 direction="inbound" if index % 7 else "outbound",
                 type="question",
@@ -81,7 +83,9 @@ def _interactions(session: Session, rng: random.Random, people: list[Customer], 
     for row in made:
         if row.direction == "inbound" and row.responded_at is not None:
             seconds = (row.responded_at - row.occurred_at).total_seconds()
-            data.waits.append({"customer_id": row.customer_id, "channel": row.channel, "seconds": seconds})
+            data.waits.append(
+                {"customer_id": row.customer_id, "channel": row.channel, "store": row.store, "seconds": seconds}
+            )
     return made
 
 
@@ -125,6 +129,7 @@ def _responses(session: Session, rng: random.Random, touchpoints: list[Interacti
                     "survey": survey,
                     "score": score,
                     "channel": touch.channel,
+                    "store": touch.store,
                     "stage": touch.journey_stage,
                     "language": response.language,
                     "month": at.strftime("%Y-%m"),

@@ -92,6 +92,17 @@ def test_first_response_time_by_channel(engines: dict[str, Engine], loaded: data
         assert row["within_target_pct"] == pytest.approx(100 * np.mean(seconds <= 3600))
 
 
+def test_nps_and_response_times_by_store(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    found = _same_everywhere(_all(engines, "nps", Query(by=["store"], where={"channel": ["store", "web"]})))
+    keep = lambda r: r["kind"] == "nps" and r["channel"] in ("store", "web")  # noqa: E731
+    groups = reference.grouped(loaded.scores, ["store"], "score", keep)
+    assert len(groups) == 4  # three stores and the web, which has none
+    _check(found, ["store"], {(_label(store),): reference.nps(s) for (store,), s in groups.items()})
+    waits = _same_everywhere(_all(engines, "first_response_time", Query(by=["store"])))
+    counted = reference.grouped(loaded.waits, ["store"], "seconds", lambda r: True)
+    assert dict(zip(waits["store"], waits["n"], strict=True)) == {_label(k[0]): len(v) for k, v in counted.items()}
+
+
 def _attribute_text(value: object) -> object:
     """An attribute as cxm shows it: JSON's own text for booleans and numbers, `(none)` for absent or null."""
     if value is None:

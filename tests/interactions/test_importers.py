@@ -48,7 +48,10 @@ def count(session: Session, model: Any) -> int:
 def test_csv_rows_land_on_customers_with_attributes(session: Session, tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "events.csv",
-        [visit("Ann@Example.com", **{"attr.page": "/home"}), visit("ann@example.com", **{"attr.page": ""})],
+        [
+            visit("Ann@Example.com", **{"attr.page": "/home"}),
+            visit("ann@example.com", **{"attr.page": "", "store": "Brno"}),
+        ],
     )
     summary = import_file(session, "interactions", path, actor="test")
     assert (summary.imported, summary.duplicates, summary.rejected) == (2, 0, 0)
@@ -56,6 +59,7 @@ def test_csv_rows_land_on_customers_with_attributes(session: Session, tmp_path: 
     stored = session.scalars(select(Interaction).order_by(Interaction.id)).all()
     assert [s.customer_id for s in stored] == [ann.id, ann.id]
     assert [s.attributes for s in stored] == [{"page": "/home"}, {}]
+    assert [s.store for s in stored] == [None, "Brno"]
     assert stored[0].occurred_at.isoformat() == "2026-03-01T09:00:00+00:00"
     assert not (tmp_path / "events.csv.rejected.csv").exists()
 

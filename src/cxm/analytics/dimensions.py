@@ -19,9 +19,9 @@ PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}
 CUSTOMER_DIMENSIONS = ("segment", "country", "customer_language")
 # Score dimensions also hold what text analysis found in the response's comments (sentiment, theme: texts.py).
 SCORE_DIMENSIONS = (
-    "channel", "journey_stage", "survey", "question", "language", "collected_via", "agent", *TEXT_DIMENSIONS
+    "channel", "journey_stage", "store", "survey", "question", "language", "collected_via", "agent", *TEXT_DIMENSIONS
 )  # fmt: skip
-TIME_DIMENSIONS = ("channel", "journey_stage", "type", "agent")
+TIME_DIMENSIONS = ("channel", "journey_stage", "store", "type", "agent")
 INVITATION_DIMENSIONS = ("survey", "sent_via")
 
 

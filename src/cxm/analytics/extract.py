@@ -46,6 +46,7 @@ SOURCES: dict[str, dict[str, str]] = {
         "direction": "string",
         "type": "string",
         "agent": "string",
+        "store": "string",
         "occurred_at": "timestamp",
         "responded_at": "timestamp",
     },

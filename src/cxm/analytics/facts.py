@@ -38,7 +38,9 @@ def scores(tables: Any) -> Table:
         updated_at=r.updated_at,
     )
     s = tables("surveys").select(sid="id", survey="key")
-    i = tables("interactions").select(iid="id", channel="channel", journey_stage="journey_stage", agent="agent")
+    i = tables("interactions").select(
+        iid="id", channel="channel", journey_stage="journey_stage", agent="agent", store="store"
+    )
     c = tables("customers")
     # The customer's traits ride on each answer (the join is made here anyway, for erasure): breakdowns by segment,
     # country or customer language then need no join at query time. The sync refreshes them when a profile changes.
@@ -67,6 +69,7 @@ def scores(tables: Any) -> Table:
         channel=kept.channel,
         journey_stage=kept.journey_stage,
         agent=kept.agent,
+        store=kept.store,
         segment=kept.segment,
         country=kept.country,
         customer_language=kept.customer_language,
@@ -93,6 +96,7 @@ def response_times(tables: Any) -> Table:
         journey_stage=kept.journey_stage,
         type=kept.type,
         agent=kept.agent,
+        store=kept.store,
         occurred_at=kept.occurred_at,
         response_seconds=waited.cast("float64"),
     )
@@ -109,6 +113,7 @@ def touchpoints(tables: Any) -> Table:
         journey_stage=kept.journey_stage,
         type=kept.type,
         direction=kept.direction,
+        store=kept.store,
         occurred_at=kept.occurred_at,
     )
 

@@ -20,7 +20,7 @@ from cxm.analytics.metrics import Tables
 from cxm.core.errors import InvalidInput
 
 STAGES = ("awareness", "purchase", "post_purchase")
-JOURNEY_DIMENSIONS = ("channel", "type", "direction")
+JOURNEY_DIMENSIONS = ("channel", "store", "type", "direction")
 FUNNEL_BREAKDOWNS = ("channel", *CUSTOMER_DIMENSIONS)
 DAY = 86_400.0
 

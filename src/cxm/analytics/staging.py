@@ -47,6 +47,12 @@ def fact_sql(name: str) -> str:
     return str(ibis.to_sql(facts.FACTS[name](staged), dialect="duckdb"))
 
 
+@cache
+def fact_columns(name: str) -> frozenset[str]:
+    """The columns a fact's definition has now (a store written by an older cxm may lack some)."""
+    return frozenset(facts.FACTS[name](staged).columns)
+
+
 def compile_facts() -> None:
     """Compile every fact's SQL ahead of need (a new process imports Ibis's compilers first: ~1 s)."""
     for name in facts.FACTS:

@@ -22,9 +22,9 @@ import duckdb
 from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import column, func, select, table
 
-from cxm.analytics import facts, keepalive
+from cxm.analytics import keepalive
 from cxm.analytics.extract import read_many, start_children
-from cxm.analytics.staging import compile_facts, fact_sql, moment, stage
+from cxm.analytics.staging import compile_facts, fact_columns, fact_sql, moment, stage
 from cxm.core.db import UTCDateTime, read_only
 
 Progress = Callable[[str], None]
@@ -102,10 +102,11 @@ class Run:
     def has(self, name: str) -> bool:
         return bool(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
 
-    def has_column(self, name: str, column: str) -> bool:
-        """Whether a fact table of the store has this column (stores built before it was added lack it)."""
-        found = "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?"
-        return bool(self.sql(found, [name, column])[0][0])
+    def current(self, name: str) -> bool:
+        """Whether the store holds this fact with every column its definition has now (a store written by an
+        older cxm is then rebuilt once, fact by fact)."""
+        found = "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+        return fact_columns(name) <= {row[0] for row in self.sql(found, [name])}
 
     @property
     def dialect(self) -> str:
@@ -208,8 +209,7 @@ def _newest(operational: SqlEngine, name: str) -> datetime | None:
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
     """Scores of responses changed since the last sync (all of them the first time)."""
     mark = run.mark("scores.updated_at")
-    # A store built before answers carried their customer's traits is rebuilt once.
-    full = mark is None or not run.has("scores") or not run.has_column("scores", "segment")
+    full = mark is None or not run.current("scores")
     if full and run.dialect == "sqlite":
         start_children()  # whole tables are read by child processes: their parent starts while we look on
     # The newest change is taken before reading (a row changed meanwhile is then read again next time).
@@ -241,9 +241,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
 def _sync_customers(run: Run, operational: SqlEngine) -> int:
     """The customer dimension: profiles changed since the last sync."""
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
-    # A store written before a column of the customer dimension existed is rebuilt once.
-    outdated = not all(run.has_column("customers", name) for name in (facts.CATEGORY_SPEND, "attributes"))
-    full = mark is None or not run.has("customers") or outdated
+    full = mark is None or not run.current("customers")
     if not (full and run.staged_whole):
         since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
         run.stage("customers", None if since is None else f"updated_at >= {since}")
@@ -265,8 +263,8 @@ def _refresh_traits(run: Run, changed: str | None) -> None:
 
 
 def _id_mark(run: Run, fact: str) -> int:
-    """The newest interaction or order id a fact holds (0 when the store has no such table yet)."""
-    return int(run.mark(f"{fact}.id") or 0) if run.has(fact) else 0
+    """The newest interaction or order id a fact holds (0 when the store has no such table yet, or an old one)."""
+    return int(run.mark(f"{fact}.id") or 0) if run.current(fact) else 0
 
 
 def _sync_interactions(run: Run) -> dict[str, int]:

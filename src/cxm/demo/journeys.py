@@ -92,6 +92,8 @@ class Journeys:
             "occurred_at": ep.at,
             "text": extra.pop("text", None),
             "agent": extra.pop("agent", None),
+            # Customers visit the shop of their own city.
+            "store": ep.person.city if channel == "store" else None,
             "value": extra.pop("value", None),
             "responded_at": None,
             "attributes": extra,

@@ -61,6 +61,8 @@ class Interaction(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     text: Mapped[str | None] = mapped_column(Text, info=PERSONAL)
     agent: Mapped[str | None] = mapped_column(String(200))
+    # The shop, branch or site where it happened (a store's code or name): a dimension of every figure.
+    store: Mapped[str | None] = mapped_column(String(200))
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict, info=PERSONAL)

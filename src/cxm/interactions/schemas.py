@@ -29,6 +29,7 @@ class InteractionIn(Identified):
     occurred_at: AwareDatetime
     text: str | None = Field(default=None, max_length=20_000)
     agent: str | None = Text
+    store: str | None = Text
     value: Decimal | None = Field(default=None, max_digits=14, decimal_places=2)
     responded_at: AwareDatetime | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -59,6 +60,7 @@ class InteractionRead(ReadModel):
     occurred_at: datetime
     text: str | None
     agent: str | None
+    store: str | None
     value: Decimal | None
     responded_at: datetime | None
     attributes: dict[str, Any]
