@@ -54,3 +54,14 @@ def grouped(
         if where(record):
             groups[tuple(record[k] for k in keys)].append(record[value])
     return dict(groups)
+
+
+def share_p_value(mine: list[bool], everyone: int, answered: int) -> float:
+    """A group's share against the rest's: Fisher's exact test under 30 in either, else the pooled z test."""
+    hits, n = sum(mine), len(mine)
+    other_hits, other_n = answered - hits, everyone - n
+    if min(n, other_n) < 30:
+        return float(stats.fisher_exact([[hits, n - hits], [other_hits, other_n - other_hits]]).pvalue)
+    pooled = answered / everyone
+    z = (hits / n - other_hits / other_n) / math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / other_n))
+    return float(2 * stats.norm.sf(abs(z)))

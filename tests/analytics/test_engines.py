@@ -78,6 +78,11 @@ def test_response_rate_by_survey(engines: dict[str, Engine], loaded: dataset.Dat
     found = _same_everywhere(_all(engines, "response_rate", Query(by=["survey"])))
     groups = reference.grouped(loaded.invitations, ["survey"], "answered", lambda r: True)
     _check(found, ["survey"], {key: reference.wilson(sum(a), len(a)) for key, a in groups.items()})
+    everyone = [answer for answers in groups.values() for answer in answers]
+    for row in found.to_dict("records"):
+        mine = groups[(row["survey"],)]
+        assert row["compared_with"] == "rest"
+        assert row["p_value"] == pytest.approx(reference.share_p_value(mine, len(everyone), sum(everyone)), rel=1e-9)
 
 
 def test_first_response_time_by_channel(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:

@@ -66,3 +66,34 @@ def test_welch_interval_uses_the_welch_degrees_of_freedom() -> None:
     dof = (a.se**2 + b.se**2) ** 2 / (a.se**4 / (a.n - 1) + b.se**4 / (b.n - 1))
     half = scipy_stats.t.ppf(0.975, dof) * np.sqrt(a.se**2 + b.se**2)
     assert (found.ci_low, found.ci_high) == pytest.approx((found.difference - half, found.difference + half), rel=1e-12)
+
+
+def test_one_answer_against_many_is_not_significant() -> None:
+    nps_rest, csat_rest = histogram([10] * 40 + [8] * 40 + [3] * 36), histogram([5] * 40 + [3] * 40 + [1] * 36)
+    for one, rest, estimate, compare in (
+        ([10], nps_rest, stats.nps, stats.z_compare),
+        ([5], csat_rest, stats.csat, stats.proportion_compare),
+    ):
+        found = compare(estimate(histogram(one)), estimate(rest))
+        assert found.difference > 50 and found.p_value > 0.05 and found.ci_low < 0 < found.ci_high
+    lone = stats.welch_compare(stats.mean(histogram([7])), stats.mean(histogram([1, 2, 3] * 20)))
+    assert lone.difference == 5 and np.isnan(lone.p_value) and np.isnan(lone.ci_low)
+
+
+def test_small_shares_are_compared_by_fishers_exact_test() -> None:
+    a, b = stats.proportion(9, 10), stats.proportion(20, 40)
+    found = stats.proportion_compare(a, b)
+    assert found.test == "fisher"
+    assert found.p_value == pytest.approx(scipy_stats.fisher_exact([[9, 1], [20, 20]]).pvalue, rel=1e-12)
+
+
+def test_large_shares_use_the_pooled_z_test_and_newcombes_interval() -> None:
+    a, b = stats.proportion(60, 100), stats.proportion(45, 100)
+    found = stats.proportion_compare(a, b)
+    pooled = 105 / 200
+    z = 0.15 / np.sqrt(pooled * (1 - pooled) * (2 / 100))
+    assert found.test == "z" and found.p_value == pytest.approx(2 * scipy_stats.norm.sf(z), rel=1e-9)
+    # Newcombe (1998), method 10, from the two Wilson intervals.
+    low = 15 - np.hypot(a.value - a.ci_low, b.ci_high - b.value)
+    high = 15 + np.hypot(a.ci_high - a.value, b.value - b.ci_low)
+    assert (found.ci_low, found.ci_high) == pytest.approx((low, high)) and found.ci_low < 15 < found.ci_high

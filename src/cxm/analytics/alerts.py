@@ -80,7 +80,7 @@ def _rate_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, m
         counts: Counts = {
             (str(r[dimension]), r["period"]): (int(r["answered"]), int(r["invited"])) for r in summed.to_dict("records")
         }
-        yield from _compared("response_rate", dimension, counts, _rate, stats.z_compare, min_n)
+        yield from _compared("response_rate", dimension, counts, _rate, stats.proportion_compare, min_n)
 
 
 def _rate(counts: tuple[int, int]) -> stats.Estimate:

@@ -34,9 +34,16 @@ class ScoreMetric:
     unit: str
 
 
+def _answered_share(histogram: stats.Histogram) -> stats.Estimate:
+    """The share of invitations answered: score 1 counts the answered ones, score 0 the others."""
+    return stats.proportion(histogram.get(1, 0), sum(histogram.values()))
+
+
+# Response rate is a share like CSAT: its table, change and significance are made the same way.
+RESPONSE_RATE = ScoreMetric("response_rate", "response_rate", _answered_share, stats.proportion_compare, "% answered")
 SCORE_METRICS = {
     "nps": ScoreMetric("nps", "nps", stats.nps, stats.z_compare, "points"),
-    "csat": ScoreMetric("csat", "csat", stats.csat, stats.z_compare, "% satisfied (4-5)"),
+    "csat": ScoreMetric("csat", "csat", stats.csat, stats.proportion_compare, "% satisfied (4-5)"),
     "ces": ScoreMetric("ces", "ces", stats.mean, stats.welch_compare, "mean on 1-7"),
     "rating": ScoreMetric("rating", "rating", stats.mean, stats.welch_compare, "mean score"),
 }

@@ -29,6 +29,7 @@ from cxm.analytics.freshness import sync_if_changed, sync_store, warm_up
 from cxm.analytics.journeys import JourneyQuery
 from cxm.analytics.loyalty import RUNGS, LadderRules, LoyaltyQuery
 from cxm.analytics.metrics import (
+    RESPONSE_RATE,
     SCORE_METRICS,
     Tables,
     kind_histograms,
@@ -219,15 +220,13 @@ def distribution(engine: Engine, query: Query) -> pd.DataFrame:
 
 
 def _rates(counts: pd.DataFrame, query: Query) -> pd.DataFrame:
+    """Response rate per group with its Wilson CI, and its change (vs the previous period or the rest)."""
     keys = group_columns(query)
-    rows = []
-    for record in counts.to_dict("records"):
-        if not record["invited"]:  # an empty selection: no invitations, no rate
-            continue
-        estimate = stats.proportion(int(record["answered"]), int(record["invited"]))
-        rows.append([*(record[k] for k in keys), estimate.value, estimate.n, estimate.ci_low, estimate.ci_high])
-    frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high"])
-    return frame.sort_values(keys, ignore_index=True) if keys else frame
+    counts = counts[counts["invited"] > 0]  # an empty selection: no invitations, no rate
+    answered = counts.assign(score=1, count=counts["answered"])
+    missed = counts.assign(score=0, count=counts["invited"] - counts["answered"])
+    histogram = pd.concat([answered, missed], ignore_index=True)[[*keys, "score", "count"]]
+    return score_table(histogram[histogram["count"] > 0], RESPONSE_RATE, query)
 
 
 def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds: float) -> pd.DataFrame:

@@ -134,19 +134,56 @@ def _bootstrap(
 
 
 def z_compare(a: Estimate, b: Estimate) -> Comparison:
-    """a - b with a two-sample z test (NPS, proportions)."""
+    """a - b for NPS with a two-sample z test and its 95% CI."""
     difference = a.value - b.value
-    se = math.sqrt(a.se**2 + b.se**2)
+    # A group too small to show its own spread (one answer has none) borrows the spread of both groups together:
+    # one promoter against a mediocre rest is then a gap of ~80 points with a p-value near 0.3, not 1e-40.
+    pooled = _nps_pooled_variance(a, b) if a.small or b.small else 0.0
+    se = math.sqrt(sum((max(e.se, 100 * math.sqrt(pooled / e.n)) if e.small else e.se) ** 2 for e in (a, b)))
+    low, high = max(difference - Z95 * se, -200.0), min(difference + Z95 * se, 200.0)  # NPS gaps lie in +-200
+    return Comparison(difference, low, high, _two_sided(difference, se), "z")
+
+
+def _nps_pooled_variance(a: Estimate, b: Estimate) -> float:
+    """The variance of one answer (promoter +1, passive 0, detractor -1) in both groups together."""
+    # Each group's p + d follows from its value and standard error: se^2 n = p + d - (p - d)^2 (in points).
+    both = [(e.n, e.value / 100, (e.se / 100) ** 2 * e.n + (e.value / 100) ** 2) for e in (a, b)]
+    total = a.n + b.n
+    net = sum(n * value for n, value, _ in both) / total
+    extremes = sum(n * share for n, _, share in both) / total
+    return max(extremes - net**2, 0.0)
+
+
+def proportion_compare(a: Estimate, b: Estimate) -> Comparison:
+    """a - b for shares in percent: Newcombe's interval from the Wilson ones; the pooled two-proportion z test, or
+    Fisher's exact test where a group has fewer than 30 (the normal approximation's p-values are poor there)."""
+    difference = a.value - b.value
+    low = difference - math.hypot(a.value - a.ci_low, b.ci_high - b.value)
+    high = difference + math.hypot(a.ci_high - a.value, b.value - b.ci_low)
+    hits = [round(e.value * e.n / 100) for e in (a, b)]
+    if a.small or b.small:
+        table = [[hits[0], a.n - hits[0]], [hits[1], b.n - hits[1]]]
+        return Comparison(difference, low, high, float(scipy_stats.fisher_exact(table).pvalue), "fisher")
+    share = sum(hits) / (a.n + b.n)
+    null_se = 100 * math.sqrt(share * (1 - share) * (1 / a.n + 1 / b.n))
+    return Comparison(difference, low, high, _two_sided(difference, null_se), "z")
+
+
+def _two_sided(difference: float, se: float) -> float:
+    """The two-sided normal p-value of a difference with this standard error under no difference."""
+    if se == 0:
+        return 1.0 if difference == 0 else 0.0
     # erfc(|z|/sqrt 2) is the two-sided normal p-value (scipy's sf costs ~50 us a call, and a table has hundreds).
-    p_value = math.erfc(abs(difference) / se / math.sqrt(2)) if se > 0 else (1.0 if difference == 0 else 0.0)
-    return Comparison(difference, difference - Z95 * se, difference + Z95 * se, float(p_value), "z")
+    return float(math.erfc(abs(difference) / se / math.sqrt(2)))
 
 
 def welch_compare(a: Estimate, b: Estimate) -> Comparison:
-    """a - b with Welch's t test (means)."""
+    """a - b with Welch's t test (means); no CI or p-value where a group has a single answer."""
     difference = a.value - b.value
+    if a.n < 2 or b.n < 2:  # one answer has no spread: nothing can be said about a difference
+        return Comparison(difference, math.nan, math.nan, math.nan, "welch")
     se = math.sqrt(a.se**2 + b.se**2)
-    if se == 0 or a.n < 2 or b.n < 2:
+    if se == 0:
         return Comparison(difference, difference, difference, 1.0 if difference == 0 else 0.0, "welch")
     dof = se**4 / ((a.se**2) ** 2 / (a.n - 1) + (b.se**2) ** 2 / (b.n - 1))
     p_value = 2 * special.stdtr(dof, -abs(difference) / se)  # = scipy's t.sf(|t|, dof)
