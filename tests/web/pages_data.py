@@ -10,8 +10,10 @@ HOSTILE = "<script>window.pwned = 1</script>"
 
 
 def touchpoint(n: int, channel: str, stage: str, month: int) -> dict[str, Any]:
-    """An inbound question of customer n, answered after an hour."""
-    return {
+    """An inbound question of customer n, answered after half an hour; in a shop (one with a hostile name) when the
+    channel is the store."""
+    shop = {"store": HOSTILE if n == 1 else f"Shop {n % 3}"} if channel == "store" else {}
+    return shop | {
         "event_id": f"e-{n}-{channel}-{month}",
         "identities": {"email": f"c{n}@example.com"},
         "channel": channel,

@@ -63,6 +63,10 @@ def test_channels_and_journey(company: TestClient, people: dict[str, str]) -> No
         assert f'<th scope="row">{row["stage"]}</th><td>{row["reached"]}</td><td>{row["customers"]}' in journey.text
     csv = company.get("/channels?format=csv")
     assert csv.text.startswith("channel,nps_value") and "web," in csv.text
+    assert "Metrics by store" in channels.text and '<th scope="row">Shop 0</th>' in channels.text
+    assert "&lt;script&gt;window.pwned" in channels.text and HOSTILE not in channels.text
+    stores = company.get("/channels?format=stores.csv").text.splitlines()
+    assert stores[0].startswith("store,nps_value") and {row.split(",")[0] for row in stores[1:]} >= {"Shop 0", "Shop 2"}
 
 
 def test_survey_designed_in_the_browser(company: TestClient, people: dict[str, str]) -> None:

@@ -26,6 +26,7 @@ def prepare_default_views(app: FastAPI) -> None:
         overview.channel_volume(engine)
         for by in ("channel", "journey_stage"):
             breakdowns.metric_table(engine, unfiltered, by)
+        breakdowns.store_table(engine, unfiltered)
         breakdowns.journey_funnel(engine, unfiltered)
         metric_cards(engine, FEEDBACK_CARDS, unfiltered)
         feedback.distributions(engine, unfiltered)

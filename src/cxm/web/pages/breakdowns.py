@@ -33,6 +33,13 @@ def metric_table(engine: analytics_service.Engine, filters: FilterBar, by: str) 
     return {"labels": labels, "metrics": metrics}
 
 
+def store_table(engine: analytics_service.Engine, filters: FilterBar) -> dict[str, Any]:
+    """Each metric by store (the shop, branch or site of the interaction), the stores named only."""
+    table = metric_table(engine, filters, "store")
+    table["labels"] = [label for label in table["labels"] if label != analytics_service.NONE_LABEL]
+    return table
+
+
 def _order(by: str) -> Any:
     if by == "journey_stage":
         return lambda label: STAGES.index(label) if label in STAGES else len(STAGES)
@@ -86,10 +93,14 @@ def _page(
     fmt: str,
 ) -> Response:
     with engine.holding():
+        if fmt == "stores.csv":
+            return _csv(store_table(engine, filters), "store")
         table = metric_table(engine, filters, by)
         if fmt == "csv":
             return _csv(table, by)
         context: dict[str, Any] = {"table": table, "grid": interaction_grid(engine)}
+        if by == "channel":
+            context["stores"] = store_table(engine, filters)
         if by == "journey_stage":
             context["funnel"] = journey_funnel(engine, filters)
             context["funnel_unapplied"] = filters.unapplied(FUNNEL_FILTERS)
@@ -102,7 +113,7 @@ def _page(
 def channels(
     request: Request, user: Viewer, session: SessionDep, engine: AnalyticsEngine, filters: Filters, format: str = "html"
 ) -> Response:
-    """The metrics in every channel, and the interactions by channel and stage."""
+    """The metrics in every channel and in every store, and the interactions by channel and stage."""
     return _page(request, user, session, engine, filters, "channel", "channels.html", format)
 
 
