@@ -37,6 +37,8 @@ def _check(found: pd.DataFrame, keys: list[str], expected: dict[tuple[object, ..
         if row.get("ci_method", "wilson") in ("normal", "t", "wilson"):
             assert row["ci_low"] == pytest.approx(want["ci_low"], abs=1e-7)
             assert row["ci_high"] == pytest.approx(want["ci_high"], abs=1e-7)
+        elif row["ci_method"] == "none":  # one answer: no interval
+            assert row["n"] == 1 and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
         else:  # bootstrap for small groups: a sound interval around the value
             assert row["ci_low"] <= row["value"] <= row["ci_high"]
 

@@ -78,6 +78,8 @@ def test_one_answer_against_many_is_not_significant() -> None:
         assert found.difference > 50 and found.p_value > 0.05 and found.ci_low < 0 < found.ci_high
     lone = stats.welch_compare(stats.mean(histogram([7])), stats.mean(histogram([1, 2, 3] * 20)))
     assert lone.difference == 5 and np.isnan(lone.p_value) and np.isnan(lone.ci_low)
+    for estimate in (stats.nps(histogram([10])), stats.mean(histogram([7]))):  # no interval from one answer
+        assert estimate.method == "none" and np.isnan(estimate.ci_low) and np.isnan(estimate.ci_high)
 
 
 def test_small_shares_are_compared_by_fishers_exact_test() -> None:

@@ -79,10 +79,17 @@ def nps(histogram: Histogram) -> Estimate:
     p, d = counts[scores >= 9].sum() / n, counts[scores <= 6].sum() / n
     value = 100 * (p - d)
     se = 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
+    if n < 2:
+        return _alone(value, se)
     if n < SMALL_SAMPLE:
         low, high = bootstrap(histogram, nps_value)
         return Estimate(value, n, low, high, se, "bootstrap")
     return Estimate(value, n, max(value - Z95 * se, -100.0), min(value + Z95 * se, 100.0), se, "normal")
+
+
+def _alone(value: float, se: float) -> Estimate:
+    """One answer: its value, but no interval (resampling one answer gives only itself, a t interval needs two)."""
+    return Estimate(value, 1, math.nan, math.nan, se, "none")
 
 
 def proportion(successes: int, n: int) -> Estimate:
@@ -107,6 +114,8 @@ def mean(histogram: Histogram) -> Estimate:
     value = float((scores * counts).sum() / n)
     variance = float((counts * (scores - value) ** 2).sum() / (n - 1)) if n > 1 else 0.0
     se = math.sqrt(variance / n)
+    if n < 2:
+        return _alone(value, se)
     if n < SMALL_SAMPLE:
         low, high = bootstrap(histogram, mean_value)
         return Estimate(value, n, low, high, se, "bootstrap")
