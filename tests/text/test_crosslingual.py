@@ -204,3 +204,14 @@ def test_the_onnx_engine_s_embedding_model_merges_themes_without_loading_e5(
         assert service.list_themes(session)
     with pytest.raises(AssertionError, match="E5"):  # the offline engine (and an onnx classifier) compare with E5
         themes.theme_embedder("offline")(["good"])
+
+
+def test_a_group_s_only_theme_is_centred_on_every_theme_s_mean_as_embedded() -> None:
+    from cxm.text.crosslingual import _similarities
+
+    embedded = np.array([[1.0, 0.0, 0.2], [0.0, 1.0, 0.2], [0.6, 0.6, 1.0], [0.1, 0.9, 0.3]])
+    for groups in (["a", "a", "b", "c"], ["c", "c", "a", "b"], ["z", "z", "y", "x"]):  # any order of the groups
+        found = _similarities(embedded, groups)
+        alone = [embedded[i] - embedded.mean(axis=0) for i in (2, 3)]
+        cosine = alone[0] @ alone[1] / (np.linalg.norm(alone[0]) * np.linalg.norm(alone[1]))
+        assert found[2, 3] == pytest.approx(cosine)

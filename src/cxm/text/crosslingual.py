@@ -173,9 +173,12 @@ def _similarities(embedded: np.ndarray, groups: list[str]) -> np.ndarray:
     """Cosine similarities of the themes' embeddings, each centred on its group's mean (what a language's texts
     share)."""
     vectors = np.asarray(embedded, dtype=np.float64).copy()
-    for group in set(groups):
+    # A group's only theme is centred on every theme's mean as embedded, taken before any group is centred: taken
+    # midway, it depended on which groups came first (a set's order), and the same texts got different themes.
+    overall = vectors.mean(axis=0)
+    for group in dict.fromkeys(groups):
         rows = [i for i, g in enumerate(groups) if g == group]
-        vectors[rows] -= vectors[rows].mean(axis=0) if len(rows) > 1 else vectors.mean(axis=0)
+        vectors[rows] -= vectors[rows].mean(axis=0) if len(rows) > 1 else overall
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return np.asarray(vectors @ vectors.T)
 
