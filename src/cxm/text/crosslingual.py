@@ -25,16 +25,15 @@ from cxm.text.topics import TOP_TERMS, Topics
 SMALLEST_GROUP = 30
 # A group gets at most one theme per this many texts (NMF over few texts splits a topic into its sentences).
 TEXTS_PER_THEME = 10
-# Texts per theme embedded to compare it with the other groups' themes (3: 16 themes on the default demo at purity
-# 0.72; 10: 14 at 0.73; its themes' words alone: 31 at 0.72).
-EXAMPLES = 10
-# ... each read up to this many characters (the embedding costs time by the character: ~550 distinct texts, 34,000
-# characters on the default demo).
+# Texts per theme embedded to compare it with the other groups' themes (default demo, small demo: 5: 16 themes at
+# purity 0.76, 11 at 0.66; 8: 13 at 0.73, 14 at 0.69; 10: 14 at 0.73, 14 at 0.64; its words alone: 31 at 0.72).
+EXAMPLES = 8
+# ... each read up to this many characters (the embedding costs time by the character).
 EXAMPLE_CHARACTERS = 300
 # Themes merge while the mean cosine of their typical texts' embeddings, centred on their group's mean, reaches this.
 # Measured on the default demo's 81 per-group themes: the same topic in two groups 0.35 at the median (a quarter below
 # 0.09), different topics 0.14 at the 90th percentile; average linkage keeps a cluster's members close to each other.
-# 0.2: 21 themes (purity 0.74), 0.1: 14 (0.73); see benchmarks/RESULTS-text.md.
+# 0.2: 21 themes (purity 0.74), 0.1: 13 (0.73); see benchmarks/RESULTS-text.md.
 CLOSE = 0.1
 LABEL_TERMS = 4
 # A term in more than this share of one group's texts names no theme (see `_everywhere`).
