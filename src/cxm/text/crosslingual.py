@@ -1,16 +1,18 @@
-"""Themes fitted per language and kind of text, then merged across them where their words mean the same.
+"""Themes fitted per language and kind of text, then merged across them where their texts mean the same.
 
 One NMF over every text let the most frequent kind of text and language take every theme: on the demo the interaction
 texts (six times as many as the comments) took them all, and a topic got one Czech and one Polish theme. Each group
-(comments in Czech, interaction texts in Polish, ...) now gets its own themes in one shared vocabulary; a theme's
-most telling words are embedded with the shipped multilingual E5 model (a few dozen short texts), and themes whose
-words are close are added up into one: Czech `doručení / kurýr` and Polish `dostawa / kurier` become one theme.
-"""
+(comments in Czech, interaction texts in Polish, ...) now gets its own themes in one shared vocabulary; each theme's
+most typical texts (those most about it alone) are embedded with a multilingual model (the shipped E5, or the onnx
+engine's), and themes whose typical texts are close are added up into one: Czech `doručení / kurýr` and Polish
+`dostawa / kurier` become one theme. Whole texts carry their meaning across languages better than a theme's words
+("stock, leeds, london" and "sklad, prodejna, ostrava" stayed apart: city names made up half of each word list)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -23,10 +25,16 @@ from cxm.text.topics import TOP_TERMS, Topics
 SMALLEST_GROUP = 30
 # A group gets at most one theme per this many texts (NMF over few texts splits a topic into its sentences).
 TEXTS_PER_THEME = 10
-# Themes merge while the mean cosine of their words' embeddings, centred on the mean of all themes, reaches this. The
-# E5 similarities of any two short word lists lie within 0.82-0.97; centring spreads them out. Measured on the demo's
-# topics: the same topic in two languages 0.13-0.69 (mostly above 0.2), different topics -0.35-0.15 (one at 0.27).
-CLOSE = 0.2
+# Texts per theme embedded to compare it with the other groups' themes (default demo, small demo: 5: 16 themes at
+# purity 0.76, 11 at 0.66; 8: 13 at 0.73, 14 at 0.69; 10: 14 at 0.73, 14 at 0.64; its words alone: 31 at 0.72).
+EXAMPLES = 8
+# ... each read up to this many characters (the embedding costs time by the character).
+EXAMPLE_CHARACTERS = 300
+# Themes merge while the mean cosine of their typical texts' embeddings, centred on their group's mean, reaches this.
+# Measured on the default demo's 81 per-group themes: the same topic in two groups 0.35 at the median (a quarter below
+# 0.09), different topics 0.14 at the 90th percentile; average linkage keeps a cluster's members close to each other.
+# 0.2: 21 themes (purity 0.74), 0.1: 13 (0.73); see benchmarks/RESULTS-text.md.
+CLOSE = 0.1
 LABEL_TERMS = 4
 # A term in more than this share of one group's texts names no theme (see `_everywhere`).
 COMMON = 0.5
@@ -41,24 +49,36 @@ class Candidate:
     component: np.ndarray
     volume: float
     group: str
+    # Rows (of all documents) of the texts most about this theme alone: what is embedded to compare it with others.
+    examples: list[int]
 
 
 def fit_grouped(
-    documents: Sequence[str], groups: Sequence[str], themes: int, *, spelled: Mapping[str, str], embed: Embed | None
+    documents: Sequence[str],
+    groups: Sequence[str],
+    themes: int,
+    *,
+    spelled: Mapping[str, str],
+    embed: Embed | None,
+    texts: Sequence[str] = (),
 ) -> Topics:
-    """Themes fitted per group of documents (lemmatised) in one vocabulary, merged across groups when close."""
+    """Themes fitted per group of documents (lemmatised) in one vocabulary, merged across groups when close.
+
+    `texts` are the documents as written: a theme's most typical ones are what is embedded to compare it with other
+    themes (without them, its telling words are)."""
     vectorizer = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.6, sublinear_tf=True)
     matrix = vectorizer.fit_transform(documents)
     terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     rows = pooled(groups)
-    candidates = [c for name, found in rows.items() for c in _fit_group(matrix[found], name, themes, len(found))]
+    fits = (_fit_group(matrix, found, name, theme_count(found, themes)) for name, found in rows.items())
+    candidates = [c for found in fits for c in found]
     if not candidates:
         raise ValueError("no group of texts shares enough words")
     components = np.vstack([c.component for c in candidates])
     topics = Topics(terms, vectorizer.idf_, components, [0] * len(candidates), [spelled.get(t, t) for t in terms])
-    if embed is None or len(candidates) <= 2:
+    if embed is None or len({c.group for c in candidates}) < 2:  # nothing to merge: no embedding model is loaded
         return topics
-    return merged(topics, candidates, embed, _everywhere(matrix, rows))
+    return merged(topics, candidates, embed, _everywhere(matrix, rows), texts)
 
 
 def pooled(groups: Sequence[str]) -> dict[str, list[int]]:
@@ -83,28 +103,45 @@ def _everywhere(matrix: Any, rows: dict[str, list[int]]) -> frozenset[int]:
     return frozenset(found)
 
 
-def _fit_group(matrix: object, group: str, themes: int, texts: int) -> list[Candidate]:
+def theme_count(rows: Sequence[int], themes: int) -> int:
+    """How many themes a group of texts gets: `themes`, fewer for a small group (one per TEXTS_PER_THEME texts)."""
+    return max(1, min(themes, len(rows) // TEXTS_PER_THEME))
+
+
+def _fit_group(matrix: Any, rows: list[int], group: str, count: int) -> list[Candidate]:
     """The group's themes, each scaled to unit norm with its volume (the weight its texts put on it)."""
-    count = max(1, min(themes, texts // TEXTS_PER_THEME))
     model = NMF(n_components=count, init="nndsvda", random_state=0, max_iter=500)
     try:
         with np.errstate(invalid="ignore"):  # a near-perfect fit's reported loss can be sqrt(-tiny)
-            weights = model.fit_transform(matrix)
+            weights = model.fit_transform(matrix[rows])
     except ValueError:  # too few texts or words in this group: its texts still get the other groups' themes
         return []
     norms = np.linalg.norm(model.components_, axis=1)
+    typical = [[rows[j] for j in found] for found in _typical(weights)]
     return [
-        Candidate(model.components_[i] / norms[i], float(weights[:, i].sum() * norms[i]), group)
+        Candidate(model.components_[i] / norms[i], float(weights[:, i].sum() * norms[i]), group, typical[i])
         for i in range(count)
         if norms[i] > 0
     ]
 
 
-def merged(topics: Topics, candidates: list[Candidate], embed: Embed, common: frozenset[int] = frozenset()) -> Topics:
+def _typical(weights: np.ndarray) -> list[list[int]]:
+    """Per theme, the EXAMPLES texts (rows of `weights`) that weigh most on it and least on the others."""
+    shares = weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-12)
+    return [[int(j) for j in np.argsort(-(weights[:, i] * shares[:, i]))[:EXAMPLES]] for i in range(weights.shape[1])]
+
+
+def merged(
+    topics: Topics,
+    candidates: list[Candidate],
+    embed: Embed,
+    common: frozenset[int] = frozenset(),
+    texts: Sequence[str] = (),
+) -> Topics:
     """The candidates' themes with those close in meaning (and of different groups) added up; each merged theme is
     named as its largest member was (one language's words, not a mix), without the `common` terms."""
     groups = [c.group for c in candidates]
-    clusters = _clusters(_similarities(topics, embed, groups), groups)
+    clusters = _clusters(_similarities(_meanings(topics, candidates, embed, texts), groups), groups)
     # Unit parts: a text's weight on a theme then compares fairly with its weight on another (shares are of weights).
     components = np.vstack([np.sum([candidates[i].component for i in cluster], axis=0) for cluster in clusters])
     names = [" / ".join(topics.telling_terms(i, TOP_TERMS, common)) for i in range(len(candidates))]
@@ -119,12 +156,28 @@ def label_text(topics: Topics, index: int) -> str:
     return ", ".join(topics.telling_terms(index, LABEL_TERMS))
 
 
-def _similarities(topics: Topics, embed: Embed, groups: list[str]) -> np.ndarray:
-    """Cosine similarities of the themes' words, each centred on its group's mean (what a language's words share)."""
-    vectors = np.asarray(embed([label_text(topics, i) for i in range(len(topics.components))]), dtype=np.float64)
-    for group in set(groups):
+def _meanings(topics: Topics, candidates: list[Candidate], embed: Embed, texts: Sequence[str]) -> np.ndarray:
+    """One embedding per theme: the mean of its typical texts' (their words' when the texts are not given)."""
+    if not texts:
+        return np.asarray(embed([label_text(topics, i) for i in range(len(candidates))]), dtype=np.float64)
+    pieces = [texts[row][:EXAMPLE_CHARACTERS] for c in candidates for row in c.examples]
+    distinct = list(dict.fromkeys(pieces))  # short texts repeat: each is embedded once
+    rows = dict(zip(distinct, np.asarray(embed(distinct), dtype=np.float64), strict=True))
+    found = np.vstack([rows[p] for p in pieces])
+    bounds = np.cumsum([0, *(len(c.examples) for c in candidates)])
+    return np.vstack([found[a:b].mean(axis=0) for a, b in pairwise(bounds)])
+
+
+def _similarities(embedded: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Cosine similarities of the themes' embeddings, each centred on its group's mean (what a language's texts
+    share)."""
+    vectors = np.asarray(embedded, dtype=np.float64).copy()
+    # A group's only theme is centred on every theme's mean as embedded, taken before any group is centred: taken
+    # midway, it depended on which groups came first (a set's order), and the same texts got different themes.
+    overall = vectors.mean(axis=0)
+    for group in dict.fromkeys(groups):
         rows = [i for i, g in enumerate(groups) if g == group]
-        vectors[rows] -= vectors[rows].mean(axis=0) if len(rows) > 1 else vectors.mean(axis=0)
+        vectors[rows] -= vectors[rows].mean(axis=0) if len(rows) > 1 else overall
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return np.asarray(vectors @ vectors.T)
 

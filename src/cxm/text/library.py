@@ -74,7 +74,9 @@ class TextLibrary:
     def fit_themes(self, themes: int = 8) -> pd.DataFrame:
         """Fit the company's themes over its stored texts and assign them to every text; the new themes."""
         with self._session() as session:
-            service.fit_themes(session, languages=self.languages, themes=themes)
+            service.fit_themes(
+                session, languages=self.languages, themes=themes, kind=self.kind, model_dir=self.model_dir
+            )
         return self.themes()
 
     def rename_theme(self, theme_id: int, name: str) -> None:

@@ -70,7 +70,14 @@ def list_themes(session: SessionDep, _: Reader) -> list[service.ThemeSummary]:
 @router.post("/themes", response_model=list[ThemeRead], status_code=201)
 def fit_themes(body: ThemeFit, request: Request, session: SessionDep, _: Designer) -> list[service.ThemeSummary]:
     """Fit the company's themes over its stored texts (replacing those in use) and assign them to every text."""
-    service.fit_themes(session, languages=_languages(request), themes=body.themes)
+    settings = request.app.state.settings
+    service.fit_themes(
+        session,
+        languages=_languages(request),
+        themes=body.themes,
+        kind=settings.text_engine,
+        model_dir=settings.text_model_dir,
+    )
     return service.list_themes(session)
 
 

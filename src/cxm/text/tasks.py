@@ -88,7 +88,9 @@ def fit_first_themes(transactions: jobs.Transactions, payload: dict[str, Any]) -
         if themes.active_theme_model(session) is not None:
             return
         try:
-            fitted = themes.plan_themes(session, languages=job_settings(session).text_languages)
+            settings = job_settings(session)
+            embed = themes.theme_embedder(settings.text_engine, settings.text_model_dir)
+            fitted = themes.plan_themes(session, languages=settings.text_languages, embed=embed)
         except InvalidInput as reason:  # too few shared words: the next THEMES_AFTER texts queue another try
             log.info("themes not fitted: %s", reason.message)
             return

@@ -108,9 +108,17 @@ class FittedThemes:
     fitted_on: int
 
 
-def fit_themes(session: Session, *, languages: Sequence[str], themes: int = DEFAULT_THEMES) -> ThemeModel:
+def fit_themes(
+    session: Session,
+    *,
+    languages: Sequence[str],
+    themes: int = DEFAULT_THEMES,
+    kind: str = "offline",
+    model_dir: str | None = None,
+) -> ThemeModel:
     """Fit the company's themes over its stored texts, make them the ones in use and assign them to every text."""
-    return keep_themes(session, plan_themes(session, languages=languages, themes=themes))
+    embed = theme_embedder(kind, model_dir)
+    return keep_themes(session, plan_themes(session, languages=languages, themes=themes, embed=embed))
 
 
 def plan_themes(
@@ -119,25 +127,54 @@ def plan_themes(
     """Fit themes over the stored texts and find each text's themes; writes nothing (a job runs it while reading).
 
     `themes` is the most themes one language's texts of one kind (comments, interaction texts) get; themes of
-    different languages and kinds that mean the same are merged (`crosslingual.fit_grouped`).
+    different languages and kinds that mean the same are merged (`crosslingual.fit_grouped`) by `embed` (the shipped
+    E5 model's embeddings when not given).
     """
     texts = corpus(session, languages=languages)
     documents = [lemmatised(t.text, lang) for t, lang in texts]
-    usable = [(d, f"{t.source}:{lang}") for d, (t, lang) in zip(documents, texts, strict=True) if d][-FIT_AT_MOST:]
+    usable = [(d, f"{t.source}:{lang}", t.text) for d, (t, lang) in zip(documents, texts, strict=True) if d]
+    usable = usable[-FIT_AT_MOST:]
     if len(usable) < 4:
         raise InvalidInput(f"themes need at least 4 stored texts with content words; there are {len(usable)}")
     written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
     try:
         topics = fit_grouped(
-            [d for d, _ in usable], [g for _, g in usable], themes, spelled=written, embed=embed or _embed
+            [d for d, _, _ in usable],
+            [g for _, g, _ in usable],
+            themes,
+            spelled=written,
+            embed=embed or _embed,
+            texts=[t for _, _, t in usable],
         )
     except ValueError as error:  # too few words shared by two texts
         raise InvalidInput(f"cannot fit themes to these texts: {error}") from None
     return FittedThemes(topics, [t for t, _ in texts], _found(topics, documents), len(usable))
 
 
+def theme_embedder(kind: str = "offline", model_dir: str | None = None) -> Embed:
+    """What compares themes across languages: the onnx engine's model when it embeds texts, else the shipped E5 model.
+
+    Nothing is loaded until a fit has themes of two groups to compare; the onnx engine's model is loaded anyway to
+    analyse texts, so a fit with it never loads E5 too (unless that model is a classifier, which embeds nothing).
+    """
+    if kind != "onnx" or not model_dir:
+        return _embed
+    directory = model_dir
+
+    def embed(texts: list[str]) -> np.ndarray:
+        from cxm.text import onnx_engine  # onnxruntime is an optional extra
+
+        model = onnx_engine.load(directory).model
+        if model.config.kind != "embedding":
+            return _embed(texts)
+        found = np.asarray(model.run(texts), dtype=np.float32)
+        return np.asarray(found / np.maximum(np.linalg.norm(found, axis=1, keepdims=True), 1e-12))
+
+    return embed
+
+
 def _embed(texts: list[str]) -> np.ndarray:
-    """The shipped E5 model's embeddings of short texts (a theme's words)."""
+    """The shipped E5 model's embeddings of short texts (a theme's typical texts)."""
     return np.asarray(shared_model().query(texts), dtype=np.float32)
 
 
