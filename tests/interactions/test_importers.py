@@ -283,12 +283,21 @@ def test_customer_files_carry_consent_columns(session: Session, tmp_path: Path) 
     assert "consents.0.granted" in (tmp_path / "people.csv.rejected.csv").read_text(encoding="utf-8")
 
 
+def import_in_batches(
+    session: Session, path: Path, rows: list[dict[str, Any]], size: int, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, dict[str, int]]:
+    """Import rows as a CSV file in batches of `size`; the summary and each event's owner."""
+    from cxm.interactions import importers
+
+    monkeypatch.setattr(importers, "BATCH_ROWS", size)
+    summary = import_file(session, "interactions", write_csv(path, rows), actor="t")
+    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
+    return summary, owners
+
+
 def test_batches_of_one_import_follow_merges_made_by_earlier_batches(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cxm.interactions import importers
-
-    monkeypatch.setattr(importers, "BATCH_ROWS", 2)
     phone = "+420777123456"
     rows = [
         visit("a@example.com", event_id="1"),
@@ -298,11 +307,10 @@ def test_batches_of_one_import_follow_merges_made_by_earlier_batches(
         visit("b@example.com", event_id="5"),  # b's e-mail now belongs to the survivor
         visit("a@example.com", event_id="6"),
     ]
-    summary = import_file(session, "interactions", write_csv(tmp_path / "linked.csv", rows), actor="t")
+    summary, owners = import_in_batches(session, tmp_path / "linked.csv", rows, 2, monkeypatch)
     assert (summary.imported, summary.rejected) == (6, 0)
     survivor = customers_service.find_by_identity(session, "email:b@example.com").id
     assert customers_service.find_by_identity(session, "email:a@example.com").id == survivor
-    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
     assert {owners[e] for e in ("1", "2", "3", "5", "6")} == {survivor} and owners["4"] != survivor
     assert customers_service.count_customers(session) == 2
 
@@ -318,9 +326,6 @@ def test_text_with_copy_special_characters_is_stored_as_written(session: Session
 def test_rows_whose_identities_were_resolved_in_an_earlier_batch_follow_a_later_merge(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cxm.interactions import importers
-
-    monkeypatch.setattr(importers, "BATCH_ROWS", 3)
     phone = "+420777123456"
     rows = [
         visit("a@example.com", event_id="1"),
@@ -331,10 +336,9 @@ def test_rows_whose_identities_were_resolved_in_an_earlier_batch_follow_a_later_
         visit("c@example.com", event_id="6"),
         visit("B@Example.com ", event_id="7", phone=" 00420777123456"),  # the same identities, written otherwise
     ]
-    summary = import_file(session, "interactions", write_csv(tmp_path / "linked.csv", rows), actor="t")
+    summary, owners = import_in_batches(session, tmp_path / "linked.csv", rows, 3, monkeypatch)
     assert (summary.imported, summary.rejected) == (7, 0)
     survivor = customers_service.find_by_identity(session, "email:a@example.com").id
     assert customers_service.find_by_identity(session, "email:b@example.com").id == survivor
-    owners = {event: owner for event, owner in session.execute(select(Interaction.event_id, Interaction.customer_id))}
     assert {owners[e] for e in ("1", "2", "4", "5", "7")} == {survivor}
     assert owners["3"] == owners["6"] != survivor
