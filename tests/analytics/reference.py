@@ -14,13 +14,24 @@ Z = 1.959963984540054
 
 
 def nps(scores: list[int]) -> dict[str, float]:
-    """NPS in points with the normal-approximation CI from Var = 100^2 [p + d - (p - d)^2] / n."""
+    """NPS in points: the normal-approximation CI from Var = 100^2 [p + d - (p - d)^2] / n from 30 answers, the
+    adjusted Wald CI (Rocks 2016: 0.75 promoters and 0.75 detractors added, n + 3) under 30, none for one answer."""
     values = np.array(scores)
     n = len(values)
     p, d = np.mean(values >= 9), np.mean(values <= 6)
-    se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
     value = 100 * (p - d)
+    if n < 30:
+        return {"value": value, "n": n, **_adjusted_wald(int(np.sum(values >= 9)), int(np.sum(values <= 6)), n)}
+    se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
     return {"value": value, "n": n, "ci_low": max(value - Z * se, -100), "ci_high": min(value + Z * se, 100)}
+
+
+def _adjusted_wald(promoters: int, detractors: int, n: int) -> dict[str, float]:
+    if n == 1:
+        return {"ci_low": math.nan, "ci_high": math.nan}
+    p, d = (promoters + 0.75) / (n + 3), (detractors + 0.75) / (n + 3)
+    half = Z * math.sqrt((p + d - (p - d) ** 2) / (n + 3))
+    return {"ci_low": max(100 * (p - d - half), -100), "ci_high": min(100 * (p - d + half), 100)}
 
 
 def wilson(successes: int, n: int) -> dict[str, float]:
@@ -37,12 +48,13 @@ def csat(scores: list[int]) -> dict[str, float]:
     return wilson(sum(1 for s in scores if s >= 4), len(scores))
 
 
-def mean(scores: list[int]) -> dict[str, float]:
-    """Mean with a t interval."""
+def mean(scores: list[int], scale: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, float]:
+    """Mean with a t interval, cut to the scale's ends."""
     values = np.array(scores, dtype=float)
     n = len(values)
     half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    return {"value": values.mean(), "n": n, "ci_low": values.mean() - half, "ci_high": values.mean() + half}
+    low, high = max(values.mean() - half, scale[0]), min(values.mean() + half, scale[1])
+    return {"value": values.mean(), "n": n, "ci_low": low, "ci_high": high}
 
 
 def grouped(

@@ -44,7 +44,7 @@ RESPONSE_RATE = ScoreMetric("response_rate", "response_rate", _answered_share, s
 SCORE_METRICS = {
     "nps": ScoreMetric("nps", "nps", stats.nps, stats.z_compare, "points"),
     "csat": ScoreMetric("csat", "csat", stats.csat, stats.proportion_compare, "% satisfied (4-5)"),
-    "ces": ScoreMetric("ces", "ces", stats.mean, stats.welch_compare, "mean on 1-7"),
+    "ces": ScoreMetric("ces", "ces", stats.ces, stats.welch_compare, "mean on 1-7"),
     "rating": ScoreMetric("rating", "rating", stats.mean, stats.welch_compare, "mean score"),
 }
 
