@@ -26,12 +26,14 @@ def touchpoint(n: int, channel: str, stage: str, month: int) -> dict[str, Any]:
 
 
 def store_company(client: TestClient, headers: dict[str, str], customers: int = 30) -> None:
-    """Customers c0..c{n-1} (c0 named with a script tag), their touchpoints and NPS answers over two months."""
+    """Customers c0..c{n-1} (c0 named with a script tag; every third a gold tier), their touchpoints and NPS answers
+    over two months."""
     people = [
         {
             "identities": {"email": f"c{n}@example.com"},
             "name": HOSTILE if n == 0 else f"Customer {n}",
             "segment": "retail",
+            "attributes": {"tier": "gold" if n % 3 == 0 else "silver"},
         }
         for n in range(customers)
     ]

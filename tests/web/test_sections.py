@@ -69,6 +69,34 @@ def test_channels_and_journey(company: TestClient, people: dict[str, str]) -> No
     assert stores[0].startswith("store,nps_value") and {row.split(",")[0] for row in stores[1:]} >= {"Shop 0", "Shop 2"}
 
 
+def _card(page: str, metric: str) -> str:
+    """The text of one metric card on a page."""
+    found = re.search(rf'<article class="card metric" data-metric="{metric}">.*?</article>', page, re.S)
+    assert found, metric
+    return found.group(0)
+
+
+def test_filter_bar_filters_by_store_and_customer_attribute(company: TestClient, people: dict[str, str]) -> None:
+    sign_in(company, people["analyst"])
+    everyone = company.get("/feedback").text
+    assert '<option value="Shop 0">Shop 0</option>' in everyone and 'name="attribute"' in everyone
+    assert "&lt;script&gt;window.pwned" in everyone and HOSTILE not in everyone  # a hostile store name in the menu
+    gold = company.get("/feedback?attribute=tier%3Dgold").text
+    assert "n = 20" in gold and "n = 60" in everyone  # 10 gold customers (every third of 30), two answers each
+    assert 'value="tier=gold"' in gold
+    assert "Not filtered by" in gold and "Customer attribute" in _between(gold, 'id="comments"', "</form>")
+    shop = company.get("/overview?store=Shop%200").text
+    times, everywhere = _card(shop, "first_response_time"), _card(company.get("/overview").text, "first_response_time")
+    assert "n = 10" in times and "n = 60" in everywhere  # 5 customers in Shop 0, two months; all 30 customers
+    assert "store" in _card(shop, "response_rate")  # invitations have no store: the card says it is not filtered
+    bad = company.get("/feedback?attribute=tier")
+    assert bad.status_code == 422 and "name=value" in bad.text
+
+
+def _between(text: str, start: str, end: str) -> str:
+    return text[text.index(start) : text.index(end, text.index(start))]
+
+
 def test_survey_designed_in_the_browser(company: TestClient, people: dict[str, str]) -> None:
     csrf = sign_in(company, people["analyst"])
     bad = company.post("/surveys/new", data={"csrf": csrf, "definition": "key: x\n"})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from cxm.analytics import experience, journeys, loyalty, stats
@@ -211,6 +212,16 @@ def touchpoint_counts(engine: Engine) -> pd.DataFrame:
         counted = touchpoints.group_by(["channel", "journey_stage"]).aggregate(n=touchpoints.count())
         found: pd.DataFrame = counted.execute()
     return found
+
+
+def stores(engine: Engine, limit: int = 500) -> list[str]:
+    """The stores interactions name, the busiest first (at most `limit`, for filter menus)."""
+    with engine.connect() as tables:
+        touchpoints = tables("touchpoints")
+        named = touchpoints.filter(touchpoints.store.notnull())
+        busiest = named.group_by("store").aggregate(n=named.count()).order_by([ibis.desc("n"), "store"]).limit(limit)
+        found: pd.DataFrame = busiest.execute()
+    return [str(store) for store in found["store"]]
 
 
 def distribution(engine: Engine, query: Query) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""The filter bar every page shares: date range, channel, journey stage, segment, language, survey, and what the
-response's comments say (sentiment, theme); all in the URL."""
+"""The filter bar every page shares: date range, channel, journey stage, store, segment, a customer attribute,
+language, survey, and what the response's comments say (sentiment, theme); all in the URL."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from cxm.analytics import service as analytics_service
+from cxm.analytics.attributes import PREFIX, attribute_key
 from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text import service as text_service
-from cxm.web.cache import remember
+from cxm.web.cache import remember, store_version
 from cxm.web.i18n import LANGUAGES, N_
 
 # Which filter feeds which analytics column; `language` is the answer's language for scores, the
@@ -27,6 +28,7 @@ from cxm.web.i18n import LANGUAGES, N_
 SCORE_COLUMNS = {
     "channel": "channel",
     "journey_stage": "journey_stage",
+    "store": "store",
     "segment": "segment",
     "language": "language",
     "survey": "survey",
@@ -42,11 +44,12 @@ COLUMNS = {
     "first_response_time": {
         "channel": "channel",
         "journey_stage": "journey_stage",
+        "store": "store",
         "segment": "segment",
         "language": "customer_language",
     },
 }
-CHOICES = ("channel", "journey_stage", "segment", "language", "survey", "sentiment", "theme")
+CHOICES = ("channel", "journey_stage", "store", "segment", "language", "survey", "sentiment", "theme")
 # The analytics layer's value for "nothing there": no analysed comment, or a comment without a theme.
 NOTHING = analytics_service.NONE_LABEL
 SENTIMENTS = (
@@ -70,7 +73,10 @@ class FilterBar:
     until: date | None = None
     channel: str | None = None
     journey_stage: str | None = None
+    store: str | None = None
     segment: str | None = None
+    # One customer attribute as `name=value` (`tier=gold`): every metric can take it, as `attr.<name>`.
+    attribute: str | None = None
     language: str | None = None
     survey: str | None = None
     sentiment: str | None = None
@@ -91,6 +97,9 @@ class FilterBar:
         columns = COLUMNS[metric]
         chosen = {name: getattr(self, name) for name in CHOICES if getattr(self, name) and name in columns}
         where: dict[str, Sequence[str]] = {columns[name]: [str(value)] for name, value in chosen.items()}
+        if self.attribute:
+            name, value = self.attribute.split("=", 1)
+            where[PREFIX + name] = [value]
         until = _start(self.until + timedelta(days=1)) if self.until else None
         return analytics_service.Query(by=by, period=period, since=_start(self.since), until=until, where=where)
 
@@ -156,33 +165,53 @@ def _day(value: str | None) -> date | None:
         raise InvalidInput(f"'{value[:40]}' is not a date (YYYY-MM-DD)") from error
 
 
+def _attribute(value: str | None) -> str | None:
+    """A customer attribute filter `name=value` (spaces around either trimmed); refused unless it has that shape."""
+    text = _text(value)
+    if text is None:
+        return None
+    name, equals, wanted = (part.strip() for part in text.partition("="))
+    if not equals or not wanted:
+        raise InvalidInput(f"'{text[:40]}' is not a customer attribute filter: write name=value, e.g. tier=gold")
+    attribute_key(PREFIX + name)
+    return f"{name}={wanted}"
+
+
 def filter_bar(
     since: str | None = None,
     until: str | None = None,
     channel: str | None = None,
     journey_stage: str | None = None,
+    store: str | None = None,
     segment: str | None = None,
+    attribute: str | None = None,
     language: str | None = None,
     survey: str | None = None,
     sentiment: str | None = None,
     theme: str | None = None,
 ) -> FilterBar:
     """The filter bar of a page request (unknown values simply match nothing)."""
-    chosen = (channel, journey_stage, segment, language, survey, sentiment, theme)
-    return FilterBar(_day(since), _day(until), *map(_text, chosen))
+    chosen = {"channel": channel, "journey_stage": journey_stage, "store": store, "segment": segment}
+    chosen |= {"language": language, "survey": survey, "sentiment": sentiment, "theme": theme}
+    picked = {name: _text(value) for name, value in chosen.items()}
+    return FilterBar(since=_day(since), until=_day(until), attribute=_attribute(attribute), **picked)
 
 
 Filters = Annotated[FilterBar, Depends(filter_bar)]
 
 
-def filter_options(session: Session) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter menu offers (value, label); segments are looked up again after a minute. Sentiment
-    labels and "no theme" are message ids (the filter bar translates them); themes show their current name."""
-    key = ("segments", str(session.get_bind().engine.url), int(monotonic() // 60))
-    segments = remember(key, lambda: customers_service.segments(session))
+def filter_options(session: Session, engine: analytics_service.Engine) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter menu offers (value, label); segments and stores are looked up again after a minute.
+    Sentiment labels and "no theme" are message ids (the filter bar translates them); themes show their current name."""
+    minute = int(monotonic() // 60)
+    segments = remember(
+        ("segments", str(session.get_bind().engine.url), minute), lambda: customers_service.segments(session)
+    )
+    stores = remember(("stores", store_version(engine), minute), lambda: analytics_service.stores(engine))
     return {
         "channel": [(c, c) for c in interactions_service.CHANNELS],
         "journey_stage": [(s, s.replace("_", "-")) for s in interactions_service.JOURNEY_STAGES],
+        "store": [(s, s) for s in stores],
         "segment": [(s, s) for s in segments],
         "language": [(code, code) for code in LANGUAGES],
         "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],

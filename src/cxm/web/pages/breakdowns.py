@@ -105,7 +105,7 @@ def _page(
             context["funnel"] = journey_funnel(engine, filters)
             context["funnel_unapplied"] = filters.unapplied(FUNNEL_FILTERS)
     title = "Channels" if by == "channel" else "Journey"
-    context |= {"filters": filters, "options": filter_options(session)}
+    context |= {"filters": filters, "options": filter_options(session, engine)}
     return render(request, user, template, title=title, by=by, **context)
 
 

@@ -41,6 +41,9 @@ MaxScore = Annotated[int | None, _score("max_score")]
 PAGE = 25
 CSV_COMMENTS = 100_000  # the most comments one download holds
 SIGNAL_CHUNK = 5_000  # comments per look-up of their signals (SQL bounds its parameters)
+# What the operational lists take of the filter bar (the rest is named under them, never ignored silently).
+CHOICE_FILTERS = ("since", "until", "channel", "journey_stage", "segment", "language", "survey", "sentiment", "theme")
+COMMENT_FILTERS = ("since", "until", "language", "survey", "sentiment", "theme")
 COMMENT_COLUMNS = ("response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text")
 
 
@@ -172,11 +175,12 @@ def feedback_page(
         "feedback.html",
         title="Feedback",
         filters=filters,
-        options=filter_options(session),
+        options=filter_options(session, engine),
         surveys=feedback_service.list_surveys(session),
         cards=cards,
         questions=questions,
         choices=choice_questions(session, filters, ui_language(user)),
+        unapplied={"choices": filters.unapplied(CHOICE_FILTERS), "comments": filters.unapplied(COMMENT_FILTERS)},
         comments=comments,
         said=text_service.comment_signals(session, [(c.response_id, c.question_id) for c in comments]),
         page={"total": total, "limit": PAGE, "offset": offset},

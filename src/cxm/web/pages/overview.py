@@ -65,7 +65,7 @@ def overview_context(session: SessionDep, engine: AnalyticsEngine, filters: Filt
     """Everything the overview (and its printable report) shows."""
     with engine.holding():
         cards, volume = metric_cards(engine, CARDS, filters), channel_volume(engine)
-    return {"cards": cards, "volume": volume, "filters": filters, "options": filter_options(session)}
+    return {"cards": cards, "volume": volume, "filters": filters, "options": filter_options(session, engine)}
 
 
 def _cards_csv(cards: list[Any]) -> Response:
