@@ -120,7 +120,7 @@ def demo_themes(path: Path) -> list[tuple[str, int]]:
 def test_the_demo_ends_with_the_same_themes_for_the_same_seed(tmp_path: Path) -> None:
     from cxm.core.db import make_sessionmaker
     from cxm.feedback import service as feedback_service
-    from cxm.web.filters import FilterBar, comments_said, filter_options
+    from cxm.web.filters import FilterBar, comments_said, theme_menu
 
     for place in ("one", "two"):
         (tmp_path / place).mkdir()
@@ -131,7 +131,7 @@ def test_the_demo_ends_with_the_same_themes_for_the_same_seed(tmp_path: Path) ->
     hub = Hub(f"sqlite:///{tmp_path / 'one' / 'cxm.db'}", migrate=False)
     try:
         with make_sessionmaker(hub.engine)() as session:
-            menu = filter_options(session)["theme"]
+            menu = theme_menu(session)
             assert sorted(name for _, name in menu[:-1]) == sorted(name for name, _ in themes)
             theme_id, name = next((i, n) for i, n in menu[:-1] if dict(themes)[n] > 0)
             chosen = feedback_service.VerbatimFilter(said=comments_said(FilterBar(theme=theme_id)))

@@ -194,7 +194,7 @@ def test_the_worker_fits_a_companys_first_themes_once_enough_texts_are_analysed(
     db: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cxm.text import tasks
-    from cxm.web.filters import FilterBar, comments_said, filter_options
+    from cxm.web.filters import FilterBar, comments_said, theme_menu
 
     monkeypatch.setattr(tasks, "THEMES_AFTER", 30)
     factory = make_sessionmaker(db)
@@ -209,7 +209,7 @@ def test_the_worker_fits_a_companys_first_themes_once_enough_texts_are_analysed(
     with factory.begin() as session:
         found = service.list_themes(session)
         assert len(found) >= 2 and sum(t.texts for t in found) >= len(comments)
-        menu = dict(filter_options(session)["theme"])
+        menu = dict(theme_menu(session))
         assert all(menu[str(t.id)] == t.name for t in found)
         late = by_term(session, "parcel")
         wanted = feedback_service.VerbatimFilter(said=comments_said(FilterBar(theme=str(late.id))))

@@ -13,6 +13,7 @@ from cxm.core.db import utcnow
 from cxm.core.errors import NotFound
 from cxm.core.schemas import Page
 from cxm.core.timeline import TimelineEntry, customer_timeline, register_source
+from cxm.customers.attributes import AttributeText
 from cxm.customers.identities import Key, is_identity_kind, normalise, normalise_all, parse_reference
 from cxm.customers.keysets import KeySets, RecordKeys
 from cxm.customers.merging import current_customer, lock_resolution, merge_customers, merge_history, undo_merge
@@ -248,6 +249,11 @@ def segments(session: Session) -> list[str]:
     """The customer segments in use, sorted (for filter menus)."""
     rows = session.scalars(select(Customer.segment).where(Customer.segment.is_not(None)).distinct())
     return sorted(str(row) for row in rows if row)
+
+
+def customers_with_attribute(key: str, value: str) -> Select[int]:
+    """Ids of the customers whose attribute `key` reads `value` (as analytics shows it), as a subquery."""
+    return select(Customer.id).where(AttributeText(Customer.attributes, key) == value)
 
 
 def erased_customers() -> Select[int]:

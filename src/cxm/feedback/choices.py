@@ -14,21 +14,18 @@ from sqlalchemy.orm import Session
 from cxm.customers import service as customers_service
 from cxm.feedback.definitions import translated
 from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
-from cxm.feedback.selections import Selection
-from cxm.interactions import service as interactions_service
+from cxm.feedback.selections import Respondents, Selection
 
 CHOICE_KINDS = (QuestionKind.single_choice, QuestionKind.multi_choice)
 
 
 @dataclass(frozen=True)
 class ChoiceFilter:
-    """Which answers to count: like the score distributions (channel and stage of the triggering interaction)."""
+    """Which answers to count: like the score distributions (channel, stage and store of the triggering interaction)."""
 
     survey_key: str | None = None
     language: str | None = None
-    channel: str | None = None
-    journey_stage: str | None = None
-    segment: str | None = None
+    who: Respondents = field(default_factory=Respondents)
     since: datetime | None = None
     until: datetime | None = None
     # The responses other domains chose (what text analysis found in their comments: a sentiment, a theme).
@@ -60,14 +57,12 @@ def _conditions(wanted: ChoiceFilter) -> list[Any]:
     found: dict[str, Callable[[Any], Any]] = {
         "survey_key": lambda v: Survey.key == v,
         "language": lambda v: Response.language == v,
-        "channel": lambda v: Response.interaction_id.in_(interactions_service.interactions_where(channel=v)),
-        "journey_stage": lambda v: Response.interaction_id.in_(interactions_service.interactions_where(stage=v)),
-        "segment": lambda v: Response.customer_id.in_(customers_service.customers_in_segment(v)),
         "since": lambda v: Response.completed_at >= v,
         "until": lambda v: Response.completed_at < v,
     }
     chosen = [condition(getattr(wanted, name)) for name, condition in found.items() if getattr(wanted, name)]
-    return [*chosen, *(selection.condition(Response.id) for selection in wanted.said)]
+    who = wanted.who.conditions(Response.interaction_id, Response.customer_id)
+    return [*chosen, *who, *(selection.condition(Response.id) for selection in wanted.said)]
 
 
 @dataclass

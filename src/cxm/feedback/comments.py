@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from cxm.core import jobs
 from cxm.feedback.models import Answer, Question, QuestionKind, Response, ResponseStatus, Survey
-from cxm.feedback.selections import Selection
+from cxm.feedback.selections import Respondents, Selection
 
 # Scores that say clearly what a customer felt: (negative up to, positive from).
 CLEAR_SCORES = {QuestionKind.nps: (6, 9), QuestionKind.csat: (2, 4)}
@@ -134,6 +134,7 @@ class VerbatimFilter:
     max_score: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    who: Respondents = field(default_factory=Respondents)
     # The comments other domains chose (what text analysis found: a sentiment, a theme), by (response, question).
     said: tuple[Selection, ...] = ()
 
@@ -185,7 +186,8 @@ def _verbatim_query(wanted: VerbatimFilter) -> Any:
         if value is not None and value != "":
             query = query.where(condition(value))
     comment = tuple_(Answer.response_id, Answer.question_id)
-    return query.where(*(chosen.condition(comment) for chosen in wanted.said))
+    who = wanted.who.conditions(Response.interaction_id, Response.customer_id)
+    return query.where(*who, *(chosen.condition(comment) for chosen in wanted.said))
 
 
 def verbatims(session: Session, wanted: VerbatimFilter, *, limit: int, offset: int) -> tuple[list[Verbatim], int]:

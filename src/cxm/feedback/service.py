@@ -50,7 +50,7 @@ from cxm.feedback.responses import (
     start_response,
     stored_answers,
 )
-from cxm.feedback.selections import Selection
+from cxm.feedback.selections import Respondents, Selection
 from cxm.feedback.surveys import (
     SurveyClosed,
     check_open,
@@ -104,7 +104,7 @@ __all__ = [
 ]
 __all__ += ["CommentText", "RatedComment", "comment_texts", "commented_responses", "rated_comments"]  # for text
 __all__ += ["definition_from_text", "definition_of", "preview_page", "replace_draft"]  # designing in the browser
-__all__ += ["Selection", "Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
+__all__ += ["Respondents", "Selection", "Verbatim", "VerbatimFilter", "check_smtp", "verbatims"]  # the dashboard
 __all__ += ["ChoiceDistribution", "ChoiceFilter", "OptionCount", "choice_distributions"]
 __all__ += [  # imports and bulk storing
     "IncomingResponse",

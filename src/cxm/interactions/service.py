@@ -149,13 +149,18 @@ def interactions_after(
     return [InteractionRef(*row) for row in rows]
 
 
-def interactions_where(*, channel: str | None = None, stage: str | None = None) -> Select[int]:
-    """Ids of the interactions of a channel and journey stage, as a subquery other domains filter by."""
+def interactions_where(
+    *, channel: str | None = None, stage: str | None = None, store: str | None = None
+) -> Select[int]:
+    """Ids of the interactions of a channel, journey stage and store, as a subquery other domains filter by."""
     query = select(Interaction.id)
-    if channel is not None:
-        query = query.where(Interaction.channel == channel)
-    if stage is not None:
-        query = query.where(Interaction.journey_stage == stage)
+    for column, wanted in (
+        (Interaction.channel, channel),
+        (Interaction.journey_stage, stage),
+        (Interaction.store, store),
+    ):
+        if wanted is not None:
+            query = query.where(column == wanted)
     return query
 
 

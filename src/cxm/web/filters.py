@@ -97,11 +97,25 @@ class FilterBar:
         columns = COLUMNS[metric]
         chosen = {name: getattr(self, name) for name in CHOICES if getattr(self, name) and name in columns}
         where: dict[str, Sequence[str]] = {columns[name]: [str(value)] for name, value in chosen.items()}
-        if self.attribute:
-            name, value = self.attribute.split("=", 1)
-            where[PREFIX + name] = [value]
+        if pair := self.attribute_pair():
+            where[PREFIX + pair[0]] = [pair[1]]
         until = _start(self.until + timedelta(days=1)) if self.until else None
         return analytics_service.Query(by=by, period=period, since=_start(self.since), until=until, where=where)
+
+    def respondents(self) -> feedback_service.Respondents:
+        """Where the responses came from and who gave them, for the operational lists (comments, choices)."""
+        return feedback_service.Respondents(
+            channel=self.channel,
+            journey_stage=self.journey_stage,
+            store=self.store,
+            segment=self.segment,
+            attribute=self.attribute_pair(),
+        )
+
+    def attribute_pair(self) -> tuple[str, str] | None:
+        """The customer attribute filter as (name, value)."""
+        name, _, value = (self.attribute or "").partition("=")
+        return (name, value) if self.attribute else None
 
     def ignored(self, metric: str) -> list[str]:
         """The filters set that a metric cannot be filtered by (shown on its card)."""
@@ -216,5 +230,10 @@ def filter_options(session: Session, engine: analytics_service.Engine) -> dict[s
         "language": [(code, code) for code in LANGUAGES],
         "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],
         "sentiment": list(SENTIMENTS),
-        "theme": [*((str(i), name) for i, name in text_service.theme_names(session)), (NOTHING, N_("no theme"))],
+        "theme": theme_menu(session),
     }
+
+
+def theme_menu(session: Session) -> list[tuple[str, str]]:
+    """The theme filter's choices: each theme by id with its current name, then "no theme"."""
+    return [*((str(i), name) for i, name in text_service.theme_names(session)), (NOTHING, N_("no theme"))]

@@ -41,9 +41,6 @@ MaxScore = Annotated[int | None, _score("max_score")]
 PAGE = 25
 CSV_COMMENTS = 100_000  # the most comments one download holds
 SIGNAL_CHUNK = 5_000  # comments per look-up of their signals (SQL bounds its parameters)
-# What the operational lists take of the filter bar (the rest is named under them, never ignored silently).
-CHOICE_FILTERS = ("since", "until", "channel", "journey_stage", "segment", "language", "survey", "sentiment", "theme")
-COMMENT_FILTERS = ("since", "until", "language", "survey", "sentiment", "theme")
 COMMENT_COLUMNS = ("response_id", "customer_id", "survey", "question", "language", "score", "completed_at", "text")
 
 
@@ -74,9 +71,7 @@ def choice_questions(session: SessionDep, filters: FilterBar, labels_in: str) ->
     wanted = feedback_service.ChoiceFilter(
         survey_key=filters.survey,
         language=filters.language,
-        channel=filters.channel,
-        journey_stage=filters.journey_stage,
-        segment=filters.segment,
+        who=filters.respondents(),
         since=query.since,
         until=query.until,
         said=responses_said(filters),
@@ -117,6 +112,7 @@ def _verbatim_filter(filters: FilterBar, q: str, min_score: int | None, max_scor
         max_score=max_score,
         since=query.since,
         until=query.until,
+        who=filters.respondents(),
         said=comments_said(filters),
     )
 
@@ -180,7 +176,6 @@ def feedback_page(
         cards=cards,
         questions=questions,
         choices=choice_questions(session, filters, ui_language(user)),
-        unapplied={"choices": filters.unapplied(CHOICE_FILTERS), "comments": filters.unapplied(COMMENT_FILTERS)},
         comments=comments,
         said=text_service.comment_signals(session, [(c.response_id, c.question_id) for c in comments]),
         page={"total": total, "limit": PAGE, "offset": offset},
