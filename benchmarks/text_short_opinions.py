@@ -1,5 +1,6 @@
 """The cold-start head on short held-out opinions: praise by a negated complaint, a comparison or a small quantity,
-and their negative counterparts (`tests/text/data/short_opinions.tsv`, 20 sentences per language, not in the seed).
+and their negative counterparts (`tests/text/data/short_opinions.tsv`, 20 sentences per language, not in the seed);
+then statements, questions and requests without an opinion (`neutral_statements.tsv`, 20 per language).
 
     PYTHONPATH=src .venv/bin/python -u benchmarks/text_short_opinions.py [HEAD.npz ...]
 
@@ -23,12 +24,13 @@ from cxm.text.engine import OfflineEngine
 from cxm.text.sentiment import Sentiment
 
 HELD_OUT = Path(__file__).resolve().parents[1] / "tests" / "text" / "data" / "short_opinions.tsv"
+NEUTRAL = HELD_OUT.with_name("neutral_statements.tsv")
 OPPOSITE = {"positive": "negative", "negative": "positive"}
 
 
-def held_out() -> list[dict[str, str]]:
+def held_out(path: Path = HELD_OUT) -> list[dict[str, str]]:
     """The held-out rows: language, label, pattern, text."""
-    with HELD_OUT.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8") as f:
         return list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
@@ -53,6 +55,19 @@ def report(engine: OfflineEngine) -> None:
             print(f"  {key} {value}: label {label}/{n}, sign {sign}/{n}, opposite label {opposite}")
     label = sum(s.label == r["label"] for r, s in zip(rows, found, strict=True))
     print(f"  all: label {label}/{len(rows)}")
+    report_neutral(engine)
+
+
+def report_neutral(engine: OfflineEngine) -> None:
+    """Print how many statements, questions and requests without an opinion are labelled neutral, by language."""
+    rows = held_out(NEUTRAL)
+    found = engine.sentiments([r["text"] for r in rows])
+    calm: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for row, sentiment in zip(rows, found, strict=True):
+        calm[row["language"]][0] += sentiment.label == "neutral"
+        calm[row["language"]][1] += 1
+    shown = ", ".join(f"{language} {right}/{n}" for language, (right, n) in calm.items())
+    print(f"  neutral statements labelled neutral: {shown}; all {sum(r for r, _ in calm.values())}/{len(rows)}")
 
 
 def main() -> None:
