@@ -26,6 +26,9 @@ from cxm.text.sentiment import CharModel, EmbeddingHead, clauses, pieces
 
 # ../shared/data beside the checkout; CXM_TEXT_DATA points elsewhere (e.g. from a git worktree).
 DATA = Path(os.environ.get("CXM_TEXT_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+# Short texts for the embedding path's speed: the tests' short opinions; analysed this many times (a round: 100).
+SHORT_TEXTS = Path(__file__).resolve().parents[1] / "tests" / "text" / "data" / "short_opinions.tsv"
+SHORT_ROUNDS = 5
 CORPORA = {
     "cs": ("cs-csfd-reviews/reviews.csv", "stars", {"4", "5"}, {"0", "1", "2"}),
     "pl": ("pl-filmweb-reviews/reviews.csv", "rating", {"7", "8", "9", "10"}, {"1", "2", "3", "4"}),
@@ -95,16 +98,53 @@ def fresh_copy(model: CharModel) -> CharModel:
 
 
 def speed(texts: list[str], char_model: CharModel) -> None:
-    """Texts per second of the fast path (both keyphrase extractors) and of the embedding path."""
+    """Texts per second of the fast path (both keyphrase extractors) and of the embedding path (the corpus's texts,
+    then short ones)."""
     fast_path(texts, char_model, "rake")
     fast_path(texts, char_model, "yake")
     sample = texts[:200]
-    full = OfflineEngine(char_model=char_model)
-    if isinstance(full.head, EmbeddingHead):
-        full.head.embedder.memory.clear()  # embeddings remembered from the evaluations must not flatter it
-    spent = timed(lambda: full.analyze(sample))
-    print(f"embedding path (language + E5 head + character model + clauses + YAKE): {per_second(len(sample), spent)}")
+    embedding_path(f"{len(sample)} texts of up to 300 characters", sample, char_model)
     embedding_profile(sample)
+    short = short_texts()
+    label = f"{len(short)} short texts in five languages, {SHORT_ROUNDS} rounds"
+    embedding_path(label, short, char_model, SHORT_ROUNDS)
+    e5_alone("short texts", short, SHORT_ROUNDS)
+
+
+def embedding_path(label: str, texts: list[str], char_model: CharModel, rounds: int = 1) -> None:
+    """Texts and tokens per second of the embedding path, each round with nothing remembered from before."""
+    engines = []
+    for _ in range(rounds):  # a fresh detector and character model a round: their memories must not flatter it
+        forget_detectors()
+        engines.append(OfflineEngine(char_model=fresh_copy(char_model)))
+    head = engines[0].head
+    assert isinstance(head, EmbeddingHead)  # one process-wide head: its embeddings are forgotten before each round
+
+    def analyze() -> None:
+        for engine in engines:
+            head.embedder.memory.clear()
+            engine.analyze(texts)
+
+    tokens = sum(shared_model().token_count(t) for t in texts) * rounds
+    spent = timed(analyze)
+    rate = f"{tokens / spent[0]:,.0f} tokens/s of the texts whole ({tokens / (len(texts) * rounds):.0f} a text)"
+    print(f"embedding path (language + E5 head + character model + clauses + YAKE), {label}: ", end="")
+    print(f"{per_second(len(texts) * rounds, spent)}; {rate}")
+
+
+def short_texts() -> list[str]:
+    """The short opinions of the tests (a few words to one sentence, 10-21 tokens; 20 in each of five languages)."""
+    with SHORT_TEXTS.open(encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+
+
+def e5_alone(label: str, texts: list[str], rounds: int) -> None:
+    """Texts and tokens per second of E5 alone on texts, in the embedder's batches."""
+    model = shared_model()
+    tokens = sum(model.token_count(t) for t in texts) * rounds
+    spent = timed(lambda: [model.passage(b) for _ in range(rounds) for b in embeddings._batches(texts)])
+    rates = f"{tokens / spent[0]:,.0f} tokens/s (per CPU second: {tokens / spent[1]:,.0f})"
+    print(f"  E5 alone on the {label}, {rounds} rounds: {per_second(len(texts) * rounds, spent)}; {rates}")
 
 
 def embedding_profile(sample: list[str]) -> None:
