@@ -88,7 +88,7 @@ def test_filter_bar_filters_by_store_and_customer_attribute(company: TestClient,
     shop = company.get("/overview?store=Shop%200").text
     times, everywhere = _card(shop, "first_response_time"), _card(company.get("/overview").text, "first_response_time")
     assert "n = 10" in times and "n = 60" in everywhere  # 5 customers in Shop 0, two months; all 30 customers
-    assert "store" in _card(shop, "response_rate")  # invitations have no store: the card says it is not filtered
+    assert "Not filtered by: Store" in _card(shop, "response_rate")  # invitations have no store: the card says so
     bad = company.get("/feedback?attribute=tier")
     assert bad.status_code == 422 and "name=value" in bad.text
 

@@ -64,7 +64,7 @@ def test_filters_stay_in_the_url_and_links_and_themes_show_their_current_name(
     assert f'<option value="{analysed}" selected>delivery</option>' in page
     assert f"/report/overview?sentiment=negative&amp;theme={analysed}" in page
     assert f"/overview/chart/nps.svg?sentiment=negative&amp;theme={analysed}" in page
-    assert "Not filtered by: sentiment, theme" in page  # response rate and response time cannot take them
+    assert "Not filtered by: Sentiment, Theme" in page  # response rate and response time cannot take them
     for path in ("/channels", "/journey", "/feedback"):
         shown = client.get(f"{path}?sentiment=negative&theme={analysed}").text
         assert '<option value="negative" selected>' in shown and f'<option value="{analysed}" selected>' in shown
