@@ -2,7 +2,7 @@
 
 Fits themes over a demo database's stored texts without writing anything (`themes.plan_themes`), then compares the
 themes each survey comment got with the topics the demo's generator wrote it from (found again by matching its
-sentence templates).
+sentence templates); the interaction texts the same way, against the template each was written from (purity only).
 
     CXM_DATABASE_URL=sqlite:////tmp/t.db PYTHONPATH=src .venv/bin/python -u benchmarks/text_themes.py
 """
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cxm.config import Settings
 from cxm.demo import comments as demo_comments
+from cxm.demo import phrases as demo_phrases
 from cxm.text import themes
 
 
@@ -31,6 +32,22 @@ def template_patterns() -> list[tuple[re.Pattern[str], str]]:
             for template in templates:
                 body = re.escape(template.rstrip(".!")).replace(r"\{product\}", ".+?").replace(r"\{city\}", ".+?")
                 found.append((re.compile(body, re.IGNORECASE), topic))
+    return found
+
+
+def interaction_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """Each demo interaction text template as a pattern, labelled by kind and what it asks (the same in every language:
+    English lists its questions in another order)."""
+    found = []
+    for language, kinds in demo_phrases.TEXTS.items():
+        for kind, templates in kinds.items():
+            for index, template in enumerate(templates):
+                if kind == "question" and language == "en":
+                    index = (2, 0, 1)[index]  # compatible, stock, warranty -> stock, warranty, compatible
+                body = re.escape(template)
+                for slot in (r"\{product\}", r"\{city\}", r"\{order\}"):
+                    body = body.replace(slot, ".+?")
+                found.append((re.compile(body, re.IGNORECASE), f"{kind}{index}"))
     return found
 
 
@@ -67,8 +84,22 @@ def measure(fitted: themes.FittedThemes) -> None:
         )
     interaction_share = sum(1 for t, f in zip(fitted.texts, fitted.found, strict=True) if f and t.source != "response")
     print(f"purity (comments in their theme's main topic): {matched / max(total, 1):.3f}")
+    print(f"interaction purity (texts in their theme's main template): {interaction_purity(fitted):.3f}")
     print(f"generator topics that are some theme's main topic: {len(recovered)} of {len(demo_comments.THEMES)}")
     print(f"themes: {len(names)}; interaction texts with a theme: {interaction_share}")
+
+
+def interaction_purity(fitted: themes.FittedThemes) -> float:
+    """The share of interaction texts (counted once per theme they got) whose template is their theme's main one."""
+    patterns = interaction_patterns()
+    members: dict[int, Counter[str]] = defaultdict(Counter)
+    for text, found in zip(fitted.texts, fitted.found, strict=True):
+        truth = {label for pattern, label in patterns if pattern.search(text.text)}
+        if text.source == "interaction" and len(truth) == 1:
+            for index, _ in found:
+                members[index].update(truth)
+    matched = sum(counts.most_common(1)[0][1] for counts in members.values())
+    return matched / max(sum(sum(counts.values()) for counts in members.values()), 1)
 
 
 def main() -> None:

@@ -215,3 +215,21 @@ def test_a_group_s_only_theme_is_centred_on_every_theme_s_mean_as_embedded() -> 
         alone = [embedded[i] - embedded.mean(axis=0) for i in (2, 3)]
         cosine = alone[0] @ alone[1] / (np.linalg.norm(alone[0]) * np.linalg.norm(alone[1]))
         assert found[2, 3] == pytest.approx(cosine)
+
+
+def test_themes_merge_only_with_those_that_are_each_other_s_closest_in_their_groups() -> None:
+    from cxm.text import crosslingual
+
+    # Waiting on the hotline in groups a, c, d (0, 3, 4), delivery in a and d (1, 5); "where is my order" (2, group b)
+    # is closest to c's waiting theme, but a's and d's delivery themes are its closest in a and d.
+    groups = ["a", "a", "b", "c", "d", "d"]
+    similar = np.eye(6)
+    for i, j, cosine in [(0, 3, 0.5), (0, 4, 0.5), (3, 4, 0.5), (1, 5, 0.5), (2, 0, 0.2), (2, 1, 0.25), (2, 3, 0.4)]:
+        similar[i, j] = similar[j, i] = cosine
+    similar[2, 4] = similar[4, 2] = 0.2
+    similar[2, 5] = similar[5, 2] = 0.25
+    assert crosslingual._clusters(similar, groups) == [[0, 3, 4], [1, 5, 2]]
+    mutual = crosslingual._mutual(similar, groups)
+    assert mutual[2, 3] and mutual[2, 1] and not mutual[2, 0] and not mutual[2, 4]
+    # On average the waiting themes are closer to it (0.27 against 0.25): merged by centroids alone, it joined them.
+    assert similar[2, [0, 3, 4]].mean() > similar[2, [1, 5]].mean() >= crosslingual.CLOSE

@@ -35,6 +35,8 @@ EXAMPLE_CHARACTERS = 300
 # 0.09), different topics 0.14 at the 90th percentile; average linkage keeps a cluster's members close to each other.
 # 0.2: 21 themes (purity 0.74), 0.1: 13 (0.73); see benchmarks/RESULTS-text.md.
 CLOSE = 0.1
+# ... and while at least this share of their pairs of themes are each other's closest in the other's group.
+MUTUAL = 0.5
 LABEL_TERMS = 4
 # A term in more than this share of one group's texts names no theme (see `_everywhere`).
 COMMON = 0.5
@@ -61,12 +63,16 @@ def fit_grouped(
     spelled: Mapping[str, str],
     embed: Embed | None,
     texts: Sequence[str] = (),
+    names: frozenset[str] = frozenset(),
 ) -> Topics:
     """Themes fitted per group of documents (lemmatised) in one vocabulary, merged across groups when close.
 
     `texts` are the documents as written: a theme's most typical ones are what is embedded to compare it with other
-    themes (without them, its telling words are)."""
-    vectorizer = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.6, sublinear_tf=True)
+    themes (without them, its telling words are). `names` (lemmas of products, towns, the brand: `names.name_terms`)
+    are left out: themes fitted over them gave whole themes to the texts that mention a product ("air / headphones /
+    purifier" held questions on warranty, stock and chargers) and were named by them."""
+    stop = sorted(names) or None
+    vectorizer = TfidfVectorizer(token_pattern=r"\S+", min_df=2, max_df=0.6, sublinear_tf=True, stop_words=stop)
     matrix = vectorizer.fit_transform(documents)
     terms = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     rows = pooled(groups)
@@ -76,9 +82,11 @@ def fit_grouped(
         raise ValueError("no group of texts shares enough words")
     components = np.vstack([c.component for c in candidates])
     topics = Topics(terms, vectorizer.idf_, components, [0] * len(candidates), [spelled.get(t, t) for t in terms])
+    skip = _everywhere(matrix, rows)
     if embed is None or len({c.group for c in candidates}) < 2:  # nothing to merge: no embedding model is loaded
+        topics.labels = [" / ".join(topics.telling_terms(i, TOP_TERMS, skip)) for i in range(len(candidates))]
         return topics
-    return merged(topics, candidates, embed, _everywhere(matrix, rows), texts)
+    return merged(topics, candidates, embed, skip, texts)
 
 
 def pooled(groups: Sequence[str]) -> dict[str, list[int]]:
@@ -185,20 +193,34 @@ def _similarities(embedded: np.ndarray, groups: list[str]) -> np.ndarray:
 def _clusters(similar: np.ndarray, groups: list[str]) -> list[list[int]]:
     """Average-linkage clusters above CLOSE; two themes of one group never merge (their fit kept them apart)."""
     clusters = [[i] for i in range(len(groups))]
-    while (pair := _closest(similar, clusters, groups)) is not None:
+    paired = _mutual(similar, groups)
+    while (pair := _closest(similar, paired, clusters, groups)) is not None:
         first, second = pair
         clusters[first] += clusters.pop(second)
     return sorted(clusters)
 
 
-def _closest(similar: np.ndarray, clusters: list[list[int]], groups: list[str]) -> tuple[int, int] | None:
-    """The two clusters of disjoint groups whose themes are closest on average, if close enough."""
+def _mutual(similar: np.ndarray, groups: list[str]) -> np.ndarray:
+    """Which two themes of different groups are each other's closest in the other's group (a translation of each other
+    rather than a neighbour: waiting on the hotline is not where my order is, though nothing closer was asked)."""
+    best = np.full(similar.shape, False)
+    for group in dict.fromkeys(groups):
+        rows = np.array([i for i, g in enumerate(groups) if g == group])
+        best[np.arange(len(groups)), rows[np.argmax(similar[:, rows], axis=1)]] = True
+    return np.asarray(best & best.T)
+
+
+def _closest(
+    similar: np.ndarray, paired: np.ndarray, clusters: list[list[int]], groups: list[str]
+) -> tuple[int, int] | None:
+    """The two clusters of disjoint groups whose themes are closest on average, if close enough and paired enough."""
     best, found = CLOSE, None
     for a in range(len(clusters)):
         for b in range(a + 1, len(clusters)):
             if {groups[i] for i in clusters[a]} & {groups[i] for i in clusters[b]}:
                 continue
-            mean = float(similar[np.ix_(clusters[a], clusters[b])].mean())
-            if mean >= best:
+            pairs = np.ix_(clusters[a], clusters[b])
+            mean = float(similar[pairs].mean())
+            if mean >= best and float(paired[pairs].mean()) >= MUTUAL:
                 best, found = mean, (a, b)
     return found

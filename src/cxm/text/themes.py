@@ -15,6 +15,7 @@ from cxm.text.crosslingual import Embed, fit_grouped
 from cxm.text.embeddings import shared_model
 from cxm.text.engine import detector_for
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
+from cxm.text.names import name_terms
 from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, source_texts
 from cxm.text.topics import Topics, assigned, lemmatised, spellings, split
 
@@ -137,6 +138,7 @@ def plan_themes(
     if len(usable) < 4:
         raise InvalidInput(f"themes need at least 4 stored texts with content words; there are {len(usable)}")
     written = spellings((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
+    names = name_terms((t.text, lang) for t, lang in texts[-FIT_AT_MOST:])
     try:
         topics = fit_grouped(
             [d for d, _, _ in usable],
@@ -145,6 +147,7 @@ def plan_themes(
             spelled=written,
             embed=embed or _embed,
             texts=[t for _, _, t in usable],
+            names=names,
         )
     except ValueError as error:  # too few words shared by two texts
         raise InvalidInput(f"cannot fit themes to these texts: {error}") from None

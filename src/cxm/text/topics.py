@@ -131,7 +131,7 @@ def lemmatised(text: str, language: str) -> str:
     """The text's content words as accent-free lemmas, separated by spaces (stopwords left out)."""
     stop = theme_stopwords(language)
     words = (w for w in WORD.findall(text.lower()) if w not in stop)
-    lemmas = (strip_accents(_lemma(w, LEMMA_CODES.get(language, language))) for w in words)
+    lemmas = (strip_accents(lemma_of(w, LEMMA_CODES.get(language, language))) for w in words)
     return " ".join(lemma for lemma in lemmas if len(lemma) > 2 and lemma not in stop)
 
 
@@ -143,13 +143,14 @@ def spellings(texts: Iterable[tuple[str, str]]) -> dict[str, str]:
         stop = theme_stopwords(language)
         for word in WORD.findall(text.lower()):
             if word not in stop:
-                lemma = _lemma(word, LEMMA_CODES.get(language, language))
+                lemma = lemma_of(word, LEMMA_CODES.get(language, language))
                 counts[strip_accents(lemma)][lemma] += 1
     return {plain: max(found, key=lambda w: (found[w], w != plain)) for plain, found in counts.items()}
 
 
 @lru_cache(maxsize=200_000)
-def _lemma(word: str, code: str) -> str:
+def lemma_of(word: str, code: str) -> str:
+    """A word's lemma in a simplemma language (the word itself where simplemma knows no such language)."""
     try:
         return str(simplemma.lemmatize(word, lang=code)).lower()
     except ValueError:  # a language simplemma does not know: the word as it is
