@@ -45,3 +45,8 @@ def test_a_theme_whose_texts_all_mention_one_product_is_named_by_what_they_say_a
     assert all(not products & set(name.split(" / ")) for name in named.names())
     assert any("warranty" in name for name in named.names()) and any("courier" in name for name in named.names())
     assert not products & set(named.terms) and np.all(named.components >= 0)
+
+
+def test_languages_that_capitalise_every_noun_give_no_names() -> None:
+    texts = [("Die Lieferung kam zu spät. Der Kurier hat nicht angerufen.", "de")] * 8
+    assert name_terms(texts) == frozenset()  # every German noun is capitalised: capitals tell nothing there

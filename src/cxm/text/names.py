@@ -26,6 +26,8 @@ FOLLOWED = 0.3
 # Words used fewer times than this inside sentences are left as words: two uses tell nothing ("costă" after two
 # different products).
 FEWEST = 5
+# Languages that capitalise every noun: a capital letter tells no name there, so none of their words is taken for one.
+NOUNS_CAPITALISED = frozenset({"de", "lb"})
 
 
 @dataclass
@@ -96,5 +98,6 @@ def name_terms(texts: Iterable[tuple[str, str]]) -> frozenset[str]:
     goes on with different lemmas in different languages, `headphone` in English, `headphones` in Czech)."""
     uses: defaultdict[str, Uses] = defaultdict(Uses)
     for text, language in texts:
-        uses[language].read(text, language)
+        if language not in NOUNS_CAPITALISED:
+            uses[language].read(text, language)
     return frozenset(name for found in uses.values() for name in found.names())
