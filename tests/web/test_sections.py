@@ -80,6 +80,7 @@ def test_filter_bar_filters_by_store_and_customer_attribute(company: TestClient,
     sign_in(company, people["analyst"])
     everyone = company.get("/feedback").text
     assert '<option value="Shop 0">Shop 0</option>' in everyone and 'name="attribute"' in everyone
+    assert '<option value="tier=">tier</option>' in everyone  # the attribute names profiles carry, as suggestions
     assert "&lt;script&gt;window.pwned" in everyone and HOSTILE not in everyone  # a hostile store name in the menu
     gold = company.get("/feedback?attribute=tier%3Dgold").text
     assert "n = 20" in gold and "n = 60" in everyone  # 10 gold customers (every third of 30), two answers each

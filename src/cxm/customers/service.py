@@ -251,6 +251,12 @@ def segments(session: Session) -> list[str]:
     return sorted(str(row) for row in rows if row)
 
 
+def attribute_names(session: Session, newest: int = 1_000) -> list[str]:
+    """The attribute names the newest customers' profiles carry, sorted (a hint for the attribute filter)."""
+    recent = select(Customer.attributes).order_by(Customer.id.desc()).limit(newest)
+    return sorted({str(name) for attributes in session.scalars(recent) for name in attributes})
+
+
 def customers_with_attribute(key: str, value: str) -> Select[int]:
     """Ids of the customers whose attribute `key` reads `value` (as analytics shows it), as a subquery."""
     return select(Customer.id).where(AttributeText(Customer.attributes, key) == value)

@@ -215,17 +215,20 @@ Filters = Annotated[FilterBar, Depends(filter_bar)]
 
 
 def filter_options(session: Session, engine: analytics_service.Engine) -> dict[str, list[tuple[str, str]]]:
-    """The values each filter menu offers (value, label); segments and stores are looked up again after a minute.
-    Sentiment labels and "no theme" are message ids (the filter bar translates them); themes show their current name."""
+    """The values each filter menu offers (value, label); segments, stores and attribute names are looked up again
+    after a minute. Sentiment labels and "no theme" are message ids (the filter bar translates them); themes show
+    their current name."""
     minute = int(monotonic() // 60)
-    segments = remember(
-        ("segments", str(session.get_bind().engine.url), minute), lambda: customers_service.segments(session)
-    )
+    database = str(session.get_bind().engine.url)
+    segments = remember(("segments", database, minute), lambda: customers_service.segments(session))
     stores = remember(("stores", store_version(engine), minute), lambda: analytics_service.stores(engine))
+    names = remember(("attributes", database, minute), lambda: customers_service.attribute_names(session))
     return {
         "channel": [(c, c) for c in interactions_service.CHANNELS],
         "journey_stage": [(s, s.replace("_", "-")) for s in interactions_service.JOURNEY_STAGES],
         "store": [(s, s) for s in stores],
+        # Suggestions for the attribute field ("tier=" for an attribute `tier`), not a menu.
+        "attribute": [(f"{name}=", name) for name in names],
         "segment": [(s, s) for s in segments],
         "language": [(code, code) for code in LANGUAGES],
         "survey": [(s.key, s.name) for s in feedback_service.list_surveys(session)],
