@@ -90,6 +90,13 @@ def test_filter_bar_filters_by_store_and_customer_attribute(company: TestClient,
     times, everywhere = _card(shop, "first_response_time"), _card(company.get("/overview").text, "first_response_time")
     assert "n = 10" in times and "n = 60" in everywhere  # 5 customers in Shop 0, two months; all 30 customers
     assert "Not filtered by: Store" in _card(shop, "response_rate")  # invitations have no store: the card says so
+    timed = company.get("/api/v1/metrics/first_response_time", params={"store": "Shop 0"}).json()["rows"]
+    assert [row["n"] for row in timed] == [10]  # the REST API takes the store filter too
+    funnel = company.get("/api/v1/analytics/journeys/funnel", params={"store": "Shop 0"}).json()["rows"]
+    journey = company.get("/journey?store=Shop%200").text
+    assert funnel and "Stage funnel · Not filtered by" not in journey  # the stage funnel takes the store too
+    for row in funnel:
+        assert f'<th scope="row">{row["stage"]}</th><td>{row["reached"]}</td><td>{row["customers"]}' in journey
     bad = company.get("/feedback?attribute=tier")
     assert bad.status_code == 422 and "name=value" in bad.text
 

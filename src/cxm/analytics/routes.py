@@ -36,15 +36,19 @@ def metric_filters(
     request: Request,
     channel: Values = None,
     journey_stage: Values = None,
+    store: Values = None,
+    agent: Values = None,
     segment: Values = None,
+    country: Values = None,
     language: Values = None,
     sentiment: Annotated[list[str] | None, Query(description="Sentiment of the response's comments")] = None,
     theme: Annotated[list[str] | None, Query(description="A theme (name) of the response's comments")] = None,
     theme_id: Annotated[list[str] | None, Query(description="A theme (id) of the response's comments")] = None,
 ) -> dict[str, list[str] | None]:
-    """The dimension filters of a request (`?channel=web&segment=retail&theme=delivery&attr.tier=gold`; `(none)`: no
-    value)."""
-    filters = {"channel": channel, "journey_stage": journey_stage, "segment": segment, "language": language}
+    """The dimension filters of a request (`?channel=web&store=Brno&segment=retail&theme=delivery&attr.tier=gold`;
+    `(none)`: no value)."""
+    filters = {"channel": channel, "journey_stage": journey_stage, "store": store, "agent": agent}
+    filters |= {"segment": segment, "country": country, "language": language}
     attributes = {name: request.query_params.getlist(name) for name in request.query_params if is_attribute(name)}
     return filters | {"sentiment": sentiment, "theme": theme, "theme_id": theme_id} | attributes
 

@@ -20,7 +20,7 @@ router = APIRouter(include_in_schema=False)
 Viewer = Annotated[Principal, Depends(require_user(Permission.read))]
 METRICS = ("nps", "csat", "ces", "first_response_time")
 STAGES = ("awareness", "purchase", "post_purchase")
-FUNNEL_FILTERS = ("since", "until", "channel", "segment")  # what the stage funnel can be filtered by
+FUNNEL_FILTERS = ("since", "until", "channel", "store", "segment")  # what the stage funnel can be filtered by
 
 
 def metric_table(engine: analytics_service.Engine, filters: FilterBar, by: str) -> dict[str, Any]:
@@ -56,10 +56,10 @@ def interaction_grid(engine: analytics_service.Engine) -> dict[str, Any]:
 
 
 def journey_funnel(engine: analytics_service.Engine, filters: FilterBar) -> list[dict[str, Any]]:
-    """The stage funnel of the customers whose touchpoints pass the filter bar's dates, channel and segment."""
+    """The stage funnel of the customers whose touchpoints pass the filter bar's dates, channel, store and segment."""
     base = filters.query("nps")
     where: dict[str, Sequence[str]] = {
-        name: [str(getattr(filters, name))] for name in ("channel", "segment") if getattr(filters, name)
+        name: [str(getattr(filters, name))] for name in ("channel", "store", "segment") if getattr(filters, name)
     }
     query = analytics_service.Query(since=base.since, until=base.until, where=where)
     asked = analytics_service.JourneyQuery(filters=query)
