@@ -127,6 +127,28 @@ def test_edited_response_is_re_read(db: SqlEngine, tmp_path: Path) -> None:
     assert service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())["value"].iloc[0] == 100
 
 
+@pytest.mark.parametrize("small", [20_000, 0], ids=["in-process", "child-processes"])
+def test_a_partial_response_is_left_out_until_it_is_completed(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small: int
+) -> None:
+    monkeypatch.setattr(extract, "SMALL", small)  # 0: a first sync reads its whole tables in child processes
+    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        survey = feedback_service.install_templates(session)[1]
+        _answer(session, "ann@example.com", 10, when)
+        partial = feedback_service.start_response(session, survey, feedback_service.Respondent(language="cs"), at=when)
+        feedback_service.save_answers(session, partial, {"nps": 3}, complete=False, at=when)
+        partial_id = partial.id
+    assert sync(db, str(store)).rows["score answers"] == 1 and _nps_n(store) == 1
+    with factory() as session, session.begin():
+        completed = feedback_service.get_response(session, partial_id)
+        feedback_service.save_answers(session, completed, {}, complete=True, at=datetime.now(UTC))
+    sync(db, str(store))
+    found = service.metric(open_engine(f"duckdb:///{store}"), "nps", Query())
+    assert (int(found["n"].iloc[0]), float(found["value"].iloc[0])) == (2, 0.0)
+
+
 def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(db: SqlEngine, tmp_path: Path) -> None:
     factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
     with factory() as session, session.begin():
@@ -263,6 +285,7 @@ def test_the_sync_leaves_the_query_planner_of_other_connections_as_it_was(db: Sq
             _answer(session, "bob@example.com", 2, datetime(2026, 3, 4, tzinfo=UTC))
         assert sync(db, str(store)).rows["score answers"] >= 1
         assert held.execute("SELECT current_setting('disabled_optimizers')").fetchone() == ("",)
+        assert held.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (True,)
 
 
 def _tier_counts(store: Path) -> dict[str, int]:

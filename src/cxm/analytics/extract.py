@@ -36,7 +36,6 @@ SOURCES: dict[str, dict[str, str]] = {
         "channel": "string",
         "status": "string",
         "completed_at": "timestamp",
-        "updated_at": "timestamp",
     },
     "interactions": {
         "id": "int64",
@@ -65,7 +64,6 @@ SOURCES: dict[str, dict[str, str]] = {
         "language": "string",
         "attributes": "json",
         "erased_at": "timestamp",
-        "updated_at": "timestamp",
     },
     "invitations": {
         "id": "int64",
@@ -111,21 +109,32 @@ def reader(url: str) -> Iterator[Any]:
         connection.close()
 
 
-def select_sql(name: str, where: str | None) -> str:
-    """The query reading one table's staged columns."""
-    return f"SELECT {', '.join(SOURCES[name])} FROM {name}" + (f" WHERE {where}" if where else "")
+# A whole table's read leaves out the rows no fact uses (the facts are then rebuilt whole: nothing of those rows is
+# left to delete), and reads the column that picks them as its one value (a string per row costs SQLite and ADBC).
+WHOLE_ROWS = {"responses": ("status", "complete")}
+
+
+def select_sql(name: str, where: str | None, *, whole: bool = False) -> str:
+    """The query reading one table's staged columns (`whole`: every row of it a fact uses, `where` cutting it)."""
+    columns, kept = list(SOURCES[name]), [where] if where else []
+    if whole and name in WHOLE_ROWS:
+        column, value = WHOLE_ROWS[name]
+        columns[columns.index(column)] = f"'{value}' AS {column}"
+        kept.append(f"{column} = '{value}'")
+    return f"SELECT {', '.join(columns)} FROM {name}" + (f" WHERE {' AND '.join(kept)}" if kept else "")
 
 
 def read_one(url: str, name: str, where: str | None) -> pa.Table:
     """One table's staged columns, over an ADBC connection of its own."""
     with reader(url) as source, source.cursor() as cursor:
-        cursor.execute(select_sql(name, where))
+        cursor.execute(select_sql(name, where, whole=where is None))
         rows: pa.Table = cursor.fetch_arrow_table()
     return rows
 
 
 def read_to_file(path: str, name: str, where: str | None, target: str) -> str:
-    """Read a piece of a SQLite table (in a child process) into an Arrow IPC file at `target`, its times parsed."""
+    """Read a piece of a whole SQLite table (in a child process) into an Arrow IPC file at `target`, its times
+    parsed."""
     import adbc_driver_manager
     import adbc_driver_sqlite
 
@@ -137,7 +146,7 @@ def read_to_file(path: str, name: str, where: str | None, target: str) -> str:
     ):
         statement.set_sql_query("PRAGMA busy_timeout = 30000")  # readers opening a WAL database together may wait
         statement.execute_update()
-        statement.set_sql_query(select_sql(name, where))
+        statement.set_sql_query(select_sql(name, where, whole=True))
         stream, _ = statement.execute_query()
         rows = _parsed_times(name, pa.RecordBatchReader._import_from_c(stream.address).read_all())
     with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
@@ -160,7 +169,7 @@ def _parsed_times(name: str, rows: pa.Table) -> pa.Table:
 def read_few(url: str, name: str, where: str | None) -> pa.Table:
     """A (small) selection of SQLite rows through the standard library's driver, in this process."""
     with closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as connection:
-        rows = connection.execute(select_sql(name, where)).fetchall()
+        rows = connection.execute(select_sql(name, where, whole=where is None)).fetchall()
     values: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [() for _ in SOURCES[name]]
     return pa.table({column: pa.array(list(v)) for column, v in zip(SOURCES[name], values, strict=True)})
 

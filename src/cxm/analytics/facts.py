@@ -35,7 +35,6 @@ def scores(tables: Any) -> Table:
         language=r.language,
         collected_via=r.channel,
         completed_at=r.completed_at,
-        updated_at=r.updated_at,
     )
     s = tables("surveys").select(sid="id", survey="key")
     i = tables("interactions").select(
@@ -62,7 +61,6 @@ def scores(tables: Any) -> Table:
         kind=kept.kind,
         score=kept.score.cast("int64"),
         completed_at=kept.completed_at,
-        updated_at=kept.updated_at,
         customer_id=kept.customer_id.cast("int64"),
         language=kept.language,
         collected_via=kept.collected_via,
