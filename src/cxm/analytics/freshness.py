@@ -11,7 +11,8 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxm.analytics.engines import analytics_url, open_engine
-from cxm.analytics.sync import SyncReport, sync, synced_source
+from cxm.analytics.store import synced_source
+from cxm.analytics.sync import SyncReport, sync
 from cxm.config import Settings
 from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput
