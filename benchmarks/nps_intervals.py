@@ -4,8 +4,9 @@
 
 For NPS (shares of detractors, passives and promoters) and for a 1-7 mean, draws `--samples` groups of n answers
 from a known population and prints, per method and n, the share of intervals that hold the population's value
-(coverage; 0.95 is the aim) and their mean width. cxm: the adjusted Wald interval for NPS under 30 answers, the t
-interval cut to 1-7 for means. The others: the normal approximation, the percentile bootstrap (4,000 resamples, cxm's
+(coverage; 0.95 is the aim) and their mean width. cxm: for NPS the adjusted Wald interval under 30 answers or where
+fewer than 5 answers fall on either side of the promoter or detractor share, else the normal one; the t interval cut
+to 1-7 for means. The others: the normal approximation, the percentile bootstrap (4,000 resamples, cxm's
 method before) and, for means, Hesterberg's expanded percentile bootstrap.
 """
 
@@ -20,8 +21,8 @@ from scipy import stats as scipy_stats
 
 from cxm.analytics import stats
 
-SIZES = (3, 5, 8, 10, 20, 29)
-NPS_POPULATIONS = ([0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.05, 0.1, 0.85], [0.4, 0.3, 0.3])
+SIZES = (3, 5, 8, 10, 20, 29, 30, 50, 100)
+NPS_POPULATIONS = ([0.2, 0.3, 0.5], [0.1, 0.2, 0.7], [0.05, 0.1, 0.85], [0.02, 0.08, 0.9], [0.4, 0.3, 0.3])
 CES_POPULATIONS = (
     [2, 3, 5, 10, 20, 30, 30],
     [5, 5, 10, 20, 30, 20, 10],
@@ -97,7 +98,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     samples = parser.parse_args().samples
     nps_methods = {
-        "cxm (adjusted Wald)": from_estimate(stats.nps, normal=False),
+        "cxm": from_estimate(stats.nps, normal=False),
         "normal": from_estimate(stats.nps, normal=True),
         "percentile bootstrap": percentile_bootstrap(nps_of, expanded=False),
     }

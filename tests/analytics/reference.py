@@ -14,14 +14,16 @@ Z = 1.959963984540054
 
 
 def nps(scores: list[int]) -> dict[str, float]:
-    """NPS in points: the normal-approximation CI from Var = 100^2 [p + d - (p - d)^2] / n from 30 answers, the
-    adjusted Wald CI (Rocks 2016: 0.75 promoters and 0.75 detractors added, n + 3) under 30, none for one answer."""
+    """NPS in points: the normal-approximation CI from Var = 100^2 [p + d - (p - d)^2] / n from 30 answers with at
+    least 5 promoters, non-promoters, detractors and non-detractors; else the adjusted Wald CI (Rocks 2016: 0.75
+    promoters and 0.75 detractors added, n + 3); none for one answer."""
     values = np.array(scores)
     n = len(values)
-    p, d = np.mean(values >= 9), np.mean(values <= 6)
+    promoters, detractors = int(np.sum(values >= 9)), int(np.sum(values <= 6))
+    p, d = promoters / n, detractors / n
     value = 100 * (p - d)
-    if n < 30:
-        return {"value": value, "n": n, **_adjusted_wald(int(np.sum(values >= 9)), int(np.sum(values <= 6)), n)}
+    if n < 30 or min(promoters, n - promoters, detractors, n - detractors) < 5:
+        return {"value": value, "n": n, **_adjusted_wald(promoters, detractors, n)}
     se = 100 * math.sqrt((p + d - (p - d) ** 2) / n)
     return {"value": value, "n": n, "ci_low": max(value - Z * se, -100), "ci_high": min(value + Z * se, 100)}
 

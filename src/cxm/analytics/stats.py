@@ -16,6 +16,7 @@ from scipy import stats as scipy_stats
 
 Z95 = scipy_stats.norm.ppf(0.975)
 SMALL_SAMPLE = 30
+NORMAL_COUNT = 5  # answers needed on each side of a share before its normal approximation is trusted
 CES_SCALE = (1.0, 7.0)
 Histogram = Mapping[int, int]
 
@@ -55,7 +56,7 @@ def _arrays(histogram: Histogram) -> tuple[np.ndarray, np.ndarray]:
 
 
 def nps(histogram: Histogram) -> Estimate:
-    """NPS with SE from Var = 100^2 [p + d - (p - d)^2] / n; the adjusted Wald CI for small samples."""
+    """NPS with SE from Var = 100^2 [p + d - (p - d)^2] / n; the adjusted Wald CI where the normal one is poor."""
     scores, counts = _arrays(histogram)
     n = int(counts.sum())
     promoters, detractors = counts[scores >= 9].sum(), counts[scores <= 6].sum()
@@ -64,10 +65,18 @@ def nps(histogram: Histogram) -> Estimate:
     se = 100 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / n)
     if n < 2:
         return _alone(value, se)
-    if n < SMALL_SAMPLE:
+    if n < SMALL_SAMPLE or _normal_poor(float(promoters), float(detractors), n):
         low, high = adjusted_wald(float(promoters), float(detractors), n)
         return Estimate(value, n, low, high, se, "adjusted-wald")
     return Estimate(value, n, max(value - Z95 * se, -100.0), min(value + Z95 * se, 100.0), se, "normal")
+
+
+def _normal_poor(promoters: float, detractors: float, n: int) -> bool:
+    """Whether the normal interval of an NPS is untrustworthy: fewer than 5 answers on either side of a share."""
+    # The textbook rule for a share's normal approximation, applied to both shares: at 30-100 answers from a mostly
+    # promoting population the normal interval held the true NPS in only 85-93% of samples, adjusted Wald in 94-98%
+    # (benchmarks/nps_intervals.py); a group of only promoters got an interval of no width.
+    return min(promoters, n - promoters, detractors, n - detractors) < NORMAL_COUNT
 
 
 def adjusted_wald(promoters: float, detractors: float, n: int) -> tuple[float, float]:
