@@ -172,6 +172,62 @@ def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(db:
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)
 
 
+def _lake_folders(lake: Path) -> dict[str, int]:
+    """Each fact's folder in the lake and its inode (a rewritten fact's folder is a new one)."""
+    return {folder.name: folder.stat().st_ino for folder in lake.iterdir() if not folder.name.startswith(".")}
+
+
+def test_the_lake_rewrites_only_the_facts_a_sync_changed(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        ids = journey_data.load_ladder(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    before = _lake_folders(lake)
+    with factory() as session, session.begin():
+        journey_data.touch(session, ids["loyal"], journey_data.at(6, 28), "awareness", "web", "page_view")
+    sync(db, str(store), lake=lake)
+    after = _lake_folders(lake)
+    assert after["scores"] == before["scores"] and after["orders"] == before["orders"]
+    assert after["touchpoints"] != before["touchpoints"]
+    with factory() as session, session.begin():
+        _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    assert _lake_folders(lake)["scores"] != after["scores"]
+    assert _customer_ids_in_lake(lake) == {row[0] for row in _rows(store, "scores")}
+    # A new segment, the same one saved again, another: the answers carry it, so the lake's follow when it changes.
+    for segment, rewritten in (("retail", True), ("retail", False), ("vip", True)):
+        scores = _lake_folders(lake)["scores"]
+        with factory() as session, session.begin():
+            _move(session, "ann@example.com", segment)
+        sync(db, str(store), lake=lake)
+        assert (_lake_folders(lake)["scores"] != scores) == rewritten, segment
+    in_lake = pq.read_table(lake / "scores", columns=["customer_id", "segment"]).to_pylist()
+    with duckdb.connect(str(store), read_only=True) as con:
+        in_store = con.execute("SELECT customer_id, segment FROM scores").fetchall()
+    assert sorted((row["customer_id"], str(row["segment"])) for row in in_lake) == sorted(
+        (customer, str(segment)) for customer, segment in in_store
+    )
+    assert ("vip",) in {(segment,) for _, segment in in_store}
+
+
+def test_a_lake_the_store_moved_past_or_a_new_lake_is_written_whole(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    with factory() as session, session.begin():
+        bob = _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+    sync(db, str(store))  # the store moves on without the lake (as if a sync had failed before writing it)
+    sync(db, str(store), lake=lake)
+    assert bob in _customer_ids_in_lake(lake) and len(_customer_ids_in_lake(lake)) == 2
+    elsewhere = tmp_path / "elsewhere"
+    sync(db, str(store), lake=elsewhere)
+    assert _customer_ids_in_lake(elsewhere) == _customer_ids_in_lake(lake)
+    assert set(_lake_folders(elsewhere)) == set(_lake_folders(lake))
+
+
 def _buy_and_ask(session: Session, customer: int, index: int, when: datetime) -> None:
     from decimal import Decimal
 

@@ -122,10 +122,14 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
 def _refresh_traits(run: Run, changed: str | None) -> None:
     """Copy changed customers' traits onto their answers in the scores fact (None: every customer's)."""
     only = "" if changed is None else f" AND c.customer_id IN ({changed})"
-    run.sql(
-        "UPDATE scores SET segment = c.segment, country = c.country, customer_language = c.customer_language "
-        f"FROM customers c WHERE scores.customer_id = c.customer_id{only}"
-    )
+    theirs = f"customer_id IN ({changed})"
+    with run.atomically():
+        before = run.fingerprint("scores", theirs) if changed else None
+        run.sql(
+            "UPDATE scores SET segment = c.segment, country = c.country, customer_language = c.customer_language "
+            f"FROM customers c WHERE scores.customer_id = c.customer_id{only}"
+        )
+        run.touch("scores", changed is None or run.fingerprint("scores", theirs) != before)
 
 
 def _id_mark(run: Run, fact: str) -> int:
@@ -228,7 +232,9 @@ def _apply_tombstones(run: Run) -> int:
     erased, newest = _people(run, f"SELECT id, customer_id FROM tombstones WHERE id > {mark}")
     for name in FACT_TABLES:
         if erased and name not in PEOPLE_FREE and run.has(name):
-            run.sql(f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
+            with run.atomically():
+                deleted = run.sql(f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
+                run.touch(name, deleted[0][0] > 0)
     if erased:
         run.set_mark("tombstones.id", newest)
     return len(erased)
@@ -276,19 +282,30 @@ def sync(
 
 
 def write_lake(run: Run, lake: Path) -> None:
-    """Write every fact as Parquet, partitioned by month, replacing the previous files atomically."""
+    """Write each fact that changed since this lake last got it as Parquet, replacing its previous files."""
     for name in FACT_TABLES:
         if not run.has(name):
             continue
-        target, staging = lake / name, lake / f".{name}.writing"
-        shutil.rmtree(staging, ignore_errors=True)
-        lake.mkdir(parents=True, exist_ok=True)
-        empty = not run.sql(f"SELECT count(*) FROM {name}")[0][0]
-        if name in LAKE_TIME and not empty:
-            month = f"strftime({LAKE_TIME[name]}, '%Y-%m') AS month"
-            run.sql(f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
-        else:
-            staging.mkdir(parents=True)
-            run.sql(f"COPY {name} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
-        shutil.rmtree(target, ignore_errors=True)
-        staging.rename(target)
+        # The fact's change count and the lake's place: a lake moved elsewhere, or missed by a sync that failed
+        # half-way, is written again; an unchanged fact is not (10M answers: ~5 s of Parquet).
+        written = f"{run.mark(f'version.{name}') or 0}@{lake.resolve()}"
+        if (lake / name).is_dir() and run.mark(f"lake.{name}") == written:
+            continue
+        _write_lake_fact(run, lake, name)
+        run.set_mark(f"lake.{name}", written)
+
+
+def _write_lake_fact(run: Run, lake: Path, name: str) -> None:
+    """One fact as Parquet, partitioned by month where it has a time, swapped in for the previous files."""
+    target, staging = lake / name, lake / f".{name}.writing"
+    shutil.rmtree(staging, ignore_errors=True)
+    lake.mkdir(parents=True, exist_ok=True)
+    empty = not run.sql(f"SELECT count(*) FROM {name}")[0][0]
+    if name in LAKE_TIME and not empty:
+        month = f"strftime({LAKE_TIME[name]}, '%Y-%m') AS month"
+        run.sql(f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
+    else:
+        staging.mkdir(parents=True)
+        run.sql(f"COPY {name} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
