@@ -87,6 +87,13 @@ def test_demo_prints_a_key_and_keeps_an_existing_company(tmp_path: Path) -> None
         assert db.execute("SELECT count(*) FROM api_keys WHERE name = 'demo'").fetchone() == (2,)
 
 
+def test_demo_asks_20_interactions_of_each_customer_when_not_told(tmp_path: Path) -> None:
+    done = cxm(tmp_path, "demo", "--no-serve", "--customers", "30")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "cxm.db") as db:
+        assert db.execute("SELECT count(*) FROM interactions").fetchone() == (600,)
+
+
 def company(path: Path) -> list[tuple[str, str | None]]:
     """Event ids with their customer's name, the fingerprint of a demo company."""
     with sqlite3.connect(path) as db:

@@ -137,6 +137,18 @@ def test_questions_have_varied_responses_and_texts(session: Session) -> None:
     assert any("ě" in t or "ř" in t for t in texts) and any("ł" in t or "ą" in t or "ę" in t for t in texts)
 
 
+def test_many_touchpoints_asked_of_few_people_end_short_instead_of_drawing_forever() -> None:
+    import random
+
+    rng = random.Random(3)
+    people = demo.draw_people(rng, 10)
+    events = demo.draw_events(rng, people, 100_000)
+    # Ten people cannot give 100,000 touchpoints before most of them leave: the draw stops with what stays.
+    assert 0 < len(events) < 100_000
+    assert [event.at for event in events] == sorted(event.at for event in events)
+    assert len(demo.draw_events(random.Random(3), demo.draw_people(random.Random(3), 10), 200)) == 200
+
+
 def test_consents_include_grants_and_revocations(session: Session) -> None:
     demo.generate(session, customers=200, interactions=200)
     decisions = set(rows(session, "SELECT purpose, granted FROM consents"))

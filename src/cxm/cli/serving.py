@@ -47,10 +47,15 @@ def analyze_comments() -> None:
         hub.close()
 
 
+TOUCHPOINTS_EACH = 20  # interactions per customer when none are asked for (5,000 customers: 100,000)
+
+
 @app.command("demo")
 def demo(
     customers: Annotated[int, typer.Option(help="How many customers")] = 5000,
-    interactions: Annotated[int, typer.Option(help="How many interactions")] = 100_000,
+    interactions: Annotated[
+        int | None, typer.Option(help="How many interactions [default: 20 per customer]", show_default=False)
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same company)")] = 42,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the app afterwards")] = True,
     host: Annotated[str, typer.Option(envvar="CXM_HOST")] = "127.0.0.1",
@@ -68,7 +73,7 @@ def demo(
                 summary = demo_data.generate(
                     session,
                     customers=customers,
-                    interactions=interactions,
+                    interactions=TOUCHPOINTS_EACH * customers if interactions is None else interactions,
                     seed=seed,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
                 )

@@ -35,6 +35,7 @@ __all__ = ["ANCHOR", "DemoDataExists", "DemoSummary", "generate", "has_data", "r
 ANCHOR = datetime(2026, 11, 1, tzinfo=UTC)
 CHUNK = 10_000
 ACTOR = "demo"
+MIN_YIELD = 0.1  # a round of draws keeping less than this share: nearly everyone left, more draws would not help
 BASE_URL = "http://127.0.0.1:8000"
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -120,20 +121,24 @@ def draw_people(rng: random.Random, count: int) -> list[Person]:
 def draw_events(
     rng: random.Random, people: Sequence[Person], count: int, referrals: random.Random | None = None
 ) -> list[Event]:
-    """About `count` touchpoints (exactly, unless there is nobody), oldest first; active people have more; some
-    people leave after a bad experience (`leaving.py`)."""
+    """About `count` touchpoints (exactly, unless there is nobody or nearly everyone left), oldest first; active
+    people have more; some people leave after a bad experience (`leaving.py`)."""
     if not people:
         return []
     journeys = Journeys(rng, ANCHOR, referrals)
     weights = list(accumulate(person.activity for person in people))
     drawn: list[Event] = []
     events: list[Event] = []
-    # People who left after a bad experience lose their later touchpoints: draw more until `count` remain.
+    # People who left after a bad experience lose their later touchpoints: draw more until `count` remain, or until
+    # so few people stay that a round keeps almost nothing (many touchpoints asked of few people: the loop would
+    # never end).
     while len(events) < count:
-        wanted = len(drawn) + count - len(events)
+        wanted, before = len(drawn) + count - len(events), (len(drawn), len(events))
         while len(drawn) < wanted:
             drawn.extend(journeys.episode(rng.choices(people, cum_weights=weights)[0]))
         events = staying(drawn)
+        if len(events) - before[1] < MIN_YIELD * (len(drawn) - before[0]):
+            break
     events = events[:count]
     events.sort(key=lambda event: event.at)  # stable: ties keep their drawing order
     return events
