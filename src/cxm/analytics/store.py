@@ -34,6 +34,7 @@ class Run:
     con: duckdb.DuckDBPyConnection
     operational: SqlEngine
     url: str
+    keeps_lake: bool = False
     staged_whole: bool = False
     staged_rows: dict[str, int] = field(default_factory=dict)
 
@@ -64,10 +65,18 @@ class Run:
         if changed:
             self.set_mark(f"version.{fact}", int(self.mark(f"version.{fact}") or 0) + 1)
 
-    def fingerprint(self, fact: str, where: str) -> tuple[Any, ...]:
-        """How many of a fact's rows a condition selects and a hash of their contents, in any order."""
+    @contextmanager
+    def replacing(self, fact: str, where: str) -> Iterator[None]:
+        """The fact's rows selected by `where` are replaced in the block: its change count moves if they changed."""
         # Incremental syncs re-read the rows at their watermark (ties are never missed): replacing them with the same
-        # rows is no change, so comparing fingerprints spares the lake a rewrite.
+        # rows is no change, told by a fingerprint that spares the lake a rewrite. Without a lake any replacement
+        # counts (no scans), so a lake kept again later is rewritten rather than missed.
+        before = self._fingerprint(fact, where) if self.keeps_lake else None
+        yield
+        self.touch(fact, before is None or self._fingerprint(fact, where) != before)
+
+    def _fingerprint(self, fact: str, where: str) -> tuple[Any, ...]:
+        """How many of a fact's rows a condition selects and a hash of their contents, in any order."""
         return tuple(self.sql(f"SELECT count(*), sum(hash(f)) FROM {fact} AS f WHERE {where}")[0])
 
     def has(self, name: str) -> bool:
@@ -172,11 +181,9 @@ def materialise(run: Run, fact: str, replace: str | None) -> int:
             run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
             run.touch(fact)
             return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
-        before = run.fingerprint(fact, replace)
-        run.sql(f"DELETE FROM {fact} WHERE {replace}")
-        inserted = int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
-        run.touch(fact, run.fingerprint(fact, replace) != before)
-        return inserted
+        with run.replacing(fact, replace):
+            run.sql(f"DELETE FROM {fact} WHERE {replace}")
+            return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
 
 
 def synced_source(store_path: str) -> str | None:

@@ -122,14 +122,11 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
 def _refresh_traits(run: Run, changed: str | None) -> None:
     """Copy changed customers' traits onto their answers in the scores fact (None: every customer's)."""
     only = "" if changed is None else f" AND c.customer_id IN ({changed})"
-    theirs = f"customer_id IN ({changed})"
-    with run.atomically():
-        before = run.fingerprint("scores", theirs) if changed else None
+    with run.atomically(), run.replacing("scores", "TRUE" if changed is None else f"customer_id IN ({changed})"):
         run.sql(
             "UPDATE scores SET segment = c.segment, country = c.country, customer_language = c.customer_language "
             f"FROM customers c WHERE scores.customer_id = c.customer_id{only}"
         )
-        run.touch("scores", changed is None or run.fingerprint("scores", theirs) != before)
 
 
 def _id_mark(run: Run, fact: str) -> int:
@@ -254,7 +251,7 @@ def sync(
     url = operational.url.render_as_string(hide_password=False)
     keepalive.release(store_path)  # queries of this process open the store afresh from now on
     with connect(store_path) as con:
-        run = Run(con, operational, url)
+        run = Run(con, operational, url, keeps_lake=lake is not None)
         say("responses")
         report.rows["score answers"] = _sync_scores(run, operational)
         say("customers")
