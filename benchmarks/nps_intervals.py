@@ -5,9 +5,10 @@
 For NPS (shares of detractors, passives and promoters) and for a 1-7 mean, draws `--samples` groups of n answers
 from a known population and prints, per method and n, the share of intervals that hold the population's value
 (coverage; 0.95 is the aim) and their mean width. cxm: for NPS the adjusted Wald interval under 30 answers or where
-fewer than 5 answers fall on either side of the promoter or detractor share, else the normal one; the t interval cut
-to 1-7 for means. The others: the normal approximation, the percentile bootstrap (4,000 resamples, cxm's
-method before) and, for means, Hesterberg's expanded percentile bootstrap.
+fewer than 5 answers fall on either side of the promoter or detractor share, else the normal one; for means the t
+interval cut to 1-7, adjusted (a quarter answer added at 1 and at 7) where fewer than 5 answers differ from the most
+common one. The others: the normal approximation, the percentile bootstrap (4,000 resamples, cxm's method before),
+and for means the plain t interval (cxm's before) and Hesterberg's expanded percentile bootstrap.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ CES_POPULATIONS = (
     [5, 5, 10, 20, 30, 20, 10],
     [0, 0, 2, 3, 5, 20, 70],
     [30, 20, 10, 10, 10, 10, 10],
+    [0, 0, 0, 0, 1, 4, 95],
+    [0, 0, 0, 0, 0, 1, 99],
+    [0, 0, 5, 90, 5, 0, 0],
 )
 Interval = Callable[[np.ndarray, np.ndarray], tuple[float, float]]
 
@@ -69,6 +73,12 @@ def from_estimate(estimate: Callable[[dict[int, int]], stats.Estimate], normal: 
     return interval
 
 
+def plain_t(scores: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The t interval of the answers, cut to 1-7 (no interval of one answer)."""
+    found = stats.mean({int(s): int(c) for s, c in zip(scores, counts, strict=True) if c})
+    return max(found.ci_low, 1.0), min(found.ci_high, 7.0)
+
+
 def coverage(method: Interval, scores: np.ndarray, shares: np.ndarray, truth: float, n: int, samples: int) -> str:
     """'coverage / mean width' of the method's intervals over samples of n answers."""
     draws = np.random.default_rng(n).multinomial(n, shares, size=samples).astype(float)
@@ -104,7 +114,8 @@ def main() -> None:
     }
     report("NPS", np.array([0.0, 7.0, 10.0]), NPS_POPULATIONS, nps_methods, samples)
     mean_methods = {
-        "cxm (t, cut to 1-7)": from_estimate(stats.ces, normal=False),
+        "cxm": from_estimate(stats.ces, normal=False),
+        "plain t": plain_t,
         "percentile bootstrap": percentile_bootstrap(mean_of, expanded=False),
         "expanded bootstrap": percentile_bootstrap(mean_of, expanded=True),
     }

@@ -50,13 +50,22 @@ def csat(scores: list[int]) -> dict[str, float]:
     return wilson(sum(1 for s in scores if s >= 4), len(scores))
 
 
-def mean(scores: list[int], scale: tuple[float, float] = (-math.inf, math.inf)) -> dict[str, float]:
-    """Mean with a t interval, cut to the scale's ends."""
+def mean(scores: list[int], scale: tuple[float, float] | None = None) -> dict[str, float]:
+    """Mean with a t interval, cut to the scale's ends; where the scale is known and fewer than 5 answers differ
+    from the most common one, the t interval of the answers weighted 1 and a quarter answer at each end of the
+    scale (its centre their weighted mean, the interval stretched to hold the plain mean)."""
     values = np.array(scores, dtype=float)
     n = len(values)
-    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n)
-    low, high = max(values.mean() - half, scale[0]), min(values.mean() + half, scale[1])
-    return {"value": values.mean(), "n": n, "ci_low": low, "ci_high": high}
+    low_end, high_end = scale or (-math.inf, math.inf)
+    weights = np.ones(n)
+    if scale is not None and n - np.unique(values, return_counts=True)[1].max() < 5:
+        values, weights = np.append(values, scale), np.append(weights, [0.25, 0.25])
+    centre = np.average(values, weights=weights)
+    spread = math.sqrt(np.sum(weights * (values - centre) ** 2) / (weights.sum() - 1))
+    half = stats.t.ppf(0.975, n - 1) * spread / math.sqrt(weights.sum())
+    plain = float(np.mean(scores))
+    low, high = max(min(centre - half, plain), low_end), min(max(centre + half, plain), high_end)
+    return {"value": plain, "n": n, "ci_low": low, "ci_high": high}
 
 
 def grouped(

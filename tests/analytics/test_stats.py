@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats as scipy_stats
@@ -80,10 +82,35 @@ def test_small_nps_intervals_cover_the_true_score_about_95_times_in_100() -> Non
 
 
 def test_small_mean_samples_get_the_t_interval_cut_to_the_scale() -> None:
-    found = stats.ces(histogram([7, 7, 6]))
-    expected = scipy_stats.t.interval(0.95, 2, loc=20 / 3, scale=scipy_stats.sem([7, 7, 6]))
+    answers = [7] * 5 + [6] * 4 + [1]  # five answers differ from the most common one
+    found = stats.ces(histogram(answers))
+    expected = scipy_stats.t.interval(0.95, 9, loc=6.0, scale=scipy_stats.sem(answers))
     assert found.small and found.method == "t" and found.ci_low == pytest.approx(expected[0], rel=1e-12)
     assert expected[1] > 7 and found.ci_high == 7
+
+
+def test_answers_that_nearly_all_agree_still_get_an_interval_of_some_width() -> None:
+    for answers in ([7] * 30, [4] * 5, [7] * 96 + [6] * 4, [1, 1, 2]):
+        found = stats.ces(histogram(answers))
+        assert found.method == "adjusted-t" and found.n == len(answers)
+        assert 1 <= found.ci_low <= found.value <= found.ci_high <= 7, answers
+        assert found.ci_high - found.ci_low > 0.05 and found.se > 0, answers
+    # The t interval of the thirty 7s with a quarter of an answer at 1 and at 7 weighted in.
+    weights = np.array([30, 0.25, 0.25])
+    values = np.array([7.0, 1.0, 7.0])
+    centre = np.average(values, weights=weights)
+    se = math.sqrt(np.sum(weights * (values - centre) ** 2) / (weights.sum() - 1) / weights.sum())
+    assert stats.ces(histogram([7] * 30)).ci_low == pytest.approx(centre - scipy_stats.t.ppf(0.975, 29) * se)
+
+
+def test_ceiling_means_are_held_about_95_times_in_100() -> None:
+    rng = np.random.default_rng(5)
+    shares = [0, 0, 0, 0, 0.01, 0.04, 0.95]
+    truth = float(np.dot(shares, range(1, 8)))
+    samples = rng.multinomial(20, shares, size=400)
+    found = [stats.ces({s + 1: int(c) for s, c in enumerate(row) if c}) for row in samples]
+    # The plain t interval held it in 0.64 of samples of 20 (no width at all when every answer was 7).
+    assert np.mean([e.ci_low <= truth <= e.ci_high for e in found]) >= 0.93
 
 
 def test_wilson_interval_of_a_known_case() -> None:
