@@ -172,9 +172,40 @@ def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(db:
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)
 
 
-def _lake_folders(lake: Path) -> dict[str, int]:
-    """Each fact's folder in the lake and its inode (a rewritten fact's folder is a new one)."""
-    return {folder.name: folder.stat().st_ino for folder in lake.iterdir() if not folder.name.startswith(".")}
+def _lake_folders(lake: Path) -> dict[str, dict[str, int]]:
+    """Each fact's month folders (or its one file) in the lake with their inodes (a rewritten one is a new one)."""
+    return {
+        fact.name: {part.name: part.stat().st_ino for part in fact.iterdir()}
+        for fact in lake.iterdir()
+        if not fact.name.startswith(".")
+    }
+
+
+def test_the_lake_rewrites_only_the_months_a_sync_changed(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann = _answer(session, "ann@example.com", 10, datetime(2026, 1, 5, tzinfo=UTC))
+        _answer(session, "bob@example.com", 3, datetime(2026, 2, 5, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    before = _lake_folders(lake)["scores"]
+    assert set(before) == {"month=2026-01", "month=2026-02"}
+    with factory() as session, session.begin():
+        _answer(session, "cyd@example.com", 9, datetime(2026, 2, 20, tzinfo=UTC))
+        _answer(session, "dan@example.com", 7, datetime(2026, 4, 1, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    after = _lake_folders(lake)["scores"]
+    assert set(after) == {"month=2026-01", "month=2026-02", "month=2026-04"}
+    assert after["month=2026-01"] == before["month=2026-01"] and after["month=2026-02"] != before["month=2026-02"]
+    with factory() as session, session.begin():
+        customers_service.erase_person(session, ann, actor="test")  # January's only answer
+    sync(db, str(store), lake=lake)
+    erased = _lake_folders(lake)["scores"]
+    assert set(erased) == {"month=2026-02", "month=2026-04"} and erased["month=2026-02"] == after["month=2026-02"]
+    assert sorted(_customer_ids_in_lake(lake)) == sorted(row[0] for row in _rows(store, "scores"))
+    in_lake = pq.read_table(lake / "scores", columns=["score", "month"]).to_pylist()
+    expected = [(3, "2026-02"), (7, "2026-04"), (9, "2026-02")]
+    assert sorted((row["score"], str(row["month"])) for row in in_lake) == expected
 
 
 def test_the_lake_rewrites_only_the_facts_a_sync_changed(db: SqlEngine, tmp_path: Path) -> None:
@@ -189,6 +220,7 @@ def test_the_lake_rewrites_only_the_facts_a_sync_changed(db: SqlEngine, tmp_path
     sync(db, str(store), lake=lake)
     after = _lake_folders(lake)
     assert after["scores"] == before["scores"] and after["orders"] == before["orders"]
+    assert after["questions"] == before["questions"]  # refreshed whole, but the same rows
     assert after["touchpoints"] != before["touchpoints"]
     with factory() as session, session.begin():
         _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,7 @@ import duckdb
 from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics.extract import read_many
+from cxm.analytics.lake import WHOLE, month_of
 from cxm.analytics.staging import fact_columns, fact_sql, stage
 
 # The staged table a fact's rows come from, and the tables it left-joins to them.
@@ -60,24 +61,40 @@ class Run:
             raise
         self.sql("COMMIT")
 
-    def touch(self, fact: str, changed: bool = True) -> None:
-        """Count a change of a fact's rows (kept in the store: the lake rewrites a fact only when its count moved)."""
-        if changed:
-            self.set_mark(f"version.{fact}", int(self.mark(f"version.{fact}") or 0) + 1)
+    def touch(self, fact: str, months: Iterable[str | None] | None = None) -> None:
+        """Note that a fact's rows changed in these months (None: in any), for the lake to rewrite them."""
+        found = {WHOLE} if months is None else {month or WHOLE for month in months}
+        self.sql("INSERT OR IGNORE INTO lake_months SELECT ?, unnest(?)", [fact, sorted(found)])
+
+    def changed_months(self, fact: str) -> set[str]:
+        """The months of a fact whose rows changed since the lake last got it (WHOLE: it must be rewritten whole)."""
+        return {row[0] for row in self.sql("SELECT month FROM lake_months WHERE fact = ?", [fact])}
+
+    def lake_written(self, fact: str, place: str) -> None:
+        """Record that the lake at `place` now holds the fact as the store does."""
+        with self.atomically():
+            self.sql("DELETE FROM lake_months WHERE fact = ?", [fact])
+            self.set_mark(f"lake.{fact}", place)
 
     @contextmanager
     def replacing(self, fact: str, where: str) -> Iterator[None]:
-        """The fact's rows selected by `where` are replaced in the block: its change count moves if they changed."""
+        """The fact's rows selected by `where` are replaced in the block: the months they were and are in are noted
+        if they changed."""
         # Incremental syncs re-read the rows at their watermark (ties are never missed): replacing them with the same
         # rows is no change, told by a fingerprint that spares the lake a rewrite. Without a lake any replacement
-        # counts (no scans), so a lake kept again later is rewritten rather than missed.
+        # counts, in any month (no scans), so a lake kept again later is rewritten rather than missed.
         before = self._fingerprint(fact, where) if self.keeps_lake else None
         yield
-        self.touch(fact, before is None or self._fingerprint(fact, where) != before)
+        after = self._fingerprint(fact, where) if before is not None else None
+        if before is None or after is None:
+            self.touch(fact)
+        elif after[:2] != before[:2]:
+            self.touch(fact, [*(before[2] or []), *(after[2] or [])])  # no rows: no list
 
     def _fingerprint(self, fact: str, where: str) -> tuple[Any, ...]:
-        """How many of a fact's rows a condition selects and a hash of their contents, in any order."""
-        return tuple(self.sql(f"SELECT count(*), sum(hash(f)) FROM {fact} AS f WHERE {where}")[0])
+        """How many of a fact's rows a condition selects, a hash of their contents in any order, and their months."""
+        found = f"SELECT count(*), sum(hash(f)), list(DISTINCT {month_of(fact)}) FROM {fact} AS f WHERE {where}"
+        return tuple(self.sql(found)[0])
 
     def has(self, name: str) -> bool:
         return bool(self.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])[0][0])
@@ -113,6 +130,7 @@ def connect(path: str) -> Iterator[duckdb.DuckDBPyConnection]:
         # DuckDB draws its own bar on stdout for long statements: the CLI shows the sync's progress itself.
         con.execute("SET enable_progress_bar = false").fetchall()
         con.execute("CREATE TABLE IF NOT EXISTS sync_state (name VARCHAR PRIMARY KEY, value VARCHAR)").fetchall()
+        con.execute("CREATE TABLE IF NOT EXISTS lake_months (fact VARCHAR, month VARCHAR, PRIMARY KEY (fact, month))")
         yield con
     finally:
         con.close()
@@ -177,13 +195,17 @@ def materialise(run: Run, fact: str, replace: str | None) -> int:
     one transaction with the fact's change count."""
     query = fact_sql(fact)
     with _bulk_settings(run, fact), run.atomically():
-        if replace is None or not run.has(fact):
-            run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
-            run.touch(fact)
-            return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
-        with run.replacing(fact, replace):
-            run.sql(f"DELETE FROM {fact} WHERE {replace}")
-            return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
+        if not run.has(fact):
+            run.sql(f"CREATE TABLE {fact} AS {query}")
+            run.touch(fact)  # new: the lake gets it whole
+        elif replace is None:
+            with run.replacing(fact, "TRUE"):  # refreshed whole: the lake rewrites the months that changed
+                run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
+        else:
+            with run.replacing(fact, replace):
+                run.sql(f"DELETE FROM {fact} WHERE {replace}")
+                return int(run.sql(f"INSERT INTO {fact} BY NAME {query}")[0][0])
+        return int(run.sql(f"SELECT count(*) FROM {fact}")[0][0])
 
 
 def synced_source(store_path: str) -> str | None:

@@ -8,7 +8,6 @@ new interactions by id; erased people (tombstones) and merges by id; invitations
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from sqlalchemy import column, func, select, table
 
 from cxm.analytics import keepalive
 from cxm.analytics.extract import start_children
+from cxm.analytics.lake import write_lake
 from cxm.analytics.staging import compile_facts, moment
 from cxm.analytics.store import Run, checkpoint, connect, materialise
 from cxm.core.db import UTCDateTime, read_only
@@ -38,15 +38,6 @@ FACT_TABLES = (
     "text_signals",
 )
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
-LAKE_TIME = {
-    "scores": "completed_at",
-    "response_times": "occurred_at",
-    "invitations": "sent_at",
-    "touchpoints": "occurred_at",
-    "orders": "occurred_at",
-    "contacts": "occurred_at",
-    "text_signals": "written_at",
-}
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
 
 
@@ -229,9 +220,9 @@ def _apply_tombstones(run: Run) -> int:
     erased, newest = _people(run, f"SELECT id, customer_id FROM tombstones WHERE id > {mark}")
     for name in FACT_TABLES:
         if erased and name not in PEOPLE_FREE and run.has(name):
-            with run.atomically():
-                deleted = run.sql(f"DELETE FROM {name} WHERE customer_id IN (SELECT unnest(?))", [erased])
-                run.touch(name, deleted[0][0] > 0)
+            listed = ", ".join(map(str, erased))
+            with run.atomically(), run.replacing(name, f"customer_id IN ({listed})"):
+                run.sql(f"DELETE FROM {name} WHERE customer_id IN ({listed})")
     if erased:
         run.set_mark("tombstones.id", newest)
     return len(erased)
@@ -269,40 +260,10 @@ def sync(
         report.erased_customers = _apply_tombstones(run)
         if lake is not None:
             say("lake")
-            write_lake(run, lake)
+            write_lake(run, lake, FACT_TABLES)
         if source is not None:
             run.set_mark("source", source)
         checkpoint(run)
     keepalive.release(store_path)  # connections opened while the sync ran (and their table schemas) go too
     report.seconds = time.perf_counter() - started
     return report
-
-
-def write_lake(run: Run, lake: Path) -> None:
-    """Write each fact that changed since this lake last got it as Parquet, replacing its previous files."""
-    for name in FACT_TABLES:
-        if not run.has(name):
-            continue
-        # The fact's change count and the lake's place: a lake moved elsewhere, or missed by a sync that failed
-        # half-way, is written again; an unchanged fact is not (10M answers: ~5 s of Parquet).
-        written = f"{run.mark(f'version.{name}') or 0}@{lake.resolve()}"
-        if (lake / name).is_dir() and run.mark(f"lake.{name}") == written:
-            continue
-        _write_lake_fact(run, lake, name)
-        run.set_mark(f"lake.{name}", written)
-
-
-def _write_lake_fact(run: Run, lake: Path, name: str) -> None:
-    """One fact as Parquet, partitioned by month where it has a time, swapped in for the previous files."""
-    target, staging = lake / name, lake / f".{name}.writing"
-    shutil.rmtree(staging, ignore_errors=True)
-    lake.mkdir(parents=True, exist_ok=True)
-    empty = not run.sql(f"SELECT count(*) FROM {name}")[0][0]
-    if name in LAKE_TIME and not empty:
-        month = f"strftime({LAKE_TIME[name]}, '%Y-%m') AS month"
-        run.sql(f"COPY (SELECT *, {month} FROM {name}) TO '{staging}' (FORMAT parquet, PARTITION_BY (month))")
-    else:
-        staging.mkdir(parents=True)
-        run.sql(f"COPY {name} TO '{staging / 'part-0.parquet'}' (FORMAT parquet)")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)

@@ -1,0 +1,88 @@
+"""The Parquet lake Spark reads: each fact as Parquet, partitioned by month where it has a time, and rewritten only
+where the store's rows changed since the lake last got them."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cxm.analytics.store import Run
+
+LAKE_TIME = {
+    "scores": "completed_at",
+    "response_times": "occurred_at",
+    "invitations": "sent_at",
+    "touchpoints": "occurred_at",
+    "orders": "occurred_at",
+    "contacts": "occurred_at",
+    "text_signals": "written_at",
+}
+WHOLE = "*"  # a change of a fact's rows in months not known (or of a fact with no time): the lake rewrites it whole
+MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
+EMPTY_FILE = "part-0.parquet"  # a fact with no time, or with no rows, is one file instead of month folders
+
+
+def month_of(fact: str) -> str:
+    """SQL for the lake month of a fact's row ('2026-03'; NULL for a fact with no time)."""
+    return f"strftime({LAKE_TIME[fact]}, '%Y-%m')" if fact in LAKE_TIME else "NULL"
+
+
+def write_lake(run: Run, lake: Path, facts: Iterable[str]) -> None:
+    """Bring each fact's Parquet up to date: only the months that changed, else the whole fact."""
+    place = str(lake.resolve())
+    for name in facts:
+        if not run.has(name):
+            continue
+        # A lake moved elsewhere, or never written by this cxm, gets the fact whole; an unchanged fact is left alone
+        # (10M answers: ~5 s of Parquet), and one answer more rewrites only its month.
+        current = (lake / name).is_dir() and run.mark(f"lake.{name}") == place
+        months = run.changed_months(name)
+        if current and not months:
+            continue
+        if current and all(MONTH.match(month) for month in months) and not (lake / name / EMPTY_FILE).exists():
+            _write_months(run, lake, name, months)
+        else:
+            _write_whole(run, lake, name)
+        run.lake_written(name, place)
+
+
+def _write_whole(run: Run, lake: Path, name: str) -> None:
+    """One fact as Parquet, partitioned by month where it has a time, swapped in for the previous files."""
+    target, staging = lake / name, lake / f".{name}.writing"
+    shutil.rmtree(staging, ignore_errors=True)
+    lake.mkdir(parents=True, exist_ok=True)
+    empty = not run.sql(f"SELECT count(*) FROM {name}")[0][0]
+    if name in LAKE_TIME and not empty:
+        run.sql(
+            f"COPY (SELECT *, {month_of(name)} AS month FROM {name}) TO '{staging}' "
+            "(FORMAT parquet, PARTITION_BY (month))"
+        )
+    else:
+        staging.mkdir(parents=True)
+        run.sql(f"COPY {name} TO '{staging / EMPTY_FILE}' (FORMAT parquet)")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+
+
+def _write_months(run: Run, lake: Path, name: str, months: set[str]) -> None:
+    """Rewrite the month folders of a fact whose rows changed; a month left without rows loses its folder."""
+    target, staging = lake / name, lake / f".{name}.months"
+    shutil.rmtree(staging, ignore_errors=True)
+    listed = ", ".join(f"'{month}'" for month in sorted(months))  # each matched MONTH
+    run.sql(
+        f"COPY (SELECT *, {month_of(name)} AS month FROM {name} WHERE {month_of(name)} IN ({listed})) "
+        f"TO '{staging}' (FORMAT parquet, PARTITION_BY (month))"
+    )
+    for month in sorted(months):
+        # Each month is swapped on its own: a reader sees a month's old files or its new ones, never a mix.
+        written, old = staging / f"month={month}", target / f"month={month}"
+        shutil.rmtree(old, ignore_errors=True)
+        if written.is_dir():
+            written.rename(old)
+    shutil.rmtree(staging, ignore_errors=True)
+    if not any(target.glob("month=*")):  # every row gone: the fact becomes its empty file
+        _write_whole(run, lake, name)
