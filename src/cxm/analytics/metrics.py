@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -47,6 +48,23 @@ SCORE_METRICS = {
     "ces": ScoreMetric("ces", "ces", stats.ces, stats.welch_compare, "mean on 1-7"),
     "rating": ScoreMetric("rating", "rating", stats.mean, stats.welch_compare, "mean score"),
 }
+
+
+def scaled(tables: Tables, metric: ScoreMetric, query: Query) -> ScoreMetric:
+    """The metric with the scale of its answers where it has none of its own: ratings take the one scale every rating
+    question asked shares (its interval then stays on the scale, and answers that nearly all agree get some width)."""
+    if metric.kind != "rating":
+        return metric
+    q = tables("questions")
+    q = q.filter(q.kind == "rating")
+    for name in ("survey", "question"):
+        if name in query.where:
+            q = q.filter(q[name].isin(list(query.where[name])))
+    scales = q.select("scale_min", "scale_max").distinct().execute().dropna()
+    if len(scales) != 1:  # ratings on different scales (or none yet): the plain t interval
+        return metric
+    low, high = float(scales["scale_min"].iloc[0]), float(scales["scale_max"].iloc[0])
+    return replace(metric, estimate=partial(stats.mean, scale=(low, high)))
 
 
 def score_histogram(tables: Tables, metric: ScoreMetric, query: Query) -> pd.DataFrame:

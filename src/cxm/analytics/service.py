@@ -37,6 +37,7 @@ from cxm.analytics.metrics import (
     response_rate_counts,
     response_time_stats,
     response_time_values,
+    scaled,
     score_counts,
     score_histogram,
     score_table,
@@ -173,7 +174,7 @@ def _with_trend(
     by_period = replace(query, period=period)
     keys = list(query.by)
     if name in SCORE_METRICS:
-        metric = SCORE_METRICS[name]
+        metric = scaled(tables, SCORE_METRICS[name], query)
         assert histogram is not None
         summed: pd.DataFrame = histogram.groupby([*keys, "score"], as_index=False)[["count"]].sum()
         return score_table(summed, metric, query), score_table(histogram, metric, by_period)
@@ -199,7 +200,7 @@ def _computed(
 ) -> pd.DataFrame:
     if name in SCORE_METRICS:
         found = histogram if histogram is not None else score_histogram(tables, SCORE_METRICS[name], query)
-        return score_table(found, SCORE_METRICS[name], query)
+        return score_table(found, scaled(tables, SCORE_METRICS[name], query), query)
     if name == "response_rate":
         return _rates(response_rate_counts(tables, query), query)
     return _response_times(tables, engine, query, target_seconds)
