@@ -64,8 +64,7 @@ def _write_whole(run: Run, lake: Path, name: str) -> None:
     else:
         staging.mkdir(parents=True)
         run.sql(f"COPY {name} TO '{staging / EMPTY_FILE}' (FORMAT parquet)")
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    _swap(staging, target)
 
 
 def _write_months(run: Run, lake: Path, name: str, months: set[str]) -> None:
@@ -79,10 +78,19 @@ def _write_months(run: Run, lake: Path, name: str, months: set[str]) -> None:
     )
     for month in sorted(months):
         # Each month is swapped on its own: a reader sees a month's old files or its new ones, never a mix.
-        written, old = staging / f"month={month}", target / f"month={month}"
-        shutil.rmtree(old, ignore_errors=True)
-        if written.is_dir():
-            written.rename(old)
+        _swap(staging / f"month={month}", target / f"month={month}")
     shutil.rmtree(staging, ignore_errors=True)
     if not any(target.glob("month=*")):  # every row gone: the fact becomes its empty file
         _write_whole(run, lake, name)
+
+
+def _swap(written: Path, target: Path) -> None:
+    """Put a freshly written folder in place of the old one (none written: the old one goes)."""
+    # Renames, not a delete then a write: a reader listing the folder meanwhile finds it gone for two renames only.
+    retired = target.with_name(f".{target.name}.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    if target.exists():
+        target.rename(retired)
+    if written.is_dir():
+        written.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
