@@ -215,3 +215,21 @@ def test_customer_show_export_and_erase(tmp_path: Path) -> None:
     )
     with sqlite3.connect(tmp_path / "cxm.db") as connection:
         assert connection.execute("SELECT name FROM customers").fetchall() == [(None,)]
+
+
+def test_a_report_row_of_one_answer_shows_no_interval() -> None:
+    import math
+
+    import pandas as pd
+    from rich.console import Console
+
+    from cxm.analytics import stats
+    from cxm.cli.reports import _table
+
+    one, many = stats.ces({7: 1}), stats.ces({7: 5, 6: 4, 1: 1})
+    rows = [{"agent": name, "value": e.value, "n": e.n, "ci_low": e.ci_low, "ci_high": e.ci_high, "change": math.nan,
+             "p_value": math.nan, "small_sample": e.small} for name, e in (("Ann", one), ("Bob", many))]  # fmt: skip
+    console = Console(width=120, record=True)
+    console.print(_table(pd.DataFrame(rows), "ces", "mean (1-7)"))
+    lines = {line.split("│")[1].strip(): line for line in console.export_text().splitlines() if line.count("│") > 2}
+    assert " to " not in lines["Ann"] and "4.69 to 7.00" in lines["Bob"]

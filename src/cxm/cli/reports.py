@@ -242,7 +242,7 @@ def _times_table(frame: Any, metric: str) -> Table:
     for name in [*keys, "n", "median", "p90", "within target %", "95% CI"]:
         table.add_column(name, justify="left" if name in keys else "right")
     for row in frame.to_dict("records"):
-        interval = f"{_cell(row['within_ci_low'])} to {_cell(row['within_ci_high'])}"
+        interval = _interval(row["within_ci_low"], row["within_ci_high"])
         figures = [_cell(row[name]) for name in ("n", "median_seconds", "p90_seconds", "within_target_pct")]
         table.add_row(*(_cell(row[k]) for k in keys), *figures, interval)
     return table
@@ -250,7 +250,7 @@ def _times_table(frame: Any, metric: str) -> Table:
 
 def _figures(row: dict[Any, Any]) -> list[str]:
     small = "*" if row.get("small_sample") else ""
-    interval = f"{_cell(row.get('ci_low'))} to {_cell(row.get('ci_high'))}"
+    interval = _interval(row.get("ci_low"), row.get("ci_high"))
     return [
         _cell(row.get("value")) + small,
         _cell(row.get("n")),
@@ -258,6 +258,12 @@ def _figures(row: dict[Any, Any]) -> list[str]:
         _cell(row.get("change")),
         _cell(row.get("p_value")),
     ]
+
+
+def _interval(low: object, high: object) -> str:
+    """'low to high', or nothing where there is no interval (one answer)."""
+    low_text, high_text = _cell(low), _cell(high)
+    return f"{low_text} to {high_text}" if low_text and high_text else ""
 
 
 def _cell(value: object) -> str:
