@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -241,6 +242,38 @@ def test_the_lake_rewrites_only_the_facts_a_sync_changed(db: SqlEngine, tmp_path
         (customer, str(segment)) for customer, segment in in_store
     )
     assert ("vip",) in {(segment,) for _, segment in in_store}
+
+
+def test_the_lake_holds_what_the_store_holds_after_any_run_of_changes(db: SqlEngine, tmp_path: Path) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    rng = random.Random(3)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+    month_of: dict[int, int] = {}  # each person's one answer's month
+    for round_ in range(12):
+        with factory() as session, session.begin():
+            for index in range(rng.randint(1, 2)):  # new answers in any month of a year
+                when = datetime(2026, rng.randint(1, 12), rng.randint(1, 28), tzinfo=UTC)
+                month_of[_answer(session, f"p{round_}-{index}@example.com", rng.randint(0, 10), when)] = when.month
+            if month_of and rng.random() < 0.5:  # someone erased
+                _erase(session, rng.choice(sorted(month_of)), month_of)
+        sync(db, str(store), lake=lake if rng.random() < 0.7 else None)  # some syncs keep no lake
+    sync(db, str(store), lake=lake)
+    alone = [person for person, month in month_of.items() if list(month_of.values()).count(month) == 1]
+    with factory() as session, session.begin():  # the only answer of its month: the month's folder must go
+        _erase(session, alone[0], month_of)
+    sync(db, str(store), lake=lake)
+    in_lake = pq.read_table(lake / "scores", columns=["customer_id", "score", "month"]).to_pylist()
+    with duckdb.connect(str(store), read_only=True) as con:
+        in_store = con.execute("SELECT customer_id, score, strftime(completed_at, '%Y-%m') FROM scores").fetchall()
+    assert sorted((r["customer_id"], r["score"], str(r["month"])) for r in in_lake) == sorted(in_store)
+    assert sorted(customer for customer, _, _ in in_store) == sorted(month_of)
+    assert len(list((lake / "scores").glob("month=*"))) == len(set(month_of.values()))
+
+
+def _erase(session: Session, person: int, month_of: dict[int, int]) -> None:
+    customers_service.erase_person(session, person, actor="test")
+    del month_of[person]
 
 
 def test_a_lake_the_store_moved_past_or_a_new_lake_is_written_whole(db: SqlEngine, tmp_path: Path) -> None:
