@@ -332,6 +332,44 @@ def test_orders_and_contacts_sync_incrementally_and_forget_erased_people(db: Sql
     assert {v for f in files for v in pq.read_table(f, columns=["customer_id"])["customer_id"].to_pylist()} == {bob}
 
 
+def _invite(session: Session, customer: int, key: str, when: datetime) -> int:
+    from cxm.feedback.models import Invitation
+
+    survey = feedback_service.get_survey(session, "relationship-nps")
+    invitation = Invitation(survey_id=survey.id, customer_id=customer, channel="email", key=key, status="sent",
+                            send_at=when, sent_at=when, created_at=when)  # fmt: skip
+    session.add(invitation)
+    session.flush()
+    return invitation.id
+
+
+def _invitations(store: Path) -> list[tuple[int, int, int]]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute("SELECT invitation_id, customer_id, answered FROM invitations ORDER BY 1").fetchall()
+
+
+def test_invitations_sync_by_their_changes_answers_and_merges_included(db: SqlEngine, tmp_path: Path) -> None:
+    from cxm.feedback.models import Invitation
+
+    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    when = datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann, bob = _answer(session, "ann@example.com", 10, when), _answer(session, "bob@example.com", 2, when)
+        first, second = _invite(session, ann, "i1", when), _invite(session, bob, "i2", when)
+        third = _invite(session, bob, "i3", when)
+    assert sync(db, str(store)).rows["invitations"] == 3
+    assert sync(db, str(store)).rows["invitations"] == 1  # the newest is read again (ties at the mark), no more
+    with factory() as session, session.begin():
+        session.get_one(Invitation, first).answered_at = datetime.now(UTC)
+    assert sync(db, str(store)).rows["invitations"] == 2  # the answered one and the one at the mark
+    assert _invitations(store) == [(first, ann, 1), (second, bob, 0), (third, bob, 0)]
+    with factory() as session, session.begin():  # merging moves Bob's invitations to Ann
+        customers_service.merge_customers(session, survivor_id=ann, merged_id=bob, actor="test", reason="same")
+    sync(db, str(store))
+    assert _invitations(store) == [(first, ann, 1), (second, ann, 0), (third, ann, 0)]
+
+
 def _facts(store: Path) -> dict[str, list[tuple[object, ...]]]:
     with duckdb.connect(str(store), read_only=True) as con:
         return {fact: con.execute(f"SELECT * FROM {fact} ORDER BY ALL").fetchall() for fact in FACT_TABLES}

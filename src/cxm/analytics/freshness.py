@@ -41,8 +41,7 @@ FINGERPRINT = (
     "SELECT (SELECT max(updated_at) FROM responses), (SELECT max(updated_at) FROM customers),"
     " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
     " (SELECT max(id) FROM tombstones),"
-    " (SELECT count(*) FROM invitations WHERE sent_at IS NOT NULL),"
-    " (SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL),"
+    " (SELECT max(updated_at) FROM invitations),"
     " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
 )
 

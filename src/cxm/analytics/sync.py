@@ -3,7 +3,7 @@
 Each step reads only the operational rows it needs through ADBC (Arrow, no Python rows) into typed staging
 tables, then computes the facts in DuckDB with the very expressions of `facts.py` that live engines run, so
 every engine counts the same rows. Changed responses and customers are found by `updated_at` watermark,
-new interactions by id; erased people (tombstones) and merges by id; invitations are refreshed whole.
+new interactions by id; erased people (tombstones) and merges by id; invitations by `updated_at` too.
 """
 
 from __future__ import annotations
@@ -156,10 +156,17 @@ def _sync_orders(run: Run) -> int:
     return moved
 
 
-def _sync_invitations(run: Run) -> int:
-    """Invitations change as they are answered: refreshed whole."""
-    run.stage_many({"invitations": None, "surveys": None, "customers": "id IN (SELECT customer_id FROM invitations)"})
-    return materialise(run, "invitations", None)
+def _sync_invitations(run: Run, operational: SqlEngine) -> int:
+    """Invitations changed since the last sync (sent, reminded, answered, moved by a merge), by `updated_at`."""
+    mark, newest = run.mark("invitations.updated_at"), _newest(operational, "invitations")
+    full = mark is None or not run.current("invitations")
+    changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
+    people = "SELECT customer_id FROM invitations" + ("" if changed is None else f" WHERE {changed}")
+    run.stage_many({"invitations": changed, "surveys": None, "customers": f"id IN ({people})"})
+    moved = materialise(run, "invitations", None if full else "invitation_id IN (SELECT id FROM stage_invitations)")
+    if newest is not None:
+        run.set_mark("invitations.updated_at", newest.isoformat())
+    return moved
 
 
 def _sync_text_signals(run: Run) -> int:
@@ -253,7 +260,7 @@ def sync(
             report.rows[fact.replace("_", " ")] = moved[fact]
         say("orders")
         report.rows["orders"] = _sync_orders(run)
-        report.rows["invitations"] = _sync_invitations(run)
+        report.rows["invitations"] = _sync_invitations(run, operational)
         report.rows["questions"] = _sync_questions(run)
         report.rows["text signals"] = _sync_text_signals(run)
         _apply_merges(run)

@@ -141,6 +141,8 @@ class Invitation(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The analytics sync reads the invitations changed since its last look (sent, reminded, answered, merged).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
 
 
 class SurveyTrigger(Base):
