@@ -370,6 +370,58 @@ def test_invitations_sync_by_their_changes_answers_and_merges_included(db: SqlEn
     assert _invitations(store) == [(first, ann, 1), (second, ann, 0), (third, ann, 0)]
 
 
+def _signal(session: Session, customer: int, theme: int | None, index: int) -> int:
+    from cxm.text.models import TextSignal
+
+    kind, label = ("theme", str(theme)) if theme else ("sentiment", "positive")
+    signal = TextSignal(kind=kind, label=label, value=0.5, theme_id=theme, source="response", source_id=index,
+                        customer_id=customer, text_hash=f"h{index}", model="test",
+                        written_at=datetime(2026, 3, 3, tzinfo=UTC))  # fmt: skip
+    session.add(signal)
+    session.flush()
+    return signal.id
+
+
+def _signals(store: Path) -> list[tuple[int, int, str | None]]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return con.execute("SELECT signal_id, customer_id, theme FROM text_signals ORDER BY 1").fetchall()
+
+
+def test_text_signals_sync_what_was_added_and_all_again_after_a_deletion(db: SqlEngine, tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from cxm.text.models import TextSignal, TextTheme, ThemeModel
+
+    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann, bob = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC)), _answer(
+            session, "bob@example.com", 3, datetime(2026, 3, 3, tzinfo=UTC))  # fmt: skip
+        model = ThemeModel(active=True, texts=0, data=b"")
+        session.add(model)
+        session.flush()
+        theme = TextTheme(model_id=model.id, name="delivery", terms=["delivery"])
+        session.add(theme)
+        session.flush()
+        first, second = _signal(session, ann, theme.id, 1), _signal(session, bob, None, 2)
+    assert sync(db, str(store)).rows["text signals"] == 2
+    with factory() as session, session.begin():
+        third = _signal(session, bob, theme.id, 3)
+    assert sync(db, str(store)).rows["text signals"] == 1  # only the new one
+    with factory() as session, session.begin():  # a re-analysis deletes one: everything is read again
+        session.execute(delete(TextSignal).where(TextSignal.id == second))
+    assert sync(db, str(store)).rows["text signals"] == 2
+    assert _signals(store) == [(first, ann, "delivery"), (third, bob, "delivery")]
+    with factory() as session, session.begin():  # a renamed theme: its name rides on every signal of it
+        session.get_one(TextTheme, theme.id).name = "shipping"
+    sync(db, str(store))
+    assert _signals(store) == [(first, ann, "shipping"), (third, bob, "shipping")]
+    with factory() as session, session.begin():  # a merge moves Bob's signal to Ann
+        customers_service.merge_customers(session, survivor_id=ann, merged_id=bob, actor="test", reason="same")
+    assert sync(db, str(store)).rows["text signals"] == 0
+    assert _signals(store) == [(first, ann, "shipping"), (third, ann, "shipping")]
+
+
 def _facts(store: Path) -> dict[str, list[tuple[object, ...]]]:
     with duckdb.connect(str(store), read_only=True) as con:
         return {fact: con.execute(f"SELECT * FROM {fact} ORDER BY ALL").fetchall() for fact in FACT_TABLES}

@@ -169,16 +169,31 @@ def _sync_invitations(run: Run, operational: SqlEngine) -> int:
     return moved
 
 
-def _sync_text_signals(run: Run) -> int:
-    """Signals are replaced when texts are re-analysed or themes refitted: refreshed whole (one narrow table)."""
-    run.stage_many(
-        {
-            "text_signals": None,
-            "text_themes": None,
-            "customers": "id IN (SELECT customer_id FROM text_signals)",
-        }
-    )
-    return materialise(run, "text_signals", None)
+def _sync_text_signals(run: Run, operational: SqlEngine) -> int:
+    """Signals added since the last sync; all of them again when some were deleted (texts re-analysed, themes refitted,
+    people erased) or the themes changed (their names ride on the signals)."""
+    run.stage("text_themes")
+    themes = str(run.sql("SELECT count(*), sum(hash(id, name)) FROM stage_text_themes")[0])
+    mark = _id_mark(run, "text_signals")
+    added = bool(mark) and run.mark("text_themes.hash") == themes and _none_deleted(run, operational, mark)
+    where = f"id > {mark}" if added else None
+    people = "SELECT customer_id FROM text_signals" + (f" WHERE {where}" if where else "")
+    run.stage_many({"text_signals": where, "customers": f"id IN ({people})"})
+    moved = materialise(run, "text_signals", f"signal_id > {mark}" if added else None)
+    newest = run.sql("SELECT max(id) FROM stage_text_signals")[0][0]
+    run.set_mark("text_signals.id", newest if newest is not None else (mark if added else 0))
+    run.set_mark("text_themes.hash", themes)
+    return moved
+
+
+def _none_deleted(run: Run, operational: SqlEngine, mark: int) -> bool:
+    """Whether the operational database still holds every signal up to `mark` that the store holds."""
+    # Signals are only ever added or deleted (merges excepted, re-read on their own): equal counts up to the mark mean
+    # none went (1M signals in SQLite: a count in 0.06-0.09 s; a sync after one new signal 1.7 s -> 0.5 s).
+    counted = select(func.count()).select_from(table("text_signals")).where(column("id") <= mark)
+    with read_only(operational).connect() as connection:
+        there = int(connection.execute(counted).scalar() or 0)
+    return there == int(run.sql(f"SELECT count(*) FROM text_signals WHERE signal_id <= {mark}")[0][0])
 
 
 def _sync_questions(run: Run) -> int:
@@ -207,6 +222,7 @@ def _apply_merges(run: Run) -> None:
         ("touchpoints", "interactions"),
         ("contacts", "interactions"),
         ("orders", "orders"),
+        ("text_signals", "text_signals"),
     )
     for fact, source in pairs:
         if run.has(fact):
@@ -262,7 +278,7 @@ def sync(
         report.rows["orders"] = _sync_orders(run)
         report.rows["invitations"] = _sync_invitations(run, operational)
         report.rows["questions"] = _sync_questions(run)
-        report.rows["text signals"] = _sync_text_signals(run)
+        report.rows["text signals"] = _sync_text_signals(run, operational)
         _apply_merges(run)
         report.erased_customers = _apply_tombstones(run)
         if lake is not None:
