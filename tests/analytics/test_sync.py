@@ -359,15 +359,35 @@ def test_invitations_sync_by_their_changes_answers_and_merges_included(db: SqlEn
         first, second = _invite(session, ann, "i1", when), _invite(session, bob, "i2", when)
         third = _invite(session, bob, "i3", when)
     assert sync(db, str(store)).rows["invitations"] == 3
-    assert sync(db, str(store)).rows["invitations"] == 1  # the newest is read again (ties at the mark), no more
+    assert sync(db, str(store)).rows["invitations"] == 0
     with factory() as session, session.begin():
         session.get_one(Invitation, first).answered_at = datetime.now(UTC)
-    assert sync(db, str(store)).rows["invitations"] == 2  # the answered one and the one at the mark
+    assert sync(db, str(store)).rows["invitations"] == 1
     assert _invitations(store) == [(first, ann, 1), (second, bob, 0), (third, bob, 0)]
     with factory() as session, session.begin():  # merging moves Bob's invitations to Ann
         customers_service.merge_customers(session, survivor_id=ann, merged_id=bob, actor="test", reason="same")
     sync(db, str(store))
     assert _invitations(store) == [(first, ann, 1), (second, ann, 0), (third, ann, 0)]
+
+
+def test_profiles_saved_at_one_time_are_read_once_and_a_late_one_at_that_time_too(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    factory, store, when = make_sessionmaker(db), tmp_path / "store.duckdb", datetime(2026, 3, 3, 9, tzinfo=UTC)
+
+    def claim(*emails: str) -> list[int]:  # resolved together: one `now`, one `updated_at` for all
+        with factory() as session, session.begin():
+            claims = [customers_service.Claim(keys=(("email", email),)) for email in emails]
+            return customers_service.resolve(session, claims, actor="test", now=when)
+
+    first = claim("a@example.com", "b@example.com", "c@example.com")
+    assert sync(db, str(store)).rows["customers"] == 3
+    assert sync(db, str(store)).rows["customers"] == 0  # the three at the watermark's time are not read again
+    late = claim("d@example.com")  # the same time, a higher id
+    assert sync(db, str(store)).rows["customers"] == 1
+    with duckdb.connect(str(store), read_only=True) as con:
+        held = [row[0] for row in con.execute("SELECT customer_id FROM customers ORDER BY 1").fetchall()]
+    assert held == sorted([*first, *late])
 
 
 def _signal(session: Session, customer: int, theme: int | None, index: int) -> int:

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine as SqlEngine
-from sqlalchemy import column, func, select, table
+from sqlalchemy import Integer, column, func, select, table
 
 from cxm.analytics import keepalive
 from cxm.analytics.extract import start_children
@@ -56,11 +56,25 @@ class SyncReport:
         return f"analytics store synced: {moved or 'nothing new'}{erased} ({self.seconds:.1f} s)"
 
 
-def _newest(operational: SqlEngine, name: str) -> datetime | None:
-    stamp = column("updated_at", UTCDateTime)
+def _newest(operational: SqlEngine, name: str) -> str | None:
+    """The table's watermark now: its newest `updated_at` and the highest id changed then ("<time>|<id>")."""
+    stamp, ident = column("updated_at", UTCDateTime), column("id", Integer)
     with read_only(operational).connect() as connection:
         value: datetime | None = connection.execute(select(func.max(stamp)).select_from(table(name))).scalar()
-    return value
+        if value is None:
+            return None
+        last = connection.execute(select(func.max(ident)).select_from(table(name)).where(stamp == value)).scalar()
+    return f"{value.isoformat()}|{int(last or 0)}"
+
+
+def _since(mark: str, dialect: str) -> str:
+    """Rows changed after a watermark: a newer `updated_at`, or the same one on a higher id."""
+    # Rows saved together share one time (an import resolves a million customers with one `now`): re-reading every
+    # row at the watermark's time would read them all on each sync until another changes; the id breaks the tie.
+    # A mark without an id (an older store) re-reads the rows at its time once.
+    stamp, _, last = mark.partition("|")
+    at = moment(datetime.fromisoformat(stamp), dialect)
+    return f"(updated_at > {at} OR (updated_at = {at} AND id > {int(last or 0)}))"
 
 
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
@@ -71,7 +85,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
         start_children()  # whole tables are read by child processes: their parent starts while we look on
     # The newest change is taken before reading (a row changed meanwhile is then read again next time).
     newest = _newest(operational, "responses")
-    changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
+    changed = None if full else _since(str(mark), run.dialect)
     picked = None if full else f"SELECT id FROM responses WHERE {changed}"
     with ThreadPoolExecutor(1, thread_name_prefix="cxm-sync") as meanwhile:
         # While the tables are read (by child processes, or with the GIL released), the facts' SQL is compiled
@@ -91,7 +105,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
     run.staged_whole = full
     moved = materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
     if newest is not None:
-        run.set_mark("scores.updated_at", newest.isoformat())
+        run.set_mark("scores.updated_at", newest)
     return moved
 
 
@@ -100,14 +114,13 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
     full = mark is None or not run.current("customers")
     if not (full and run.staged_whole):
-        since = None if full else moment(datetime.fromisoformat(str(mark)), run.dialect)
-        run.stage("customers", None if since is None else f"updated_at >= {since}")
+        run.stage("customers", None if full else _since(str(mark), run.dialect))
     retraited = None if full else _retraited(run)
     moved = materialise(run, "customers", None if full else "customer_id IN (SELECT id FROM stage_customers)")
     if not run.staged_whole:  # answers just built from every customer already carry their traits
         _refresh_traits(run, retraited)
     if newest is not None:
-        run.set_mark("customers.updated_at", newest.isoformat())
+        run.set_mark("customers.updated_at", newest)
     return moved
 
 
@@ -174,12 +187,12 @@ def _sync_invitations(run: Run, operational: SqlEngine) -> int:
     """Invitations changed since the last sync (sent, reminded, answered, moved by a merge), by `updated_at`."""
     mark, newest = run.mark("invitations.updated_at"), _newest(operational, "invitations")
     full = mark is None or not run.current("invitations")
-    changed = None if full else f"updated_at >= {moment(datetime.fromisoformat(str(mark)), run.dialect)}"
+    changed = None if full else _since(str(mark), run.dialect)
     people = "SELECT customer_id FROM invitations" + ("" if changed is None else f" WHERE {changed}")
     run.stage_many({"invitations": changed, "surveys": None, "customers": f"id IN ({people})"})
     moved = materialise(run, "invitations", None if full else "invitation_id IN (SELECT id FROM stage_invitations)")
     if newest is not None:
-        run.set_mark("invitations.updated_at", newest.isoformat())
+        run.set_mark("invitations.updated_at", newest)
     return moved
 
 
