@@ -80,9 +80,9 @@ class Run:
     def replacing(self, fact: str, where: str) -> Iterator[None]:
         """The fact's rows selected by `where` are replaced in the block: the months they were and are in are noted
         if they changed."""
-        # Incremental syncs re-read the rows at their watermark (ties are never missed): replacing them with the same
-        # rows is no change, told by a fingerprint that spares the lake a rewrite. Without a lake any replacement
-        # counts, in any month (no scans), so a lake kept again later is rewritten rather than missed.
+        # Replacing rows with the same rows (a small fact refreshed whole, a profile saved again unchanged) is no
+        # change, told by a fingerprint that spares the lake a rewrite. Without a lake any replacement counts, in any
+        # month (no scans), so a lake kept again later is rewritten rather than missed.
         before = self._fingerprint(fact, where) if self.keeps_lake else None
         yield
         after = self._fingerprint(fact, where) if before is not None else None
@@ -192,7 +192,7 @@ def _bulk_settings(run: Run, fact: str) -> Iterator[None]:
 
 def materialise(run: Run, fact: str, replace: str | None) -> int:
     """Compute a fact from the staging tables; replace its rows selected by `replace` (None: the whole table), all in
-    one transaction with the fact's change count."""
+    one transaction with the note of the months it changed (for the lake)."""
     query = fact_sql(fact)
     with _bulk_settings(run, fact), run.atomically():
         if not run.has(fact):
