@@ -484,6 +484,31 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
     assert _nps_n(tmp_path / "store.duckdb") == 2
 
 
+def test_a_renamed_theme_is_a_change_the_worker_syncs(db: SqlEngine, tmp_path: Path) -> None:
+    from cxm.text.models import TextTheme, ThemeModel
+
+    settings = Settings(
+        database_url=db.url.render_as_string(hide_password=False),
+        analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
+    )
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+        model = ThemeModel(active=True, texts=0, data=b"")
+        session.add(model)
+        session.flush()
+        theme = TextTheme(model_id=model.id, name="delivery", terms=["delivery"])
+        session.add(theme)
+        session.flush()
+        _signal(session, ann, theme.id, 1)
+    assert service.sync_if_changed(settings, db) is not None
+    assert service.sync_if_changed(settings, db) is None
+    with make_sessionmaker(db)() as session, session.begin():
+        session.get_one(TextTheme, theme.id).name = "shipping"
+    assert service.sync_if_changed(settings, db) is not None
+    assert [row[2] for row in _signals(tmp_path / "store.duckdb")] == ["shipping"]
+
+
 def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_store(
     db: SqlEngine, tmp_path: Path
 ) -> None:

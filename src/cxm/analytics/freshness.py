@@ -44,6 +44,11 @@ FINGERPRINT = (
     " (SELECT max(updated_at) FROM invitations),"
     " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
 )
+# The themes' ids and names: a renamed theme changes the name its signals carry in the store (a few hundred rows).
+THEMES = {
+    "sqlite": "SELECT group_concat(id || ':' || name, '|') FROM (SELECT id, name FROM text_themes ORDER BY id)",
+    "postgresql": "SELECT string_agg(id || ':' || name, '|' ORDER BY id) FROM text_themes",
+}
 
 
 def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | None:
@@ -62,7 +67,8 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
 
 def _fingerprint(operational: SqlEngine) -> tuple[Any, ...]:
     with read_only(operational).connect() as connection:
-        return tuple(connection.exec_driver_sql(FINGERPRINT).one())
+        found = tuple(connection.exec_driver_sql(FINGERPRINT).one())
+        return (*found, connection.exec_driver_sql(THEMES[operational.dialect.name]).scalar())
 
 
 def _holds(url: str, fingerprint: tuple[Any, ...]) -> bool:
