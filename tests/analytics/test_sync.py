@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -390,6 +391,19 @@ def test_profiles_saved_at_one_time_are_read_once_and_a_late_one_at_that_time_to
     assert held == sorted([*first, *late])
 
 
+def _theme(session: Session, name: str) -> Any:
+    """A theme of a new active theme model."""
+    from cxm.text.models import TextTheme, ThemeModel
+
+    model = ThemeModel(active=True, texts=0, data=b"")
+    session.add(model)
+    session.flush()
+    theme = TextTheme(model_id=model.id, name=name, terms=[name])
+    session.add(theme)
+    session.flush()
+    return theme
+
+
 def _signal(session: Session, customer: int, theme: int | None, index: int) -> int:
     from cxm.text.models import TextSignal
 
@@ -410,19 +424,14 @@ def _signals(store: Path) -> list[tuple[int, int, str | None]]:
 def test_text_signals_sync_what_was_added_and_all_again_after_a_deletion(db: SqlEngine, tmp_path: Path) -> None:
     from sqlalchemy import delete
 
-    from cxm.text.models import TextSignal, TextTheme, ThemeModel
+    from cxm.text.models import TextSignal, TextTheme
 
     factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
     with factory() as session, session.begin():
         feedback_service.install_templates(session)
         ann, bob = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC)), _answer(
             session, "bob@example.com", 3, datetime(2026, 3, 3, tzinfo=UTC))  # fmt: skip
-        model = ThemeModel(active=True, texts=0, data=b"")
-        session.add(model)
-        session.flush()
-        theme = TextTheme(model_id=model.id, name="delivery", terms=["delivery"])
-        session.add(theme)
-        session.flush()
+        theme = _theme(session, "delivery")
         first, second = _signal(session, ann, theme.id, 1), _signal(session, bob, None, 2)
     assert sync(db, str(store)).rows["text signals"] == 2
     with factory() as session, session.begin():
@@ -485,7 +494,7 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
 
 
 def test_a_renamed_theme_is_a_change_the_worker_syncs(db: SqlEngine, tmp_path: Path) -> None:
-    from cxm.text.models import TextTheme, ThemeModel
+    from cxm.text.models import TextTheme
 
     settings = Settings(
         database_url=db.url.render_as_string(hide_password=False),
@@ -494,12 +503,7 @@ def test_a_renamed_theme_is_a_change_the_worker_syncs(db: SqlEngine, tmp_path: P
     with make_sessionmaker(db)() as session, session.begin():
         feedback_service.install_templates(session)
         ann = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
-        model = ThemeModel(active=True, texts=0, data=b"")
-        session.add(model)
-        session.flush()
-        theme = TextTheme(model_id=model.id, name="delivery", terms=["delivery"])
-        session.add(theme)
-        session.flush()
+        theme = _theme(session, "delivery")
         _signal(session, ann, theme.id, 1)
     assert service.sync_if_changed(settings, db) is not None
     assert service.sync_if_changed(settings, db) is None

@@ -46,8 +46,8 @@ FINGERPRINT = (
 )
 # The themes' ids and names: a renamed theme changes the name its signals carry in the store (a few hundred rows).
 THEMES = {
-    "sqlite": "SELECT group_concat(id || ':' || name, '|') FROM (SELECT id, name FROM text_themes ORDER BY id)",
-    "postgresql": "SELECT string_agg(id || ':' || name, '|' ORDER BY id) FROM text_themes",
+    "sqlite": "(SELECT group_concat(id || ':' || name, '|') FROM (SELECT id, name FROM text_themes ORDER BY id))",
+    "postgresql": "(SELECT string_agg(id || ':' || name, '|' ORDER BY id) FROM text_themes)",
 }
 
 
@@ -67,8 +67,7 @@ def sync_if_changed(settings: Settings, operational: SqlEngine) -> SyncReport | 
 
 def _fingerprint(operational: SqlEngine) -> tuple[Any, ...]:
     with read_only(operational).connect() as connection:
-        found = tuple(connection.exec_driver_sql(FINGERPRINT).one())
-        return (*found, connection.exec_driver_sql(THEMES[operational.dialect.name]).scalar())
+        return tuple(connection.exec_driver_sql(f"{FINGERPRINT}, {THEMES[operational.dialect.name]}").one())
 
 
 def _holds(url: str, fingerprint: tuple[Any, ...]) -> bool:
