@@ -11,22 +11,28 @@ import pyarrow as pa
 from ibis.expr.types import Table
 
 from cxm.analytics import facts
-from cxm.analytics.extract import SOURCES
+from cxm.analytics.extract import SOURCES, WHOLE_ROWS
 
 DUCK_TYPES = {"int64": "BIGINT", "string": "VARCHAR", "timestamp": "TIMESTAMP", "float64": "DOUBLE", "json": "JSON"}
 
 
 def stage(con: duckdb.DuckDBPyConnection, name: str, pieces: list[pa.Table]) -> None:
     """Make `stage_<name>` a typed view over these Arrow pieces (no copy; valid while the pieces are registered)."""
-    # SQLite hands timestamps over as text and all-NULL columns as integers (so pieces may differ in type):
-    # every column of every piece is cast.
-    casts = ", ".join(f"CAST({column} AS {DUCK_TYPES[kind]}) AS {column}" for column, kind in SOURCES[name].items())
     _release(con, name)
     selects = []
     for index, rows in enumerate(pieces):
         con.register(f"arrow_{name}_{index}", rows)
-        selects.append(f"SELECT {casts} FROM arrow_{name}_{index}")
+        selects.append(f"SELECT {_casts(name, rows.schema.names)} FROM arrow_{name}_{index}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{name} AS {' UNION ALL '.join(selects)}").fetchall()
+
+
+def _casts(name: str, read: list[str]) -> str:
+    """Every staged column typed; one a whole read left out is its one value."""
+    # SQLite hands timestamps over as text and all-NULL columns as integers (so pieces may differ in type):
+    # every column of every piece is cast.
+    typed = SOURCES[name].items()
+    values = {column: column if column in read else f"'{WHOLE_ROWS[name][1]}'" for column, _ in typed}
+    return ", ".join(f"CAST({values[column]} AS {DUCK_TYPES[kind]}) AS {column}" for column, kind in typed)
 
 
 def _release(con: duckdb.DuckDBPyConnection, name: str) -> None:
