@@ -421,34 +421,49 @@ def _signals(store: Path) -> list[tuple[int, int, str | None]]:
         return con.execute("SELECT signal_id, customer_id, theme FROM text_signals ORDER BY 1").fetchall()
 
 
-def test_text_signals_sync_what_was_added_and_all_again_after_a_deletion(db: SqlEngine, tmp_path: Path) -> None:
+def test_text_signals_sync_what_was_added_and_again_the_id_ranges_that_lost_some(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy import delete
 
     from cxm.text.models import TextSignal, TextTheme
 
-    factory, store = make_sessionmaker(db), tmp_path / "store.duckdb"
+    monkeypatch.setattr("cxm.analytics.sync.SIGNAL_RANGE", 2)  # ids 0-1, 2-3, 4-5, ... are counted together
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
     with factory() as session, session.begin():
         feedback_service.install_templates(session)
         ann, bob = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC)), _answer(
             session, "bob@example.com", 3, datetime(2026, 3, 3, tzinfo=UTC))  # fmt: skip
         theme = _theme(session, "delivery")
         first, second = _signal(session, ann, theme.id, 1), _signal(session, bob, None, 2)
-    assert sync(db, str(store)).rows["text signals"] == 2
+    assert sync(db, str(store), lake=lake).rows["text signals"] == 2
     with factory() as session, session.begin():
         third = _signal(session, bob, theme.id, 3)
-    assert sync(db, str(store)).rows["text signals"] == 1  # only the new one
-    with factory() as session, session.begin():  # a re-analysis deletes one: everything is read again
+    assert sync(db, str(store), lake=lake).rows["text signals"] == 1  # only the new one
+    assert (first, second, third) == (1, 2, 3)
+    with factory() as session, session.begin():  # one deleted: its range (ids 2-3) is read again, nothing else
         session.execute(delete(TextSignal).where(TextSignal.id == second))
-    assert sync(db, str(store)).rows["text signals"] == 2
+    assert sync(db, str(store), lake=lake).rows["text signals"] == 1
     assert _signals(store) == [(first, ann, "delivery"), (third, bob, "delivery")]
+    assert sorted(pq.read_table(lake / "text_signals").column("signal_id").to_pylist()) == [first, third]
+    with factory() as session, session.begin():  # a re-analysis replaces a comment's signal with a new one
+        session.execute(delete(TextSignal).where(TextSignal.id == first))
+        redone = _signal(session, ann, None, 1)
+    assert sync(db, str(store), lake=lake).rows["text signals"] == 1  # range 0-1 (now empty) and the new one
+    assert _signals(store) == [(third, bob, "delivery"), (redone, ann, None)]
+    assert sorted(pq.read_table(lake / "text_signals").column("signal_id").to_pylist()) == [third, redone]
+    with factory() as session, session.begin():  # back as it was, for what follows
+        session.execute(delete(TextSignal).where(TextSignal.id == redone))
+        first = _signal(session, ann, theme.id, 1)
+    sync(db, str(store), lake=lake)
     with factory() as session, session.begin():  # a renamed theme: its name rides on every signal of it
         session.get_one(TextTheme, theme.id).name = "shipping"
-    sync(db, str(store))
-    assert _signals(store) == [(first, ann, "shipping"), (third, bob, "shipping")]
+    sync(db, str(store), lake=lake)
+    assert _signals(store) == [(third, bob, "shipping"), (first, ann, "shipping")]
     with factory() as session, session.begin():  # a merge moves Bob's signal to Ann
         customers_service.merge_customers(session, survivor_id=ann, merged_id=bob, actor="test", reason="same")
-    assert sync(db, str(store)).rows["text signals"] == 0
-    assert _signals(store) == [(first, ann, "shipping"), (third, ann, "shipping")]
+    assert sync(db, str(store), lake=lake).rows["text signals"] == 0
+    assert _signals(store) == [(third, ann, "shipping"), (first, ann, "shipping")]
 
 
 def _facts(store: Path) -> dict[str, list[tuple[object, ...]]]:
