@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -156,6 +158,21 @@ def read_to_file(path: str, name: str, where: str | None, target: str) -> str:
         statement.set_sql_query(select_sql(name, where, whole=True))
         stream, _ = statement.execute_query()
         rows = _parsed_times(name, pa.RecordBatchReader._import_from_c(stream.address).read_all())
+    return write_piece(rows, target)
+
+
+def write_piece(rows: pa.Table, target: str) -> str:
+    """Write Arrow rows as an IPC file at `target`, or in a new temporary folder when its place is full; says where."""
+    try:
+        return _write_ipc(rows, target)
+    except OSError as error:
+        if error.errno != errno.ENOSPC:
+            raise
+    # The half-written file stays in the readers' folder, removed with it.
+    return _write_ipc(rows, os.path.join(tempfile.mkdtemp(prefix="cxm-sync-"), os.path.basename(target)))
+
+
+def _write_ipc(rows: pa.Table, target: str) -> str:
     with pa.OSFile(target, "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
         writer.write_table(rows)
     return target
@@ -208,19 +225,50 @@ def _pieces(url: str, names: list[str]) -> list[tuple[str, str]]:
 
 def _whole_sqlite(url: str, names: list[str]) -> dict[str, list[pa.Table]]:
     """Whole SQLite tables read by ADBC in child processes, piece by piece, handed over as memory-mapped files."""
-    folder = tempfile.mkdtemp(prefix="cxm-sync-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    folder = _hand_over_folder(url, names)
     cuts = _pieces(url, names)
     paths = [os.path.join(folder, f"{name}-{index}.arrow") for index, (name, _) in enumerate(cuts)]
     workers = min(len(cuts), os.cpu_count() or 2)
-    with ProcessPoolExecutor(workers, mp_context=_children()) as pool:
-        list(pool.map(read_to_file, [url.removeprefix("sqlite:///")] * len(cuts), *zip(*cuts, strict=True), paths))
+    path = url.removeprefix("sqlite:///")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=_children()) as pool:
+            written = list(pool.map(read_to_file, [path] * len(cuts), *zip(*cuts, strict=True), paths))
+        return _mapped(names, [name for name, _ in cuts], written, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _mapped(names: list[str], pieces: list[str], paths: list[str], folder: str) -> dict[str, list[pa.Table]]:
+    """The pieces' files as Arrow tables over their memory (valid until the tables are dropped), the files gone."""
     found: dict[str, list[pa.Table]] = {name: [] for name in names}
-    for (name, _), path in sorted(zip(cuts, paths, strict=True), key=lambda cut: cut[1]):
+    for name, path in sorted(zip(pieces, paths, strict=True), key=lambda piece: piece[1]):
         with pa.memory_map(path) as source:
             found[name].append(pa.ipc.open_file(source).read_all())
-        os.unlink(path)  # the mapping stays valid until the table is dropped
-    os.rmdir(folder)
+        os.unlink(path)
+        if os.path.dirname(path) != folder:  # a piece shared memory had no room for
+            os.rmdir(os.path.dirname(path))
     return found
+
+
+SHARED_MEMORY = "/dev/shm"
+COLUMN_BYTES = 16  # a piece's bytes per row and column, reckoned high (1M responses: ~90 bytes in 7 columns)
+
+
+def _hand_over_folder(url: str, names: list[str]) -> str:
+    """A new folder for the readers' pieces: in shared memory when it has room for twice what they are reckoned to
+    take, else in the temporary folder (on disk, yet read back from the page cache)."""
+    # A container's shared memory is often 64 MiB, and PostgreSQL uses it too: the readers must not fill it.
+    needed = sum(_rows(url, name) * len(read_columns(name, whole=True)) * COLUMN_BYTES for name in names)
+    roomy = _free_bytes(SHARED_MEMORY) >= 2 * needed
+    return tempfile.mkdtemp(prefix="cxm-sync-", dir=SHARED_MEMORY if roomy else None)
+
+
+def _free_bytes(folder: str) -> int:
+    try:
+        found = os.statvfs(folder)
+    except OSError:  # no such folder (not Linux)
+        return 0
+    return found.f_bavail * found.f_frsize
 
 
 SMALL = 20_000  # rows: below this, starting a child process costs more than it saves

@@ -1,0 +1,63 @@
+"""Reading whole operational tables: where the child readers hand their pieces over."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from sqlalchemy import Engine as SqlEngine
+
+from cxm.analytics import extract
+from cxm.analytics.sync import FACT_TABLES, sync
+from cxm.core.db import make_sessionmaker
+from tests.analytics import journey_data
+
+
+def test_a_piece_goes_to_a_temporary_folder_when_its_place_is_full() -> None:
+    rows = pa.table({"id": list(range(50_000)), "channel": ["web"] * 50_000})
+    where = extract.write_piece(rows, "/dev/full")  # every write there fails: no space left on device
+    try:
+        assert os.path.dirname(where) != "/dev"
+        with pa.memory_map(where) as source:
+            assert pa.ipc.open_file(source).read_all().equals(rows)
+    finally:
+        os.unlink(where)
+        os.rmdir(os.path.dirname(where))
+
+
+def _facts(store: Path) -> dict[str, list[tuple[object, ...]]]:
+    with duckdb.connect(str(store), read_only=True) as con:
+        return {fact: con.execute(f"SELECT * FROM {fact} ORDER BY ALL").fetchall() for fact in FACT_TABLES}
+
+
+@pytest.mark.parametrize(("free", "place"), [(0, None), (1 << 50, extract.SHARED_MEMORY)])
+def test_pieces_are_handed_over_in_shared_memory_only_when_it_has_room(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, free: int, place: str | None
+) -> None:
+    with make_sessionmaker(db)() as session, session.begin():
+        journey_data.load_ladder(session)
+    whole = sync(db, str(tmp_path / "whole.duckdb"))
+    made: list[tuple[str | None, str]] = []
+    real = tempfile.mkdtemp
+
+    def spy(*args: Any, **kwargs: Any) -> str:
+        folder = real(*args, **kwargs)
+        made.append((kwargs.get("dir"), folder))
+        return folder
+
+    monkeypatch.setattr(extract.tempfile, "mkdtemp", spy)
+    monkeypatch.setattr(extract, "_free_bytes", lambda folder: free)
+    monkeypatch.setattr(extract, "SMALL", 0)
+    monkeypatch.setattr(extract, "PIECE", 3)  # every table in several pieces, read by child processes
+    pieces = sync(db, str(tmp_path / "pieces.duckdb"))
+    assert pieces.rows == whole.rows and _facts(tmp_path / "pieces.duckdb") == _facts(tmp_path / "whole.duckdb")
+    if db.dialect.name == "sqlite":
+        assert made and {chosen for chosen, _ in made} == {place}
+        assert not [folder for _, folder in made if os.path.exists(folder)]  # each removed after its read
+    else:  # PostgreSQL is read over connections of this process: nothing to hand over
+        assert made == []
