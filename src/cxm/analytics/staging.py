@@ -35,6 +35,12 @@ def _casts(name: str, read: list[str]) -> str:
     return ", ".join(f"CAST({values[column]} AS {DUCK_TYPES[kind]}) AS {column}" for column, kind in typed)
 
 
+def unstage(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a staging view and the Arrow pieces under it (their memory goes with them)."""
+    con.execute(f"DROP VIEW IF EXISTS stage_{name}").fetchall()
+    _release(con, name)
+
+
 def _release(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Forget the Arrow pieces an earlier staging of this table registered (their memory goes with them)."""
     found = "SELECT view_name FROM duckdb_views() WHERE starts_with(view_name, ?)"

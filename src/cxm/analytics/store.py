@@ -14,7 +14,7 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.analytics.extract import read_many
 from cxm.analytics.lake import WHOLE, month_of
-from cxm.analytics.staging import fact_columns, fact_sql, stage
+from cxm.analytics.staging import fact_columns, fact_sql, stage, unstage
 
 # The staged table a fact's rows come from, and the tables it left-joins to them.
 JOINED = {
@@ -112,6 +112,12 @@ class Run:
     def stage(self, name: str, where: str | None = None) -> None:
         """Read one operational table's matching rows into its staging table."""
         self.stage_many({name: where})
+
+    def unstage(self, names: Iterable[str]) -> None:
+        """Let go of staged tables no later step reads (a first sync's 10M answers and responses: ~1.6 GB)."""
+        for name in names:
+            unstage(self.con, name)
+            self.staged_rows.pop(name, None)
 
     def stage_many(self, wanted: dict[str, str | None]) -> None:
         """Read several operational tables at once into their staging tables."""

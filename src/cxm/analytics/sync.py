@@ -19,7 +19,7 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy import Integer, column, func, select, table
 
 from cxm.analytics import keepalive
-from cxm.analytics.extract import start_children
+from cxm.analytics.extract import SOURCES, start_children
 from cxm.analytics.lake import write_lake
 from cxm.analytics.staging import compile_facts, moment
 from cxm.analytics.store import Run, checkpoint, connect, materialise
@@ -105,6 +105,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
     compiled.result()
     run.staged_whole = full
     moved = materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
+    run.unstage(["answers", "responses"])  # what later steps read (interactions, customers) stays
     if newest is not None:
         run.set_mark("scores.updated_at", newest)
     return moved
@@ -330,6 +331,7 @@ def sync(
         report.rows["text signals"] = _sync_text_signals(run)
         _apply_merges(run)
         report.erased_customers = _apply_tombstones(run)
+        run.unstage(SOURCES)  # every fact is written: the lake and the checkpoint need none of what was read
         if lake is not None:
             say("lake")
             write_lake(run, lake, FACT_TABLES)
