@@ -582,3 +582,23 @@ def test_a_changed_customer_attribute_moves_their_answers_and_an_old_store_is_re
         con.execute("ALTER TABLE customers DROP COLUMN attributes")
     sync(db, str(store))
     assert _tier_counts(store) == {"gold": 1}
+
+
+def test_a_months_rows_are_those_its_time_ranges_select() -> None:
+    from cxm.analytics.lake import in_months, month_of
+
+    edges = [datetime(2025, 12, 31, 23, 59, 59, 999999), datetime(2026, 1, 1), datetime(2026, 1, 31, 23, 59, 59)]
+    edges += [datetime(2026, 2, 1), datetime(2026, 12, 1), datetime(2026, 12, 31, 23, 59), datetime(2027, 1, 1)]
+    rng = random.Random(7)
+    times = edges + [
+        datetime(2025, 11, 1) + (datetime(2027, 2, 1) - datetime(2025, 11, 1)) * rng.random() for _ in range(300)
+    ]
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE scores (completed_at TIMESTAMP)")
+        con.executemany("INSERT INTO scores VALUES (?)", [[t] for t in [*times, None]])
+        for months in ({"2026-01"}, {"2025-12", "2026-12"}, {"2026-02", "2027-01"}):
+            picked = con.execute(f"SELECT completed_at FROM scores WHERE {in_months('scores', months)}").fetchall()
+            named = (
+                f"SELECT completed_at FROM scores WHERE {month_of('scores')} IN ({', '.join(repr(m) for m in months)})"
+            )
+            assert sorted(picked) == sorted(con.execute(named).fetchall()) and picked
