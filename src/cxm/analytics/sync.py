@@ -68,14 +68,17 @@ def _newest(operational: SqlEngine, name: str) -> str | None:
     return f"{value.isoformat()}|{int(last or 0)}"
 
 
-def _since(mark: str, dialect: str) -> str:
-    """Rows changed after a watermark: a newer `updated_at`, or the same one on a higher id."""
+def _since(mark: str, dialect: str, name: str) -> str:
+    """A table's rows changed after a watermark: a newer `updated_at`, or the same one on a higher id."""
     # Rows saved together share one time (an import resolves a million customers with one `now`): re-reading every
     # row at the watermark's time would read them all on each sync until another changes; the id breaks the tie.
-    # A mark without an id (an older store) re-reads the rows at its time once.
+    # A mark without an id (an older store) re-reads the rows at its time once. Two selections, not one OR: each
+    # seeks the `updated_at` index (whose entries end with the id), where the OR scanned every tied entry (1M tied
+    # customers in SQLite: 0.3-0.5 s -> under 1 ms).
     stamp, _, last = mark.partition("|")
     at = moment(datetime.fromisoformat(stamp), dialect)
-    return f"(updated_at > {at} OR (updated_at = {at} AND id > {int(last or 0)}))"
+    later = f"SELECT id FROM {name} WHERE updated_at > {at}"
+    return f"id IN ({later} UNION ALL SELECT id FROM {name} WHERE updated_at = {at} AND id > {int(last or 0)})"
 
 
 def _sync_scores(run: Run, operational: SqlEngine) -> int:
@@ -86,7 +89,7 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
         start_children()  # whole tables are read by child processes: their parent starts while we look on
     # The newest change is taken before reading (a row changed meanwhile is then read again next time).
     newest = _newest(operational, "responses")
-    changed = None if full else _since(str(mark), run.dialect)
+    changed = None if full else _since(str(mark), run.dialect, "responses")
     picked = None if full else f"SELECT id FROM responses WHERE {changed}"
     with ThreadPoolExecutor(1, thread_name_prefix="cxm-sync") as meanwhile:
         # While the tables are read (by child processes, or with the GIL released), the facts' SQL is compiled
@@ -116,7 +119,7 @@ def _sync_customers(run: Run, operational: SqlEngine) -> int:
     mark, newest = run.mark("customers.updated_at"), _newest(operational, "customers")
     full = mark is None or not run.current("customers")
     if not (full and run.staged_whole):
-        run.stage("customers", None if full else _since(str(mark), run.dialect))
+        run.stage("customers", None if full else _since(str(mark), run.dialect, "customers"))
     retraited = None if full else _retraited(run)
     moved = materialise(run, "customers", None if full else "customer_id IN (SELECT id FROM stage_customers)")
     if not run.staged_whole:  # answers just built from every customer already carry their traits
@@ -189,7 +192,7 @@ def _sync_invitations(run: Run, operational: SqlEngine) -> int:
     """Invitations changed since the last sync (sent, reminded, answered, moved by a merge), by `updated_at`."""
     mark, newest = run.mark("invitations.updated_at"), _newest(operational, "invitations")
     full = mark is None or not run.current("invitations")
-    changed = None if full else _since(str(mark), run.dialect)
+    changed = None if full else _since(str(mark), run.dialect, "invitations")
     people = "SELECT customer_id FROM invitations" + ("" if changed is None else f" WHERE {changed}")
     run.stage_many({"invitations": changed, "surveys": None, "customers": f"id IN ({people})"})
     moved = materialise(run, "invitations", None if full else "invitation_id IN (SELECT id FROM stage_invitations)")
