@@ -212,28 +212,28 @@ def start_children() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
-def _pieces(url: str, names: list[str]) -> list[tuple[str, str]]:
+def _pieces(sizes: dict[str, int]) -> list[tuple[str, str]]:
     """Whole tables cut into rowid ranges of at most PIECE rows, largest tables first (so the children stay busy)."""
-    sizes = sorted(((_rows(url, name), name) for name in names), reverse=True)
     cuts = []
-    for size, name in sizes:
+    for size, name in sorted(((size, name) for name, size in sizes.items()), reverse=True):
         count = max(1, -(-size // PIECE))
         step = -(-size // count)
         cuts += [(name, f"rowid > {low} AND rowid <= {low + step}") for low in range(0, size, step)]
     return cuts
 
 
-def _whole_sqlite(url: str, names: list[str]) -> dict[str, list[pa.Table]]:
-    """Whole SQLite tables read by ADBC in child processes, piece by piece, handed over as memory-mapped files."""
-    folder = _hand_over_folder(url, names)
-    cuts = _pieces(url, names)
+def _whole_sqlite(url: str, sizes: dict[str, int]) -> dict[str, list[pa.Table]]:
+    """Whole SQLite tables (of these sizes) read by ADBC in child processes, piece by piece, handed over as
+    memory-mapped files."""
+    folder = _hand_over_folder(sizes)
+    cuts = _pieces(sizes)
     paths = [os.path.join(folder, f"{name}-{index}.arrow") for index, (name, _) in enumerate(cuts)]
     workers = min(len(cuts), os.cpu_count() or 2)
     path = url.removeprefix("sqlite:///")
     try:
         with ProcessPoolExecutor(workers, mp_context=_children()) as pool:
             written = list(pool.map(read_to_file, [path] * len(cuts), *zip(*cuts, strict=True), paths))
-        return _mapped(names, [name for name, _ in cuts], written, folder)
+        return _mapped(list(sizes), [name for name, _ in cuts], written, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -254,11 +254,11 @@ SHARED_MEMORY = "/dev/shm"
 COLUMN_BYTES = 16  # a piece's bytes per row and column, reckoned high (1M responses: ~90 bytes in 7 columns)
 
 
-def _hand_over_folder(url: str, names: list[str]) -> str:
+def _hand_over_folder(sizes: dict[str, int]) -> str:
     """A new folder for the readers' pieces: in shared memory when it has room for twice what they are reckoned to
     take, else in the temporary folder (on disk, yet read back from the page cache)."""
     # A container's shared memory is often 64 MiB, and PostgreSQL uses it too: the readers must not fill it.
-    needed = sum(_rows(url, name) * len(read_columns(name, whole=True)) * COLUMN_BYTES for name in names)
+    needed = sum(rows * len(read_columns(name, whole=True)) * COLUMN_BYTES for name, rows in sizes.items())
     roomy = _free_bytes(SHARED_MEMORY) >= 2 * needed
     return tempfile.mkdtemp(prefix="cxm-sync-", dir=SHARED_MEMORY if roomy else None)
 
@@ -288,7 +288,8 @@ def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, list[pa.Tabl
     small selections of an incremental sync are read in this process with the standard driver instead.
     """
     if url.startswith("sqlite:///"):
-        large = [name for name, where in wanted.items() if where is None and _rows(url, name) > SMALL]
+        whole = {name: _rows(url, name) for name, where in wanted.items() if where is None}
+        large = {name: rows for name, rows in whole.items() if rows > SMALL}
         found = {name: [read_few(url, name, where)] for name, where in wanted.items() if name not in large}
         return {**found, **(_whole_sqlite(url, large) if large else {})}
     names = list(wanted)

@@ -236,7 +236,8 @@ def _thinned(run: Run, mark: int) -> list[int]:
     with read_only(run.operational).connect() as connection:
         there = {int(start): int(count) for start, count in connection.exec_driver_sql(counted)}
     held = f"SELECT signal_id // {SIGNAL_RANGE}, count(*) FROM text_signals WHERE signal_id <= {mark} GROUP BY 1"
-    return sorted(int(start) * SIGNAL_RANGE for start, count in run.sql(held) if there.get(int(start), 0) != count)
+    here = {int(start): int(count) for start, count in run.sql(held)}
+    return sorted(start * SIGNAL_RANGE for start in {*there, *here} if there.get(start) != here.get(start))
 
 
 def _none_deleted(run: Run, mark: int) -> bool:
