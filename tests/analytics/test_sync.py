@@ -14,6 +14,8 @@ from sqlalchemy import Engine as SqlEngine
 from sqlalchemy.orm import Session
 
 from cxm.analytics import extract, freshness, service
+from cxm.analytics import lake as lake_module
+from cxm.analytics import sync as sync_module
 from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import open_engine
 from cxm.analytics.sync import FACT_TABLES, sync
@@ -174,13 +176,19 @@ def test_touchpoints_and_orders_of_an_erased_person_leave_the_store_and_lake(db:
         assert con.execute("SELECT count(*) FROM orders").fetchone() == (5,)
 
 
-def _lake_folders(lake: Path) -> dict[str, dict[str, int]]:
-    """Each fact's month folders (or its one file) in the lake with their inodes (a rewritten one is a new one)."""
+def _lake_folders(lake: Path) -> dict[str, dict[str, frozenset[tuple[str, int]]]]:
+    """Each fact's month folders (or its one file) in the lake with their files' names and inodes (a rewritten file
+    is a new one)."""
     return {
-        fact.name: {part.name: part.stat().st_ino for part in fact.iterdir()}
+        fact.name: {part.name: _files(part) for part in fact.iterdir()}
         for fact in lake.iterdir()
         if not fact.name.startswith(".")
     }
+
+
+def _files(part: Path) -> frozenset[tuple[str, int]]:
+    files = part.iterdir() if part.is_dir() else [part]
+    return frozenset((file.name, file.stat().st_ino) for file in files)
 
 
 def test_the_lake_rewrites_only_the_months_a_sync_changed(db: SqlEngine, tmp_path: Path) -> None:
@@ -198,7 +206,9 @@ def test_the_lake_rewrites_only_the_months_a_sync_changed(db: SqlEngine, tmp_pat
     sync(db, str(store), lake=lake)
     after = _lake_folders(lake)["scores"]
     assert set(after) == {"month=2026-01", "month=2026-02", "month=2026-04"}
-    assert after["month=2026-01"] == before["month=2026-01"] and after["month=2026-02"] != before["month=2026-02"]
+    # Only new rows: February gets a file more, its own left as it was.
+    assert after["month=2026-01"] == before["month=2026-01"] and after["month=2026-02"] > before["month=2026-02"]
+    assert len(after["month=2026-02"]) == 2
     with factory() as session, session.begin():
         customers_service.erase_person(session, ann, actor="test")  # January's only answer
     sync(db, str(store), lake=lake)
@@ -292,6 +302,80 @@ def test_a_lake_the_store_moved_past_or_a_new_lake_is_written_whole(db: SqlEngin
     sync(db, str(store), lake=elsewhere)
     assert _customer_ids_in_lake(elsewhere) == _customer_ids_in_lake(lake)
     assert set(_lake_folders(elsewhere)) == set(_lake_folders(lake))
+
+
+def _lake_matches_store(lake: Path, store: Path) -> bool:
+    in_lake = pq.read_table(lake / "scores", columns=["customer_id", "score", "segment", "month"]).to_pylist()
+    with duckdb.connect(str(store), read_only=True) as con:
+        query = "SELECT customer_id, score, segment, strftime(completed_at, '%Y-%m') FROM scores"
+        in_store = con.execute(query).fetchall()
+    found = sorted((r["customer_id"], r["score"], r["segment"], str(r["month"])) for r in in_lake)
+    return found == sorted(in_store)
+
+
+def test_appends_that_crowd_a_month_or_meet_other_changes_rewrite_it(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lake_module, "MONTH_FILES", 2)
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+    files = []
+    for email in ("ann@example.com", "bob@example.com", "cyd@example.com"):
+        with factory() as session, session.begin():
+            _answer(session, email, 9, datetime(2026, 2, 5, tzinfo=UTC))
+        sync(db, str(store), lake=lake)
+        files.append(_lake_folders(lake)["scores"]["month=2026-02"])
+    assert [len(month) for month in files] == [1, 2, 1]  # the third file crowded it: rewritten as one
+    assert files[0] < files[1] and not files[1] & files[2] and _lake_matches_store(lake, store)
+    with factory() as session, session.begin():  # one answer more and one answer's segment changed, in one sync
+        _answer(session, "dan@example.com", 3, datetime(2026, 2, 6, tzinfo=UTC))
+        _move(session, "ann@example.com", "vip")
+    sync(db, str(store), lake=lake)
+    month = _lake_folders(lake)["scores"]["month=2026-02"]
+    assert len(month) == 1 and not month & files[2] and _lake_matches_store(lake, store)
+
+
+def test_spark_reads_a_month_grown_by_appended_files_as_the_store_holds_it(
+    db: SqlEngine, tmp_path: Path, spark: Any
+) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+    for index, score in enumerate((10, 9, 2, 6)):
+        with factory() as session, session.begin():
+            _answer(session, f"p{index}@example.com", score, datetime(2026, 2, 5 + index, tzinfo=UTC))
+        sync(db, str(store), lake=lake)
+    assert len(_lake_folders(lake)["scores"]["month=2026-02"]) == 4
+    on_spark = open_engine(f"spark://local[1]?lake={lake}")
+    found = service.metric(on_spark, "nps", Query(period="month"))
+    assert list(found["n"]) == [4] and list(found["value"]) == pytest.approx([0.0])  # 2 promoters, 2 detractors
+    in_store = service.metric(open_engine(f"duckdb:///{store}"), "nps", Query(period="month"))
+    assert list(found["n"]) == list(in_store["n"]) and list(found["value"]) == pytest.approx(list(in_store["value"]))
+
+
+def test_rows_a_failed_lake_write_left_out_reach_the_lake_with_the_next_sync(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    with factory() as session, session.begin():
+        bob = _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+
+    def broken(*_: Any) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(sync_module, "write_lake", broken)
+        with pytest.raises(OSError):
+            sync(db, str(store), lake=lake)  # the store took Bob's answer, the lake did not
+    with factory() as session, session.begin():
+        cyd = _answer(session, "cyd@example.com", 8, datetime(2026, 3, 5, tzinfo=UTC))
+    sync(db, str(store), lake=lake)  # Cyd's answer alone is new to the store: the month is rewritten, not appended
+    assert {bob, cyd} <= _customer_ids_in_lake(lake) and _lake_matches_store(lake, store)
 
 
 def _buy_and_ask(session: Session, customer: int, index: int, when: datetime) -> None:

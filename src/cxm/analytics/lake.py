@@ -24,6 +24,7 @@ LAKE_TIME = {
 WHOLE = "*"  # a change of a fact's rows in months not known (or of a fact with no time): the lake rewrites it whole
 MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 EMPTY_FILE = "part-0.parquet"  # a fact with no time, or with no rows, is one file instead of month folders
+MONTH_FILES = 16  # a month folder grown to more files by appends is rewritten as one
 
 
 def month_of(fact: str) -> str:
@@ -54,7 +55,10 @@ def write_lake(run: Run, lake: Path, facts: Iterable[str]) -> None:
         months = run.changed_months(name)
         if current and not months:
             continue
-        if current and all(MONTH.match(month) for month in months) and not (lake / name / EMPTY_FILE).exists():
+        by_month = all(MONTH.match(month) for month in months) and not (lake / name / EMPTY_FILE).exists()
+        if current and by_month and run.appendable(name):
+            _append_months(run, lake, name)
+        elif current and by_month:
             _write_months(run, lake, name, months)
         else:
             _write_whole(run, lake, name)
@@ -92,6 +96,35 @@ def _write_months(run: Run, lake: Path, name: str, months: set[str]) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     if not any(target.glob("month=*")):  # every row gone: the fact becomes its empty file
         _write_whole(run, lake, name)
+
+
+def _append_months(run: Run, lake: Path, name: str) -> None:
+    """Add the rows a fact only gained as new files in their month folders; a month grown past MONTH_FILES files is
+    rewritten as one."""
+    # A file more, not the month again: 10M answers, a sync of 1,000 new ones rewrote ~1.2 s of one month.
+    target, staging = lake / name, lake / f".{name}.added"
+    shutil.rmtree(staging, ignore_errors=True)
+    rows = " UNION ALL ".join(f"SELECT * FROM {table}" for table in run.appendable(name))
+    run.sql(
+        f"COPY (SELECT *, {month_of(name)} AS month FROM ({rows})) TO '{staging}' "
+        "(FORMAT parquet, PARTITION_BY (month), FILENAME_PATTERN 'added-{uuid}')"
+    )
+    crowded = {folder.name.removeprefix("month=") for folder in staging.glob("month=*") if _add(folder, target)}
+    shutil.rmtree(staging, ignore_errors=True)
+    if crowded:
+        _write_months(run, lake, name, crowded)
+
+
+def _add(written: Path, target: Path) -> bool:
+    """Move a month's new files into its folder (each file appears whole to a reader); whether it now holds more
+    than MONTH_FILES files."""
+    folder = target / written.name
+    if not folder.is_dir():
+        written.rename(folder)
+        return False
+    for file in written.iterdir():
+        file.rename(folder / file.name)
+    return sum(1 for _ in folder.iterdir()) > MONTH_FILES
 
 
 def _swap(written: Path, target: Path) -> None:

@@ -38,6 +38,15 @@ class Run:
     keeps_lake: bool = False
     staged_whole: bool = False
     staged_rows: dict[str, int] = field(default_factory=dict)
+    # For the lake: temporary tables of the rows each fact gained this run with nothing of it replaced, which it may
+    # append as new files; the facts whose rows were otherwise changed (their months are rewritten); the facts whose
+    # lake an earlier run left behind (rewritten too: what that run changed is not known here).
+    added: dict[str, list[str]] = field(default_factory=dict)
+    reworked: set[str] = field(default_factory=set)
+    behind: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.behind = {row[0] for row in self.sql("SELECT DISTINCT fact FROM lake_months")}
 
     def sql(self, statement: str, params: list[Any] | None = None) -> list[Any]:
         """Run a statement on the store to completion (DuckDB refuses new work while a result is unread)."""
@@ -89,7 +98,24 @@ class Run:
         if before is None or after is None:
             self.touch(fact)
         elif after[:2] != before[:2]:
+            if before[0]:
+                self.reworked.add(fact)
+            else:
+                self._note_added(fact, where)
             self.touch(fact, [*(before[2] or []), *(after[2] or [])])  # no rows: no list
+
+    def _note_added(self, fact: str, where: str) -> None:
+        """Keep a copy of the rows a fact just gained (none replaced), for the lake to append."""
+        # A copy, not the condition: it names staging tables that are gone when the lake is written.
+        tables = self.added.setdefault(fact, [])
+        tables.append(f"lake_added_{fact}_{len(tables)}")
+        self.sql(f"CREATE OR REPLACE TEMP TABLE {tables[-1]} AS SELECT * FROM {fact} WHERE {where}")
+
+    def appendable(self, fact: str) -> list[str]:
+        """The tables of rows the lake may append for a fact ([]: its changed months must be rewritten)."""
+        if fact in self.reworked or fact in self.behind:
+            return []
+        return self.added.get(fact, [])
 
     def _fingerprint(self, fact: str, where: str) -> tuple[Any, ...]:
         """How many of a fact's rows a condition selects, a hash of their contents in any order, and their months."""
