@@ -1,5 +1,5 @@
-"""The Parquet lake Spark reads: each fact as Parquet, partitioned by month where it has a time, and rewritten only
-where the store's rows changed since the lake last got them."""
+"""The Parquet lake Spark reads: each fact as Parquet, partitioned by month where it has a time; rows a fact only
+gained are appended as new files, and months whose rows otherwise changed since the lake last got them rewritten."""
 
 from __future__ import annotations
 
