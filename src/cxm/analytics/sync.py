@@ -38,6 +38,7 @@ FACT_TABLES = (
     "text_signals",
 )
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
+SCORES_SLICE = 2_500_000  # responses whose answers a first sync joins at once (memory grows with it)
 SIGNAL_RANGE = 8_192  # signal ids counted together to find where some were deleted
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
 
@@ -107,11 +108,25 @@ def _sync_scores(run: Run, operational: SqlEngine) -> int:
         )
     compiled.result()
     run.staged_whole = full
-    moved = materialise(run, "scores", None if full else "response_id IN (SELECT id FROM stage_responses)")
+    if full:
+        moved = materialise(run, "scores", None, slices=_slices(run))
+    else:
+        moved = materialise(run, "scores", "response_id IN (SELECT id FROM stage_responses)")
     run.unstage(["answers", "responses"])  # what later steps read (interactions, customers) stays
     if newest is not None:
         run.set_mark("scores.updated_at", newest)
     return moved
+
+
+def _slices(run: Run) -> list[str]:
+    """Conditions cutting the staged responses' answers into slices of about SCORES_SLICE responses by id ([]: one
+    slice)."""
+    count = run.staged_rows.get("responses", 0)
+    if count <= SCORES_SLICE:
+        return []
+    top = int(run.sql("SELECT max(id) FROM stage_responses")[0][0])
+    step = -(-top // -(-count // SCORES_SLICE))
+    return [f"response_id > {low} AND response_id <= {low + step}" for low in range(0, top, step)]
 
 
 def _sync_customers(run: Run, operational: SqlEngine) -> int:
