@@ -243,7 +243,8 @@ def materialise(run: Run, fact: str, replace: str | None, *, slices: Sequence[st
 
 def _build(run: Run, create: str, query: str, slices: Sequence[str]) -> None:
     """Create a fact's table from its query, a slice of its rows at a time."""
-    # Each slice joins a part of the staged rows: 10M answers in 4 slices peaked ~600 MiB lower, in the same time.
+    # Each slice joins a part of the staged rows, so the join's memory stops growing with the data: 10M answers in 4
+    # slices peaked 650 MiB lower (2.3 GiB; the staged rows are the rest) but took ~2 CPU-s more, hence big slices.
     parts = [f"SELECT * FROM ({query}) WHERE {where}" for where in slices] or [query]
     run.sql(f"{create} AS {parts[0]}")
     for part in parts[1:]:

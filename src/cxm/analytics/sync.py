@@ -38,7 +38,7 @@ FACT_TABLES = (
     "text_signals",
 )
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
-SCORES_SLICE = 2_500_000  # responses whose answers a first sync joins at once (memory grows with it)
+SCORES_SLICE = 10_000_000  # responses whose answers a first sync joins at once (memory grows with it)
 SIGNAL_RANGE = 8_192  # signal ids counted together to find where some were deleted
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
 
