@@ -613,6 +613,29 @@ def test_a_renamed_theme_is_a_change_the_worker_syncs(db: SqlEngine, tmp_path: P
     assert [row[2] for row in _signals(tmp_path / "store.duckdb")] == ["shipping"]
 
 
+def test_signals_removed_with_nothing_in_their_place_are_a_change_the_worker_syncs(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    from cxm.text.signals import Planned, write_signals
+
+    settings = Settings(
+        database_url=db.url.render_as_string(hide_password=False),
+        analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
+    )
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        ann = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
+        kept = [_signal(session, ann, None, index) for index in (1, 2, 3)]
+    assert service.sync_if_changed(settings, db) is not None
+    for gone in (1, 2):  # a comment emptied and its response re-analysed: its signals go, none come
+        with make_sessionmaker(db)() as session, session.begin():
+            write_signals(session, Planned("response", [gone], [], {}, {}), [])
+        assert service.sync_if_changed(settings, db) is not None
+        assert service.sync_if_changed(settings, db) is None
+        kept.pop(0)
+        assert [row[0] for row in _signals(tmp_path / "store.duckdb")] == kept
+
+
 def test_a_sync_leaves_nothing_in_the_log_while_another_connection_holds_the_store(
     db: SqlEngine, tmp_path: Path
 ) -> None:

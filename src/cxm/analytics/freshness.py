@@ -16,6 +16,7 @@ from cxm.analytics.sync import SyncReport, sync
 from cxm.config import Settings
 from cxm.core.db import read_only
 from cxm.core.errors import InvalidInput
+from cxm.core.instance import SIGNALS_REMOVED
 
 
 def sync_store(
@@ -42,7 +43,8 @@ FINGERPRINT = (
     " (SELECT max(id) FROM interactions), (SELECT max(id) FROM orders), (SELECT max(id) FROM merges),"
     " (SELECT max(id) FROM tombstones),"
     " (SELECT max(updated_at) FROM invitations),"
-    " (SELECT max(id) FROM text_signals), (SELECT count(*) FROM text_signals), (SELECT max(id) FROM text_themes)"
+    " (SELECT max(id) FROM text_signals), (SELECT max(id) FROM text_themes),"
+    f" (SELECT value FROM instance_settings WHERE name = '{SIGNALS_REMOVED}')"
 )
 # The themes' ids and names: a renamed theme changes the name its signals carry in the store (a few hundred rows).
 THEMES = {

@@ -1,14 +1,19 @@
-"""Per-installation values kept in the database, such as the secret that signs survey links."""
+"""Per-installation values kept in the database, such as the secret that signs survey links, and counts of events
+that readers check cheaply for a change."""
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import Engine, String, select
+from sqlalchemy import Engine, Integer, String, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cxm.core.db import Base
+
+# Signals deleted (a text re-analysed, themes refitted): the analytics worker's change check compares this count, where
+# counting every signal cost ~0.06-0.09 s per 1M signals every round.
+SIGNALS_REMOVED = "text_signals.removed"
 
 
 class InstanceSetting(Base):
@@ -45,3 +50,16 @@ def _made(session: Session, name: str) -> str:
     value = session.scalar(stored)
     assert value is not None
     return value
+
+
+def tally(session: Session, name: str) -> None:
+    """Add one to a named count of this installation (whoever remembers its value can tell that something happened)."""
+    counted = update(InstanceSetting).where(InstanceSetting.name == name)
+    bumped = counted.values(value=cast(cast(InstanceSetting.value, Integer) + 1, String))
+    if getattr(session.execute(bumped), "rowcount", 0):
+        return
+    try:
+        with session.begin_nested():
+            session.add(InstanceSetting(name=name, value="1"))
+    except IntegrityError:  # another transaction counted the first one at the same moment
+        session.execute(bumped)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from cxm.core.instance import SIGNALS_REMOVED, tally
 from cxm.feedback import service as feedback_service
 from cxm.interactions import service as interactions_service
 from cxm.text.engine import TextEngine
@@ -107,9 +108,11 @@ def signal_rows(
 
 def write_signals(session: Session, planned: Planned, rows: list[dict[str, Any]]) -> int:
     """Replace the signals of the redone sources with these rows; texts written."""
-    session.execute(
+    removed = session.execute(
         delete(TextSignal).where(TextSignal.source == planned.source, TextSignal.source_id.in_(planned.redo))
     )
+    if getattr(removed, "rowcount", 0):
+        tally(session, SIGNALS_REMOVED)
     if rows:
         session.execute(insert(TextSignal), rows)
     return len(planned.stale)
