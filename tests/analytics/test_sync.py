@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cxm.analytics import extract, freshness, service
 from cxm.analytics import lake as lake_module
+from cxm.analytics import store as store_module
 from cxm.analytics import sync as sync_module
 from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import open_engine
@@ -334,6 +335,12 @@ def test_appends_that_crowd_a_month_or_meet_other_changes_rewrite_it(
     sync(db, str(store), lake=lake)
     month = _lake_folders(lake)["scores"]["month=2026-02"]
     assert len(month) == 1 and not month & files[2] and _lake_matches_store(lake, store)
+    monkeypatch.setattr(store_module, "APPENDED_ROWS", 0)  # more rows gained than a copy may hold: rewritten
+    with factory() as session, session.begin():
+        _answer(session, "eve@example.com", 10, datetime(2026, 2, 7, tzinfo=UTC))
+    sync(db, str(store), lake=lake)
+    again = _lake_folders(lake)["scores"]["month=2026-02"]
+    assert len(again) == 1 and not again & month and _lake_matches_store(lake, store)
 
 
 def test_spark_reads_a_month_grown_by_appended_files_as_the_store_holds_it(

@@ -16,6 +16,9 @@ from cxm.analytics.extract import read_many
 from cxm.analytics.lake import WHOLE, month_of
 from cxm.analytics.staging import fact_columns, fact_sql, stage, unstage
 
+# Rows gained at once that the lake appends from a copy; more (a big import) rewrite their months from the fact
+# instead, so the copy never holds much.
+APPENDED_ROWS = 1_000_000
 # The staged table a fact's rows come from, and the tables it left-joins to them.
 JOINED = {
     "scores": ("answers", ("interactions", "customers")),
@@ -98,7 +101,7 @@ class Run:
         if before is None or after is None:
             self.touch(fact)
         elif after[:2] != before[:2]:
-            if before[0]:
+            if before[0] or after[0] > APPENDED_ROWS:
                 self.reworked.add(fact)
             else:
                 self._note_added(fact, where)
