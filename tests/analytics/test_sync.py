@@ -579,13 +579,18 @@ def test_tables_read_in_pieces_by_child_processes_give_the_same_store(
     assert _facts(tmp_path / "pieces.duckdb") == _facts(tmp_path / "whole.duckdb")
 
 
-def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
-    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = Settings(
+def _worker_settings(db: SqlEngine, tmp_path: Path) -> Settings:
+    """The settings of a worker on this database with a DuckDB store in `tmp_path`."""
+    return Settings(
         database_url=db.url.render_as_string(hide_password=False),
         analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
     )
+
+
+def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
+    db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _worker_settings(db, tmp_path)
     with make_sessionmaker(db)() as session, session.begin():
         feedback_service.install_templates(session)
         _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
@@ -603,10 +608,7 @@ def test_a_new_process_does_not_sync_a_store_that_already_holds_the_data(
 def test_a_renamed_theme_is_a_change_the_worker_syncs(db: SqlEngine, tmp_path: Path) -> None:
     from cxm.text.models import TextTheme
 
-    settings = Settings(
-        database_url=db.url.render_as_string(hide_password=False),
-        analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
-    )
+    settings = _worker_settings(db, tmp_path)
     with make_sessionmaker(db)() as session, session.begin():
         feedback_service.install_templates(session)
         ann = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
@@ -625,10 +627,7 @@ def test_signals_removed_with_nothing_in_their_place_are_a_change_the_worker_syn
 ) -> None:
     from cxm.text.signals import Planned, write_signals
 
-    settings = Settings(
-        database_url=db.url.render_as_string(hide_password=False),
-        analytics_url=f"duckdb:///{tmp_path / 'store.duckdb'}",
-    )
+    settings = _worker_settings(db, tmp_path)
     with make_sessionmaker(db)() as session, session.begin():
         feedback_service.install_templates(session)
         ann = _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
