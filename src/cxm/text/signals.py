@@ -108,14 +108,16 @@ def signal_rows(
 
 def write_signals(session: Session, planned: Planned, rows: list[dict[str, Any]]) -> int:
     """Replace the signals of the redone sources with these rows; texts written."""
-    removed = session.execute(
-        delete(TextSignal).where(TextSignal.source == planned.source, TextSignal.source_id.in_(planned.redo))
-    )
-    if getattr(removed, "rowcount", 0):
-        tally(session, SIGNALS_REMOVED)
+    remove_signals(session, TextSignal.source == planned.source, TextSignal.source_id.in_(planned.redo))
     if rows:
         session.execute(insert(TextSignal), rows)
     return len(planned.stale)
+
+
+def remove_signals(session: Session, *conditions: Any) -> None:
+    """Delete the signals these conditions select, counted where the analytics worker looks for a change."""
+    if getattr(session.execute(delete(TextSignal).where(*conditions)), "rowcount", 0):
+        tally(session, SIGNALS_REMOVED)
 
 
 def analyze_sources(

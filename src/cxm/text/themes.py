@@ -11,13 +11,12 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from cxm.core.errors import InvalidInput, NotFound
-from cxm.core.instance import SIGNALS_REMOVED, tally
 from cxm.text.crosslingual import Embed, fit_grouped
 from cxm.text.embeddings import shared_model
 from cxm.text.engine import detector_for
 from cxm.text.models import TextSignal, TextTheme, ThemeModel
 from cxm.text.names import name_terms
-from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, source_texts
+from cxm.text.signals import SOURCES, SourceText, ThemeAssigner, remove_signals, source_texts
 from cxm.text.topics import Topics, assigned, lemmatised, spellings, split
 
 DEFAULT_THEMES = 8
@@ -223,8 +222,7 @@ def _write_themes(
     session: Session, topics: Topics, texts: list[SourceText], found: list[list[tuple[int, float]]]
 ) -> None:
     """Replace every text's theme signals with those found (indexes into the model's themes)."""
-    if getattr(session.execute(delete(TextSignal).where(TextSignal.kind == "theme")), "rowcount", 0):
-        tally(session, SIGNALS_REMOVED)
+    remove_signals(session, TextSignal.kind == "theme")
     rows = [
         _theme_row(text, topics.theme_ids[i], share)
         for text, themes in zip(texts, found, strict=True)
