@@ -61,3 +61,14 @@ def test_pieces_are_handed_over_in_shared_memory_only_when_it_has_room(
         assert not [folder for _, folder in made if os.path.exists(folder)]  # each removed after its read
     else:  # PostgreSQL is read over connections of this process: nothing to hand over
         assert made == []
+
+
+def test_a_range_is_cut_into_pieces_that_cover_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(extract, "PIECE", 3)
+    cuts = extract._pieces({"answers": ("response_id", 10, 17), "responses": ("id", 10, 12)})
+    covered = []
+    for name, where in cuts:
+        low, high = (int(part.split()[-1]) for part in where.split(" AND "))
+        covered += [(name, value) for value in range(low + 1, high + 1)]
+    assert sorted(covered) == [("answers", v) for v in range(11, 18)] + [("responses", 11), ("responses", 12)]
+    assert [name for name, _ in cuts] == ["answers"] * 3 + ["responses"]  # the larger first, in pieces of 3 or less

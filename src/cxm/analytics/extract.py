@@ -212,28 +212,32 @@ def start_children() -> None:
     multiprocessing.forkserver.ensure_running()
 
 
-def _pieces(sizes: dict[str, int]) -> list[tuple[str, str]]:
-    """Whole tables cut into rowid ranges of at most PIECE rows, largest tables first (so the children stay busy)."""
+Ranges = dict[str, tuple[str, int, int]]  # per table: a column and the range (low, high] of its values to read
+
+
+def _pieces(ranges: Ranges) -> list[tuple[str, str]]:
+    """Tables cut into ranges of at most PIECE values of their column, largest tables first (so the children stay
+    busy)."""
     cuts = []
-    for size, name in sorted(((size, name) for name, size in sizes.items()), reverse=True):
-        count = max(1, -(-size // PIECE))
-        step = -(-size // count)
-        cuts += [(name, f"rowid > {low} AND rowid <= {low + step}") for low in range(0, size, step)]
+    for name, (column, low, high) in sorted(ranges.items(), key=lambda item: item[1][1] - item[1][2]):
+        count = max(1, -(-(high - low) // PIECE))
+        step = max(1, -(-(high - low) // count))
+        cuts += [(name, f"{column} > {at} AND {column} <= {min(at + step, high)}") for at in range(low, high, step)]
     return cuts
 
 
-def _whole_sqlite(url: str, sizes: dict[str, int]) -> dict[str, list[pa.Table]]:
-    """Whole SQLite tables (of these sizes) read by ADBC in child processes, piece by piece, handed over as
-    memory-mapped files."""
-    folder = _hand_over_folder(sizes)
-    cuts = _pieces(sizes)
+def read_ranges(url: str, ranges: Ranges) -> dict[str, list[pa.Table]]:
+    """The rows of SQLite tables whose column lies in a range (all a whole read would take), read by ADBC in child
+    processes, piece by piece, handed over as memory-mapped files."""
+    folder = _hand_over_folder({name: high - low for name, (_, low, high) in ranges.items()})
+    cuts = _pieces(ranges)
     paths = [os.path.join(folder, f"{name}-{index}.arrow") for index, (name, _) in enumerate(cuts)]
     workers = min(len(cuts), os.cpu_count() or 2)
     path = url.removeprefix("sqlite:///")
     try:
         with ProcessPoolExecutor(workers, mp_context=_children()) as pool:
             written = list(pool.map(read_to_file, [path] * len(cuts), *zip(*cuts, strict=True), paths))
-        return _mapped(list(sizes), [name for name, _ in cuts], written, folder)
+        return _mapped(list(ranges), [name for name, _ in cuts], written, folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -291,7 +295,8 @@ def read_many(url: str, wanted: dict[str, str | None]) -> dict[str, list[pa.Tabl
         whole = {name: _rows(url, name) for name, where in wanted.items() if where is None}
         large = {name: rows for name, rows in whole.items() if rows > SMALL}
         found = {name: [read_few(url, name, where)] for name, where in wanted.items() if name not in large}
-        return {**found, **(_whole_sqlite(url, large) if large else {})}
+        whole_ranges = {name: ("rowid", 0, rows) for name, rows in large.items()}
+        return {**found, **(read_ranges(url, whole_ranges) if large else {})}
     names = list(wanted)
     with ThreadPoolExecutor(min(len(names), 4)) as threads:
         tables = threads.map(read_one, [url] * len(names), names, [wanted[n] for n in names])
