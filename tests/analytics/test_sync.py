@@ -716,3 +716,24 @@ def test_a_months_rows_are_those_its_time_ranges_select() -> None:
                 f"SELECT completed_at FROM scores WHERE {month_of('scores')} IN ({', '.join(repr(m) for m in months)})"
             )
             assert sorted(picked) == sorted(con.execute(named).fetchall()) and picked
+
+
+def test_a_fact_is_written_to_the_lake_month_by_month_rows_without_a_time_included(tmp_path: Path) -> None:
+    from cxm.analytics.lake import _write_months, _write_whole
+    from cxm.analytics.store import Run, connect
+
+    when = [datetime(2026, 1, 31, 23, 59), datetime(2026, 1, 2), datetime(2026, 3, 1), None]
+    lake = tmp_path / "lake"
+    with connect(str(tmp_path / "store.duckdb")) as con:
+        con.execute("CREATE TABLE scores (completed_at TIMESTAMP, score BIGINT)")
+        con.executemany("INSERT INTO scores VALUES (?, ?)", [[at, index] for index, at in enumerate(when)])
+        run = Run(con, None, "")  # type: ignore[arg-type]  # no operational database: only the lake is written
+        _write_whole(run, lake, "scores")
+        folders = sorted(part.name for part in (lake / "scores").iterdir())
+        assert folders == ["month=2026-01", "month=2026-03", "month=__HIVE_DEFAULT_PARTITION__"]
+        con.execute("DELETE FROM scores WHERE score = 2")  # March's only row
+        _write_months(run, lake, "scores", {"2026-01", "2026-03"})
+    rows = pq.read_table(lake / "scores", partitioning="hive").to_pylist()
+    found = sorted((row["score"], row["month"]) for row in rows)
+    assert found == [(0, "2026-01"), (1, "2026-01"), (3, None)]
+    assert not (lake / "scores" / "month=2026-03").exists()
