@@ -288,14 +288,20 @@ def _erase(session: Session, person: int, month_of: dict[int, int]) -> None:
     del month_of[person]
 
 
-def test_a_lake_the_store_moved_past_or_a_new_lake_is_written_whole(db: SqlEngine, tmp_path: Path) -> None:
-    factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
+def _lake_synced_then_bob_answers(db: SqlEngine, store: Path, lake: Path) -> int:
+    """A store and lake synced with Ann's answer; Bob answers after (not synced yet). Bob's customer id."""
+    factory = make_sessionmaker(db)
     with factory() as session, session.begin():
         feedback_service.install_templates(session)
         _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
     sync(db, str(store), lake=lake)
     with factory() as session, session.begin():
-        bob = _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+        return _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+
+
+def test_a_lake_the_store_moved_past_or_a_new_lake_is_written_whole(db: SqlEngine, tmp_path: Path) -> None:
+    store, lake = tmp_path / "store.duckdb", tmp_path / "lake"
+    bob = _lake_synced_then_bob_answers(db, store, lake)
     sync(db, str(store))  # the store moves on without the lake (as if a sync had failed before writing it)
     sync(db, str(store), lake=lake)
     assert bob in _customer_ids_in_lake(lake) and len(_customer_ids_in_lake(lake)) == 2
@@ -365,12 +371,7 @@ def test_rows_a_failed_lake_write_left_out_reach_the_lake_with_the_next_sync(
     db: SqlEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     factory, store, lake = make_sessionmaker(db), tmp_path / "store.duckdb", tmp_path / "lake"
-    with factory() as session, session.begin():
-        feedback_service.install_templates(session)
-        _answer(session, "ann@example.com", 10, datetime(2026, 3, 3, tzinfo=UTC))
-    sync(db, str(store), lake=lake)
-    with factory() as session, session.begin():
-        bob = _answer(session, "bob@example.com", 3, datetime(2026, 3, 4, tzinfo=UTC))
+    bob = _lake_synced_then_bob_answers(db, store, lake)
 
     def broken(*_: Any) -> None:
         raise OSError("disk full")
