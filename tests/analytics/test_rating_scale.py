@@ -1,10 +1,12 @@
-"""Ratings take the scale their questions share: intervals stay on it, and answers that all agree get some width."""
+"""Ratings take their questions' scale: intervals stay on it, answers that all agree get some width, and different
+scales are never averaged together."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import Engine as SqlEngine
 
@@ -13,6 +15,7 @@ from cxm.analytics.dimensions import Query
 from cxm.analytics.engines import open_engine
 from cxm.analytics.sync import sync
 from cxm.core.db import make_sessionmaker
+from cxm.core.errors import InvalidInput
 from cxm.customers import service as customers_service
 from cxm.feedback import service as feedback_service
 from cxm.feedback.schemas import SurveyCreate
@@ -50,13 +53,32 @@ def test_ratings_that_all_agree_get_an_interval_on_their_scale(db: SqlEngine, tm
         assert row.ci_high == 5 and 3.5 < row.ci_low < 5, name  # the plain t interval had no width at all
 
 
-def test_ratings_on_different_scales_keep_the_plain_t_interval(db: SqlEngine, tmp_path: Path) -> None:
+def test_ratings_on_different_scales_are_not_averaged_together(db: SqlEngine, tmp_path: Path) -> None:
     _rate(db, "stay", (1, 5), [5, 4, 5, 3, 5, 4, 2])
     _rate(db, "food", (0, 10), [9, 8, 10, 7])
-    engines = _engines(db, tmp_path)
-    for name, engine in engines.items():
-        both = service.metric(engine, "rating", Query())
-        assert both["ci_method"].tolist() == ["t"], name
+    for name, engine in _engines(db, tmp_path).items():
+        for mixed in (Query(), Query(by=["channel"]), Query(by=["question"])):  # both questions are called "stars"
+            with pytest.raises(InvalidInput, match="different scales") as refused:
+                service.metric(engine, "rating", mixed)
+            assert refused.value.details["scales"] == [
+                {"survey": "food", "question": "stars", "scale_min": 0.0, "scale_max": 10.0},
+                {"survey": "stay", "question": "stars", "scale_min": 1.0, "scale_max": 5.0},
+            ], name
         [stay] = service.metric(engine, "rating", Query(where={"survey": ["stay"]})).itertuples()
         assert stay.ci_method == "adjusted-t" and stay.ci_high <= 5, name  # 7 answers: 4 differ from the 5s
         assert stay.value == pytest.approx(28 / 7), name
+
+
+def test_ratings_by_survey_each_on_its_own_scale(db: SqlEngine, tmp_path: Path) -> None:
+    _rate(db, "stay", (1, 5), [5, 4, 5, 3, 5, 4, 2])
+    _rate(db, "room", (1, 5), [5, 5, 5, 5, 5, 5, 5, 5, 4])
+    _rate(db, "food", (0, 10), [9, 8, 10, 7])
+    for name, engine in _engines(db, tmp_path).items():
+        rows = service.metric(engine, "rating", Query(by=["survey"])).set_index("survey")
+        assert rows.loc["food", "value"] == pytest.approx(8.5) and rows.loc["food", "ci_high"] <= 10, name
+        assert rows.loc["room", "ci_method"] == "adjusted-t" and rows.loc["room", "ci_high"] <= 5, name
+        # Each group is compared with the rest of its scale: the stays with the rooms, the food with nothing.
+        assert rows.loc["stay", "change"] == pytest.approx(28 / 7 - 44 / 9), name
+        assert rows.loc["stay", "compared_with"] == "rest" and pd.isna(rows.loc["food", "change"]), name
+        both = service.metric(engine, "rating", Query(by=["survey", "question"]))
+        assert both["n"].tolist() == [4, 9, 7], name

@@ -20,8 +20,25 @@ from cxm.analytics.dimensions import (
     group_columns,
     shaped,
 )
+from cxm.core.errors import InvalidInput
 
 Tables = Callable[[str], Table]
+Scale = tuple[float, float]
+# The breakdowns that tell rating questions apart: groups of one survey's or one question's ratings share a scale.
+SCALE_KEYS = ("survey", "question")
+
+
+@dataclass(frozen=True)
+class Scales:
+    """The scale of each group of ratings where questions on different scales were asked, found by the group's
+    survey and question."""
+
+    keys: tuple[str, ...]
+    of: dict[tuple[Any, ...], Scale]
+
+    def scale(self, key: tuple[Any, ...], columns: list[str]) -> Scale | None:
+        """The scale of the group with this key (None for a question no longer defined)."""
+        return self.of.get(tuple(key[columns.index(name)] for name in self.keys))
 
 
 @dataclass(frozen=True)
@@ -33,6 +50,13 @@ class ScoreMetric:
     estimate: Callable[[stats.Histogram], stats.Estimate]
     compare: Callable[[stats.Estimate, stats.Estimate], stats.Comparison]
     unit: str
+    scales: Scales | None = None  # ratings on several scales: each group on its own
+
+    def estimator(self, key: tuple[Any, ...], columns: list[str]) -> Callable[[stats.Histogram], stats.Estimate]:
+        """How one group's figure is estimated (ratings on several scales: on the group's own scale)."""
+        if self.scales is None:
+            return self.estimate
+        return partial(stats.mean, scale=self.scales.scale(key, columns))
 
 
 def _answered_share(histogram: stats.Histogram) -> stats.Estimate:
@@ -51,20 +75,53 @@ SCORE_METRICS = {
 
 
 def scaled(tables: Tables, metric: ScoreMetric, query: Query) -> ScoreMetric:
-    """The metric with the scale of its answers where it has none of its own: ratings take the one scale every rating
-    question asked shares (its interval then stays on the scale, and answers that nearly all agree get some width)."""
+    """The metric with the scale of its answers where it has none of its own: ratings take the scale of the rating
+    questions asked (their intervals then stay on it, and answers that nearly all agree get some width); ratings on
+    different scales are only figured apart, each group on its own."""
     if metric.kind != "rating":
         return metric
+    asked = _rating_scales(tables, query)
+    found = set(asked.values())
+    if len(found) > 1:
+        return replace(metric, scales=_group_scales(asked, query))
+    if not found:
+        return metric
+    [scale] = found
+    return replace(metric, estimate=partial(stats.mean, scale=scale))
+
+
+def _rating_scales(tables: Tables, query: Query) -> dict[tuple[str, str], Scale]:
+    """The scale of each rating question the query's filters leave, by survey and question."""
     q = tables("questions")
     q = q.filter(q.kind == "rating")
-    for name in ("survey", "question"):
+    for name in SCALE_KEYS:
         if name in query.where:
             q = q.filter(q[name].isin(list(query.where[name])))
-    scales = q.select("scale_min", "scale_max").distinct().execute().dropna()
-    if len(scales) != 1:  # ratings on different scales (or none yet): the plain t interval
-        return metric
-    low, high = float(scales["scale_min"].iloc[0]), float(scales["scale_max"].iloc[0])
-    return replace(metric, estimate=partial(stats.mean, scale=(low, high)))
+    rows = q.select("survey", "question", "scale_min", "scale_max").execute().dropna()
+    return {
+        (str(row.survey), str(row.question)): (float(row.scale_min), float(row.scale_max)) for row in rows.itertuples()
+    }
+
+
+def _group_scales(asked: dict[tuple[str, str], Scale], query: Query) -> Scales:
+    """Each group's scale, where the breakdown keeps ratings of different scales apart; else a clear refusal."""
+    # A mean of 1-5 stars and 0-10 scores together means nothing: no figure rather than a wrong one.
+    keys = tuple(name for name in SCALE_KEYS if name in query.by)
+    grouped: dict[tuple[str, ...], set[Scale]] = {}
+    for (survey, question), scale in asked.items():
+        named = {"survey": survey, "question": question}
+        grouped.setdefault(tuple(named[name] for name in keys), set()).add(scale)
+    if not keys or any(len(scales) > 1 for scales in grouped.values()):
+        listed = [
+            {"survey": survey, "question": question, "scale_min": low, "scale_max": high}
+            for (survey, question), (low, high) in sorted(asked.items())
+        ]
+        raise InvalidInput(
+            "rating questions on different scales cannot be averaged together: break ratings down by survey and "
+            "question, or filter on one survey",
+            details={"scales": listed},
+        )
+    return Scales(keys, {key: next(iter(scales)) for key, scales in grouped.items()})
 
 
 def score_histogram(tables: Tables, metric: ScoreMetric, query: Query) -> pd.DataFrame:
@@ -97,7 +154,7 @@ def score_table(histogram: pd.DataFrame, metric: ScoreMetric, query: Query) -> p
     """One row per group (and period): value, n, CI, and the change with its CI and p-value."""
     keys = group_columns(query)
     groups = _histograms(histogram, keys)
-    estimates = {key: metric.estimate(counts) for key, counts in groups.items()}  # each group's once
+    estimates = {key: metric.estimator(key, keys)(counts) for key, counts in groups.items()}  # each group's once
     rows = [_row(key, estimate, keys) for key, estimate in estimates.items()]
     frame = pd.DataFrame(rows, columns=[*keys, "value", "n", "ci_low", "ci_high", "ci_method", "small_sample"])
     changes = list(_changes(groups, estimates, metric, query))
@@ -136,21 +193,37 @@ def _changes(
     metric: ScoreMetric,
     query: Query,
 ) -> Iterator[list[Any]]:
-    """Each period vs the group's previous period; without periods, each group vs all the others."""
+    """Each period vs the group's previous period; without periods, each group vs all the others (on its scale)."""
     earlier: dict[Any, Any] = {}  # each period's previous one, worked out once
-    total = _summed(groups.values())
+    keys = group_columns(query)
+    totals = _totals(groups, metric, keys)
     for key, estimate in estimates.items():
         if query.period is not None:
             period = earlier.setdefault(key[-1], pd.Timestamp(key[-1]) - STEP[query.period])
             other, label = estimates.get((*key[:-1], period)), "previous period"
         else:
-            rest = _rest(total, groups[key])
-            other, label = (metric.estimate(rest) if rest else None), "rest"
+            rest = _rest(totals[_scale_of(metric, key, keys)], groups[key])
+            other, label = (metric.estimator(key, keys)(rest) if rest else None), "rest"
         if other is None:
             yield [None, None, None, None, None]
             continue
         found = metric.compare(estimate, other)
         yield [found.difference, found.ci_low, found.ci_high, found.p_value, label]
+
+
+def _scale_of(metric: ScoreMetric, key: tuple[Any, ...], keys: list[str]) -> Scale | None:
+    """The scale a group is on, where groups of ratings are on several (None: one for all)."""
+    return metric.scales.scale(key, keys) if metric.scales else None
+
+
+def _totals(
+    groups: dict[tuple[Any, ...], dict[int, int]], metric: ScoreMetric, keys: list[str]
+) -> dict[Scale | None, dict[int, int]]:
+    """Counts per score of all the groups on each scale (a group is compared with the rest of its scale only)."""
+    on: dict[Scale | None, list[dict[int, int]]] = {}
+    for key, counts in groups.items():
+        on.setdefault(_scale_of(metric, key, keys), []).append(counts)
+    return {scale: _summed(histograms) for scale, histograms in on.items()}
 
 
 STEP = {
