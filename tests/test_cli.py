@@ -233,3 +233,20 @@ def test_a_report_row_of_one_answer_shows_no_interval() -> None:
     console.print(_table(pd.DataFrame(rows), "ces", "mean (1-7)"))
     lines = {line.split("│")[1].strip(): line for line in console.export_text().splitlines() if line.count("│") > 2}
     assert " to " not in lines["Ann"] and "4.69 to 7.00" in lines["Bob"]
+
+
+def test_a_report_by_channel_explains_answers_tied_to_no_interaction() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from cxm.cli.reports import _table
+
+    def printed(channels: list[str]) -> str:
+        rows = [{"channel": name, "value": 30.0, "n": 40, "ci_low": 10.0, "ci_high": 50.0, "change": 1.0,
+                 "p_value": 0.5, "small_sample": False} for name in channels]  # fmt: skip
+        console = Console(width=140, record=True)
+        console.print(_table(pd.DataFrame(rows), "nps", "points"))
+        return " ".join(console.export_text().split())  # the caption wraps at the table's width
+
+    assert "tied to no interaction; --by collected_via" in printed(["(none)", "web"])
+    assert "tied to no interaction" not in printed(["store", "web"])

@@ -224,8 +224,8 @@ def _table(frame: object, metric: str, unit: str) -> Table:
     if "median_seconds" in frame.columns:
         return _times_table(frame, metric)
     caption = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
-    table = Table(title=f"{metric} — {unit}", caption=caption)
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
+    table = Table(title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys))
     for name in keys:
         table.add_column(str(name))
     for name in ("value", "n", "95% CI", "change", "p"):
@@ -233,6 +233,18 @@ def _table(frame: object, metric: str, unit: str) -> Table:
     for row in frame.to_dict("records"):
         table.add_row(*(_cell(row[k]) for k in keys), *_figures(row))
     return table
+
+
+# Score dimensions that come from the interaction a response is about: a relationship survey's answers have none.
+INTERACTION_KEYS = ("channel", "journey_stage", "store", "agent")
+
+
+def _untied_note(frame: Any, keys: list[str]) -> str:
+    """A hint where answers tied to no interaction show as (none) in an interaction's dimension."""
+    untied = [k for k in keys if k in INTERACTION_KEYS and (frame[k] == "(none)").any()]
+    if not untied:
+        return ""
+    return f"\n(none) in {untied[0]}: answers tied to no interaction; --by collected_via shows how they were answered"
 
 
 def _times_table(frame: Any, metric: str) -> Table:
