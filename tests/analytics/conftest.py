@@ -1,11 +1,18 @@
-"""Every analytics engine over the same dataset: DuckDB store, SQLite and PostgreSQL live, Spark on the lake."""
+"""Every analytics engine over the same dataset: DuckDB store, SQLite and PostgreSQL live, Spark on the lake (in this
+process; and a Spark Connect server of its own, as a cluster is reached)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyspark
 import pytest
 from sqlalchemy import Engine as SqlEngine
 
@@ -22,6 +29,48 @@ def spark() -> Iterator[Any]:
     session = spark_session("spark://local[1]")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Spark Connect server in a JVM of its own, its clock in New York (cxm must cut periods in UTC itself): the
+    address a client gives."""
+    port, log = _free_port(), tmp_path_factory.mktemp("spark-connect") / "server.log"
+    zone = "America/New_York"
+    command = [
+        str(Path(pyspark.__file__).parent / "bin" / "spark-submit"),
+        *("--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[1]"),
+        *("--driver-memory", "512m", "--conf", f"spark.connect.grpc.binding.port={port}"),
+        *("--conf", "spark.ui.enabled=false", "--conf", f"spark.driver.extraJavaOptions=-Duser.timezone={zone}"),
+        "spark-internal",
+    ]
+    with log.open("w") as sink:
+        server = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "TZ": zone},
+                                  start_new_session=True)  # fmt: skip
+    try:
+        _wait_for_server(port, server, log)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_server(port: int, server: subprocess.Popen[bytes], log: Path, patience: float = 180.0) -> None:
+    """Wait until the server takes connections (it failed: its log in the error)."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the Spark Connect server did not start:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
