@@ -38,12 +38,15 @@ def _when(rng: random.Random) -> datetime:
 
 
 def _attributes(index: int) -> dict[str, Any]:
-    """Free attributes of every JSON kind: text (sometimes absent), a boolean, a number, a key with a dash."""
+    """Free attributes of every JSON kind: text (sometimes absent), a boolean, a number, a key with a dash, text that
+    looks like markup."""
     found: dict[str, Any] = {"vip": index % 5 == 0, "visits": index % 3 + 1}
     if index % 4:
         found["tier"] = ["gold", "silver", "bronze"][index % 3]
     if index % 2:
         found["home-store"] = "Brno" if index % 3 else None
+    if index % 7 == 0:  # customers' own words, which no output may read as markup
+        found["motto"] = "[/x] [b]loud[/b] :smile: <i>"
     return found
 
 

@@ -87,6 +87,15 @@ def test_report_as_table_and_csv(analytics_env: dict[str, str]) -> None:
     assert bad.returncode == 1 and bad.stderr.startswith("error: cannot break down")
 
 
+def test_report_tables_show_customers_text_as_it_is(analytics_env: dict[str, str]) -> None:
+    env = {**os.environ, **analytics_env, "COLUMNS": "160"}
+    subprocess.run([CXM, "analytics", "sync"], capture_output=True, text=True, env=env, check=True)
+    for metric in ("nps", "first_response_time"):
+        shown = subprocess.run([CXM, "report", metric, "--by", "attr.motto"], capture_output=True, text=True, env=env)
+        assert shown.returncode == 0, shown.stderr
+        assert "[/x] [b]loud[/b] :smile: <i>" in shown.stdout, shown.stdout  # not read as rich markup or emoji
+
+
 def test_api_errors_have_the_error_shape(analytics_env: dict[str, str], db: SqlEngine) -> None:
     with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
         headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}

@@ -26,8 +26,10 @@ customer_app = typer.Typer(
     help="Look up, export or erase one customer (by id or identity, e.g. email:ann@example.com)."
 )
 app.add_typer(customer_app, name="customer")
-console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# Nothing printed is read as rich markup or emoji codes: names, comments and attribute values are customers' text
+# (a "[/x]" in one crashed a table, a "[bold]" styled it).
+console = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+out = Console(soft_wrap=True, markup=False, emoji=False)
 state: dict[str, Any] = {}
 
 DatabaseUrl = Annotated[

@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli.base import out
@@ -104,7 +103,7 @@ def _table(frame: Any, title: str) -> Table:
         label = "95% CI" if str(column).endswith("ci_low") else str(column).replace("_pct", " %").replace("_", " ")
         table.add_column(label, justify="right" if frame[column].dtype.kind in "iuf" else "left")
     for row in frame.to_dict("records"):
-        table.add_row(*(escape(_value(row, column, _cell)) for column in columns))
+        table.add_row(*(_value(row, column, _cell) for column in columns))
     return table
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli import journeys as journey_reports
@@ -203,7 +202,7 @@ def _drivers_table(frame: Any) -> Table:
     for row in frame.to_dict("records"):
         interval = f"{_cell(row['importance_ci_low'])}-{_cell(row['importance_ci_high'])}"
         figures = [_cell(row["importance_pct"]), interval, _cell(row["performance"])]
-        table.add_row(str(row["rank"]), escape(str(row["driver"])), *figures, row["quadrant"])
+        table.add_row(str(row["rank"]), str(row["driver"]), *figures, row["quadrant"])
     return table
 
 

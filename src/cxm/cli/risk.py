@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from rich.markup import escape
 from rich.table import Table
 
 from cxm.cli.base import out
@@ -78,13 +77,13 @@ def _frames(name: str, engine: Any, asked: Any, options: RiskOptions) -> list[tu
 
 
 def rich_table(frame: pd.DataFrame, title: str) -> Table:
-    """Any result frame as a rich table, untrusted text escaped."""
+    """Any result frame as a rich table (printed without markup: its text is shown as it is)."""
     table = Table(title=title)
     for column in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[column])
         table.add_column(str(column), justify="right" if numeric else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(*(escape(_cell(value)) for value in row))
+        table.add_row(*(_cell(value) for value in row))
     return table
 
 
