@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy import Engine
 
 import cxm.tables  # noqa: F401  (every table is known before the first request)
@@ -16,7 +16,7 @@ from cxm.access import service as access_service
 from cxm.analytics import service as analytics_service
 from cxm.analytics.routes import router as analytics_router
 from cxm.config import Settings
-from cxm.core.api import document_bodies, install_error_handlers
+from cxm.core.api import document_bodies, install_error_handlers, known_parameters_only
 from cxm.core.db import make_engine, make_sessionmaker, read_only
 from cxm.core.traffic import CountRequests, Traffic
 from cxm.customers.routes import router as customers_router
@@ -34,7 +34,7 @@ from cxm.worker import BackgroundWorker
 
 def api_router() -> APIRouter:
     """Every /api/v1 route."""
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", dependencies=[Depends(known_parameters_only)])
     router.include_router(customers_router)
     router.include_router(interactions_router)
     router.include_router(feedback_router)

@@ -137,6 +137,7 @@ def _responses(session: Session, rng: random.Random, touchpoints: list[Interacti
                     "language": response.language,
                     "month": at.strftime("%Y-%m"),
                     "quarter": f"{at.year}-Q{(at.month - 1) // 3 + 1}",
+                    "completed_at": at,
                     "customer_id": touch.customer_id,
                 }
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -43,6 +43,16 @@ def _check(found: pd.DataFrame, keys: list[str], expected: dict[tuple[object, ..
 
 def _label(value: object) -> object:
     return "(none)" if value is None else value
+
+
+def test_times_in_any_zone_mean_the_same_moment(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    times = sorted(record["completed_at"] for record in loaded.scores if record["kind"] == "nps")
+    cut = times[len(times) // 2] + timedelta(seconds=1)
+    east = cut.astimezone(timezone(timedelta(hours=5)))  # the same moment, written five hours ahead
+    since = _same_everywhere(_all(engines, "nps", Query(since=east)))
+    assert since["n"].tolist() == [sum(moment >= cut for moment in times)]
+    until = _same_everywhere(_all(engines, "nps", Query(until=east.isoformat())))  # as text, as the library takes it
+    assert until["n"].tolist() == [sum(moment < cut for moment in times)]
 
 
 def test_nps_by_channel_and_month(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:

@@ -6,7 +6,9 @@ import io
 import json
 import os
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import Engine as SqlEngine
 
 from cxm.app import create_app
 from cxm.config import Settings
+from cxm.core.errors import InvalidInput
 from cxm.hub import Hub
 from tests.analytics import dataset
 from tests.analytics.conftest import analytics_environment
@@ -104,3 +107,42 @@ def test_api_errors_have_the_error_shape(analytics_env: dict[str, str], db: SqlE
         period = client.get("/api/v1/metrics/nps", params={"period": "fortnight"}, headers=headers)
         assert period.status_code == 422 and "unknown period" in period.json()["error"]["message"]
         assert client.post("/api/v1/analytics/sync", headers=headers).status_code == 403
+
+
+def test_every_interface_reads_times_filters_and_targets_alike(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    env = {**os.environ, **analytics_env}
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    utc = int(hub.metrics.nps(since=datetime(2026, 2, 10, 13, tzinfo=UTC))["n"].iloc[0])
+    east = "2026-02-10T15:00:00+02:00"  # the same moment
+    assert int(hub.metrics.nps(since=east)["n"].iloc[0]) == utc
+    with pytest.raises(InvalidInput, match="not a date"):
+        hub.metrics.nps(since="soon")
+    with pytest.raises(InvalidInput, match="before 'until'"):
+        hub.metrics.nps(since="2026-03-01", until="2026-02-01")
+    with pytest.raises(InvalidInput, match="positive number of seconds"):
+        hub.metrics.first_response_time(target_seconds=float("nan"))
+    hub.close()
+    command = [CXM, "report", "nps", "--since", east, "--format", "json"]
+    printed = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    assert json.loads(printed.stdout)[0]["n"] == utc
+    for bad, reason in ((["--where", "channel"], "dimension=value"), (["--target", "nan"], "positive number")):
+        refused = subprocess.run([CXM, "report", "first_response_time", *bad], capture_output=True, text=True, env=env)
+        assert refused.returncode == 1 and reason in refused.stderr, refused.stderr
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+
+        def ask(metric: str, **params: object) -> Any:
+            return client.get(f"/api/v1/metrics/{metric}", params=params, headers=headers)
+
+        assert ask("nps", since=east).json()["rows"][0]["n"] == utc
+        assert ask("nps", since="2026-02-10").status_code == 200  # a date without a zone: UTC, as in the CLI
+        assert ask("nps", since="2026-03-01", until="2026-02-01").status_code == 422
+        misspelt = ask("nps", chanel="web")
+        assert misspelt.status_code == 422 and "chanel" in misspelt.json()["error"]["message"]
+        assert "channel" in misspelt.json()["error"]["details"]["allowed"]
+        assert ask("nps", type="question").status_code == 422  # a filter NPS cannot take is refused, not ignored
+        assert ask("nps", by=["channel", "segment"]).json()["by"] == ["channel", "segment"]
+        everything = ask("first_response_time").json()["rows"][0]["n"]
+        assert ask("first_response_time", type="question").json()["rows"][0]["n"] == everything
+        assert not [row for row in ask("first_response_time", type="complaint").json()["rows"] if row["n"]]

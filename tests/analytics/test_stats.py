@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -158,11 +159,54 @@ def test_one_answer_against_many_is_not_significant() -> None:
         ([5], csat_rest, stats.csat, stats.proportion_compare),
     ):
         found = compare(estimate(histogram(one)), estimate(rest))
-        assert found.difference > 50 and found.p_value > 0.05 and found.ci_low < 0 < found.ci_high
+        assert found.difference > 50 and found.p_value > 0.05
+    assert stats.proportion_compare(stats.csat(histogram([5])), stats.csat(csat_rest)).ci_low < 0
+    # 117 answers, 41 promoters and 36 detractors: dealt at random, the one answer is as far off with chance 77/117.
+    assert stats.z_compare(stats.nps(histogram([10])), stats.nps(nps_rest)).p_value == pytest.approx(77 / 117)
     lone = stats.welch_compare(stats.mean(histogram([7])), stats.mean(histogram([1, 2, 3] * 20)))
     assert lone.difference == 5 and np.isnan(lone.p_value) and np.isnan(lone.ci_low)
     for estimate in (stats.nps(histogram([10])), stats.mean(histogram([7]))):  # no interval from one answer
         assert estimate.method == "none" and np.isnan(estimate.ci_low) and np.isnan(estimate.ci_high)
+
+
+def _split_p(a: list[int], b: list[int]) -> float:
+    """The share of all ways to deal both groups' answers into groups of their sizes that give an NPS gap at least
+    as wide as the one seen (a permutation test, every split counted)."""
+    both = a + b
+
+    def gap(first: list[int], second: list[int]) -> float:
+        return stats.nps(histogram(first)).value - stats.nps(histogram(second)).value
+
+    seen, wide = abs(gap(a, b)), 0
+    splits = list(itertools.combinations(range(len(both)), len(a)))
+    for chosen in splits:
+        picked = set(chosen)
+        first = [both[i] for i in chosen]
+        wide += abs(gap(first, [both[i] for i in range(len(both)) if i not in picked])) >= seen - 1e-9
+    return wide / len(splits)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [([10], [7, 7, 7]), ([10, 7, 7], [10, 10, 9, 3, 8, 6]), ([10, 9, 2, 6, 8], [3, 4, 10, 1, 7, 7, 0]), ([10], [10])],
+)
+def test_small_nps_groups_are_compared_by_the_exact_test(a: list[int], b: list[int]) -> None:
+    found = stats.z_compare(stats.nps(histogram(a)), stats.nps(histogram(b)))
+    assert found.test == "exact" and found.p_value == pytest.approx(_split_p(a, b), abs=1e-9)
+
+
+def test_small_nps_gaps_get_an_interval_from_both_groups_intervals() -> None:
+    two_promoters = stats.nps(histogram([10, 10]))
+    same = stats.z_compare(two_promoters, two_promoters)
+    assert same.difference == 0 and same.ci_low < -50 and same.ci_high > 50  # two answers each say little
+    a, b = stats.nps(histogram([10, 9, 2, 6, 8])), stats.nps(histogram([3, 4, 10, 1, 7, 7, 0]))
+    found = stats.z_compare(a, b)
+    low = found.difference - math.hypot(a.value - a.ci_low, b.ci_high - b.value)
+    assert found.ci_low == pytest.approx(low) and found.ci_high == pytest.approx(
+        found.difference + math.hypot(a.ci_high - a.value, b.value - b.ci_low)
+    )
+    lone = stats.z_compare(stats.nps(histogram([10])), stats.nps(histogram([7, 7, 7])))
+    assert np.isnan(lone.ci_low) and np.isnan(lone.ci_high) and lone.p_value == pytest.approx(0.25)
 
 
 def test_small_shares_are_compared_by_fishers_exact_test() -> None:

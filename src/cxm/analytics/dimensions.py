@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from ibis.expr.types import Table
@@ -35,9 +35,35 @@ class Query:
     until: datetime | None = None
     where: dict[str, Sequence[str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Times in any zone (or ISO 8601 text, from the library) become UTC here: the engines compare them with UTC
+        # times, and DuckDB knows no zone called '+02:00'.
+        object.__setattr__(self, "since", utc_moment(self.since, "since"))
+        object.__setattr__(self, "until", utc_moment(self.until, "until"))
+        if self.since is not None and self.until is not None and self.since >= self.until:
+            raise InvalidInput(
+                "'since' must be before 'until'", details={"since": str(self.since), "until": str(self.until)}
+            )
+
     def columns(self) -> list[str]:
         """Every column the breakdown and the filters need."""
         return [*self.by, *self.where]
+
+
+def utc_moment(value: object, name: str) -> datetime | None:
+    """A moment as an aware UTC datetime: a datetime (one without a zone is taken as UTC), a date, or ISO 8601 text."""
+    if value is None or isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.min)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput(f"'{name}' is not a date or time (ISO 8601): '{value[:40]}'") from None
+    else:
+        raise InvalidInput(f"'{name}' must be a date or time, not {type(value).__name__}")
+    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
 
 
 def check_query(query: Query, allowed: Sequence[str]) -> None:

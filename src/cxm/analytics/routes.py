@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -25,13 +26,17 @@ from cxm.analytics.schemas import (
     TableResult,
     ThemeImpactResult,
 )
+from cxm.core.api import reads_prefixed
 from cxm.core.auth import Reader
 from cxm.core.auth import Writer as Operator
 
 router = APIRouter(tags=["analytics"])
 Values = Annotated[list[str] | None, Query()]
+# A moment in any zone, or a date or time without one (UTC): `2026-03-01`, `2026-03-01T08:00:00+01:00`.
+Moment = Annotated[datetime | None, Query(description="ISO 8601; without a zone, UTC")]
 
 
+@reads_prefixed("attr.")
 def metric_filters(
     request: Request,
     channel: Values = None,
@@ -41,14 +46,20 @@ def metric_filters(
     segment: Values = None,
     country: Values = None,
     language: Values = None,
+    customer_language: Values = None,
+    question: Values = None,
+    collected_via: Annotated[list[str] | None, Query(description="The channel a response was given through")] = None,
+    type: Annotated[list[str] | None, Query(description="Response times: the interaction's type")] = None,
+    sent_via: Annotated[list[str] | None, Query(description="Response rate: the invitation's channel")] = None,
     sentiment: Annotated[list[str] | None, Query(description="Sentiment of the response's comments")] = None,
     theme: Annotated[list[str] | None, Query(description="A theme (name) of the response's comments")] = None,
     theme_id: Annotated[list[str] | None, Query(description="A theme (id) of the response's comments")] = None,
 ) -> dict[str, list[str] | None]:
     """The dimension filters of a request (`?channel=web&store=Brno&segment=retail&theme=delivery&attr.tier=gold`;
-    `(none)`: no value)."""
+    `(none)`: no value); a filter the metric cannot take is refused by the metric."""
     filters = {"channel": channel, "journey_stage": journey_stage, "store": store, "agent": agent}
-    filters |= {"segment": segment, "country": country, "language": language}
+    filters |= {"segment": segment, "country": country, "language": language, "customer_language": customer_language}
+    filters |= {"question": question, "collected_via": collected_via, "type": type, "sent_via": sent_via}
     attributes = {name: request.query_params.getlist(name) for name in request.query_params if is_attribute(name)}
     return filters | {"sentiment": sentiment, "theme": theme, "theme_id": theme_id} | attributes
 
@@ -69,10 +80,12 @@ def get_metric(
     request: Request,
     _: Reader,
     where: Filters,
-    by: Annotated[str | None, Query(description="Comma-separated dimensions, e.g. channel,segment")] = None,
+    by: Annotated[
+        list[str] | None, Query(description="Dimensions, comma-separated or repeated, e.g. channel,segment")
+    ] = None,
     period: Annotated[str | None, Query(description="day | week | month | quarter | year")] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     survey: Values = None,
     target_seconds: Annotated[float, Query(gt=0)] = service.DEFAULT_TARGET_SECONDS,
 ) -> MetricResult:
@@ -104,8 +117,8 @@ def driver_query(
     resamples: Annotated[
         int | None, Query(ge=0, le=2000, description="Bootstrap resamples for the CIs (0: none)")
     ] = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
 ) -> service.DriverQuery:
     """The driver analysis a request asks for."""
     filters = service.describe_query(since=since, until=until, where=where)
@@ -253,8 +266,8 @@ def journey_query(
     top: Annotated[int, Query(ge=1, le=1000, description="paths: how many")] = 10,
     steps: Annotated[int, Query(ge=1, le=20, description="paths: first N steps of each customer's path")] = 5,
     detail: Annotated[bool, Query(description="paths: steps as stage:channel")] = False,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
 ) -> service.JourneyQuery:
     """The journeys a request asks for (touchpoint filters: channel, segment)."""
     return service.JourneyQuery(by, service.describe_query(since=since, until=until, where=where), top, steps, detail)
@@ -312,8 +325,8 @@ def experience_query(
     where: Filters,
     by_channel: Annotated[bool, Query(description="stage x channel instead of stage")] = False,
     min_customers: Annotated[int, Query(ge=1, description="moments: cells with fewer customers are left out")] = 5,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
 ) -> service.ExperienceQuery:
     """The answers a stage-experience request counts."""
     filters = service.describe_query(since=since, until=until, where=where)

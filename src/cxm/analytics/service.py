@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import Any
@@ -127,6 +128,8 @@ def metrics(
         if name not in METRICS:
             raise InvalidInput(f"unknown metric '{name}'", details={"metrics": list(METRICS)})
         check_query(query, ALLOWED.get(name, SCORE_DIMENSIONS))
+    if not (math.isfinite(target_seconds) and target_seconds > 0):
+        raise InvalidInput(f"the first-response target must be a positive number of seconds, not {target_seconds}")
     with engine.connect() as tables:
         counted = _score_histograms(tables, asked)
         return [
@@ -261,11 +264,18 @@ def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds
 def describe_query(**given: Any) -> Query:
     """A Query from loosely typed arguments (lists or comma-separated strings)."""
     by = given.get("by") or []
-    by = [part for item in ([by] if isinstance(by, str) else by) for part in item.split(",") if part]
-    where: dict[str, Sequence[str]] = {
-        str(k): ([v] if isinstance(v, str) else list(v)) for k, v in (given.get("where") or {}).items() if v
-    }
+    by = [part for item in ([by] if isinstance(by, str) else by) for part in str(item).split(",") if part]
+    where: dict[str, Sequence[str]] = {str(k): _values(v) for k, v in (given.get("where") or {}).items() if v}
     return Query(by=by, period=given.get("period"), since=given.get("since"), until=given.get("until"), where=where)
+
+
+def _values(value: Any) -> list[str]:
+    """A filter's values as text: one value or several (`True` as JSON writes it, as attributes are matched)."""
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if isinstance(value, str | int | float):
+        return [str(value)]
+    return [item for part in value for item in _values(part)]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

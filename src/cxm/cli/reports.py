@@ -103,7 +103,9 @@ def report(
 
     filters: dict[str, list[str]] = {}
     for item in where or []:
-        name, _, value = item.partition("=")
+        name, equals, value = item.partition("=")
+        if not equals or not name.strip():
+            raise InvalidInput(f"--where takes dimension=value, e.g. channel=web: got '{item[:40]}'")
         filters.setdefault(name.strip(), []).append(value.strip())
     query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
     engine = analytics_service.engine_for(settings())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
@@ -11,11 +12,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from cxm.core.errors import CxmError
+from cxm.core.errors import CxmError, InvalidInput
 
 logger = logging.getLogger("cxm.api")
 LIST_FIELDS = {"interactions", "orders", "customers"}
 M = TypeVar("M", bound=BaseModel)
+F = TypeVar("F", bound=Callable[..., Any])
 BODIES: list[type[BaseModel]] = []  # models read by `json_body`, for the OpenAPI document
 
 
@@ -88,6 +90,47 @@ def document_bodies(app: FastAPI) -> None:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+# Dependencies that read every query parameter with a prefix (a filter on any customer attribute: `attr.tier=gold`).
+PREFIXED: dict[Callable[..., Any], str] = {}
+_ROUTE_PARAMETERS: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+
+
+def reads_prefixed(prefix: str) -> Callable[[F], F]:
+    """Mark a dependency that reads the query parameters starting with `prefix` itself."""
+
+    def mark(call: F) -> F:
+        PREFIXED[call] = prefix
+        return call
+
+    return mark
+
+
+def known_parameters_only(request: Request) -> None:
+    """Refuse query parameters the route does not read: a misspelt or unsupported filter must not be ignored (the
+    figure would silently be that of everything)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    names, prefixes = _ROUTE_PARAMETERS.get(id(route)) or _ROUTE_PARAMETERS.setdefault(
+        id(route), _parameters(dependant)
+    )
+    unknown = [name for name in request.query_params if name not in names and not name.startswith(prefixes)]
+    if unknown:
+        raise InvalidInput(f"unknown query parameter '{unknown[0]}'", details={"allowed": sorted(names)})
+
+
+def _parameters(dependant: Any) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The query parameter names a route and its dependencies declare, and the prefixes they read."""
+    names = {str(field.alias) for field in dependant.query_params}
+    prefixes = {PREFIXED[dependant.call]} if dependant.call in PREFIXED else set()
+    for inner in dependant.dependencies:
+        more, starts = _parameters(inner)
+        names |= more
+        prefixes |= set(starts)
+    return frozenset(names), tuple(sorted(prefixes))
 
 
 def install_error_handlers(app: FastAPI) -> None:
