@@ -72,7 +72,10 @@ def check_query(query: Query, allowed: Sequence[str]) -> None:
     unknown = [name for name in query.columns() if name not in known and not is_attribute(name)]
     if unknown:
         allowed_names = [*known, "attr.<customer attribute>"]
-        raise InvalidInput(f"cannot break down or filter by '{unknown[0]}'", details={"allowed": allowed_names})
+        raise InvalidInput(
+            f"cannot break down or filter by '{unknown[0]}': use {', '.join(allowed_names)}",
+            details={"allowed": allowed_names},
+        )
     for name in query.columns():
         if is_attribute(name):
             attribute_key(name)

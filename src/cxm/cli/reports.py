@@ -144,7 +144,8 @@ def report(
         return
     frame = analytics_service.metric(engine, metric, query, target_seconds=target)
     if output is ReportFormat.csv:
-        out.print(frame.to_csv(index=False), end="", highlight=False, markup=False)
+        # Ten significant digits, as the JSON has: 30.000000000000004 is float noise, not a figure.
+        out.print(frame.to_csv(index=False, float_format="%.10g"), end="", highlight=False, markup=False)
     elif output is ReportFormat.json:
         out.print_json(data=analytics_service.records(frame))
     else:
