@@ -104,6 +104,9 @@ def test_list_filters_and_export(client: TestClient, admin_headers: dict[str, st
     assert [r["answers"]["nps"] for r in low["items"]] == [2]
     period = {"since": "2026-02-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"}
     assert client.get("/api/v1/responses", params=period, headers=admin_headers).json()["total"] == 1
+    misspelt = client.get("/api/v1/responses", params={"surveys": "after-visit"}, headers=admin_headers)
+    assert misspelt.status_code == 422 and "'surveys'" in misspelt.json()["error"]["message"]  # not all 3 silently
+    assert "survey" in misspelt.json()["error"]["details"]["allowed"]
     csv = client.get("/api/v1/responses/export", params={"survey": "after-visit"}, headers=admin_headers)
     frame = pd.read_csv(io.StringIO(csv.text))
     assert sorted(frame["nps"]) == [2, 7, 10] and set(frame["survey"]) == {"after-visit"}

@@ -94,7 +94,7 @@ def document_bodies(app: FastAPI) -> None:
 
 # Dependencies that read every query parameter with a prefix (a filter on any customer attribute: `attr.tier=gold`).
 PREFIXED: dict[Callable[..., Any], str] = {}
-_ROUTE_PARAMETERS: dict[int, tuple[frozenset[str], tuple[str, ...]]] = {}
+ROUTE_PARAMETERS = "cxm_query_parameters"  # the attribute of a route holding the query parameters it reads
 
 
 def reads_prefixed(prefix: str) -> Callable[[F], F]:
@@ -114,9 +114,11 @@ def known_parameters_only(request: Request) -> None:
     dependant = getattr(route, "dependant", None)
     if dependant is None:
         return
-    names, prefixes = _ROUTE_PARAMETERS.get(id(route)) or _ROUTE_PARAMETERS.setdefault(
-        id(route), _parameters(dependant)
-    )
+    known: tuple[frozenset[str], tuple[str, ...]] | None = getattr(route, ROUTE_PARAMETERS, None)
+    if known is None:  # worked out on the route's first request, and kept on it
+        known = _parameters(dependant)
+        setattr(route, ROUTE_PARAMETERS, known)
+    names, prefixes = known
     unknown = [name for name in request.query_params if name not in names and not name.startswith(prefixes)]
     if unknown:
         raise InvalidInput(f"unknown query parameter '{unknown[0]}'", details={"allowed": sorted(names)})
