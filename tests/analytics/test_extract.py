@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import Engine as SqlEngine
 
-from cxm.analytics import extract
+from cxm.analytics import extract, staging
 from cxm.analytics.sync import FACT_TABLES, sync
 from cxm.core.db import make_sessionmaker
 from tests.analytics import journey_data
@@ -72,3 +72,22 @@ def test_a_range_is_cut_into_pieces_that_cover_it_once(monkeypatch: pytest.Monke
         covered += [(name, value) for value in range(low + 1, high + 1)]
     assert sorted(covered) == [("answers", v) for v in range(11, 18)] + [("responses", 11), ("responses", 12)]
     assert [name for name, _ in cuts] == ["answers"] * 3 + ["responses"]  # the larger first, in pieces of 3 or less
+
+
+def test_pieces_of_one_type_are_staged_as_one_scan(tmp_path: Path) -> None:
+    def answers(ids: range, score: pa.Array | None = None) -> pa.Table:
+        scores = score if score is not None else pa.array([7] * len(ids), pa.int64())
+        return pa.table({"response_id": pa.array(ids, pa.int64()), "question_id": pa.array([1] * len(ids)),
+                         "score": scores})  # fmt: skip
+
+    with duckdb.connect(str(tmp_path / "store.duckdb")) as con:
+        alike = [answers(range(0, 3)), answers(range(3, 5)), answers(range(5, 9))]
+        staging.stage(con, "answers", alike)
+        scans = "SELECT count(*) FROM duckdb_views() WHERE starts_with(view_name, 'arrow_answers_')"
+        assert con.execute(scans).fetchone() == (1,)  # one Arrow table: DuckDB writes full row groups from it
+        assert con.execute("SELECT count(*), sum(response_id) FROM stage_answers").fetchone() == (9, 36)
+        # A piece whose column SQLite handed over as all-NULL integers, another as text: one scan per type.
+        unlike = [*alike, answers(range(9, 11), pa.array([None, None], pa.null()))]
+        staging.stage(con, "answers", unlike)
+        assert con.execute(scans).fetchone() == (2,)
+        assert con.execute("SELECT count(*), count(score) FROM stage_answers").fetchone() == (11, 9)

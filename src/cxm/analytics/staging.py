@@ -20,10 +20,20 @@ def stage(con: duckdb.DuckDBPyConnection, name: str, pieces: list[pa.Table]) -> 
     """Make `stage_<name>` a typed view over these Arrow pieces (no copy; valid while the pieces are registered)."""
     _release(con, name)
     selects = []
-    for index, rows in enumerate(pieces):
+    for index, rows in enumerate(_scans(pieces)):
         con.register(f"arrow_{name}_{index}", rows)
         selects.append(f"SELECT {_casts(name, rows.schema.names)} FROM arrow_{name}_{index}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW stage_{name} AS {' UNION ALL '.join(selects)}").fetchall()
+
+
+def _scans(pieces: list[pa.Table]) -> list[pa.Table]:
+    """The pieces joined into one Arrow table per set of column types (their chunks kept: nothing is copied)."""
+    # One scan, not a UNION ALL of every piece: each branch of a union left DuckDB's writer part-filled row groups
+    # (per branch and thread) that the checkpoint then merged: 10M answers, 1.7 CPU-s of a 14-16 s first sync.
+    alike: dict[pa.Schema, list[pa.Table]] = {}
+    for rows in pieces:
+        alike.setdefault(rows.schema, []).append(rows)
+    return [group[0] if len(group) == 1 else pa.concat_tables(group) for group in alike.values()]
 
 
 def _casts(name: str, read: list[str]) -> str:
