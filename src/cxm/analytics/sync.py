@@ -38,9 +38,10 @@ FACT_TABLES = (
     "text_signals",
 )
 PEOPLE_FREE = ("questions",)  # facts about no one: nothing to erase
-# Response ids whose responses and answers a first sync reads and joins at once: 10M in slices of 2.5M peaked at
-# 2.1 GiB instead of 2.6 GiB, in the same time.
-SCORES_SLICE = 2_500_000
+# Response ids whose responses and answers a first sync reads and joins at once, so that its memory stops growing
+# there. Each slice more costs ~0.7 s (its reads' ends, the dimensions' hash tables built again): 10M in one slice
+# took 10.5-11.5 s and peaked at 2.5 GiB, in slices of 2.5M 13.2-13.9 s and 2.1-2.4 GiB.
+SCORES_SLICE = 10_000_000
 SLICED = ("responses", "answers")  # what a first sync of many responses reads slice by slice
 SIGNAL_RANGE = 8_192  # signal ids counted together to find where some were deleted
 INTERACTION_FACTS = {"response_times": "interaction_id", "touchpoints": "interaction_id", "contacts": "interaction_id"}
