@@ -107,7 +107,8 @@ def report(
         if not equals or not name.strip():
             raise InvalidInput(f"--where takes dimension=value, e.g. channel=web: got '{item[:40]}'")
         filters.setdefault(name.strip(), []).append(value.strip())
-    query = analytics_service.describe_query(by=by, period=period, since=_utc(since), until=_utc(until), where=filters)
+    # The query turns the times into UTC (a time without a zone is taken as UTC).
+    query = analytics_service.describe_query(by=by, period=period, since=since, until=until, where=filters)
     engine = analytics_service.engine_for(settings())
     if metric in journey_reports.REPORTS:
         options = journey_reports.JourneyOptions(
@@ -123,8 +124,8 @@ def report(
             repurchase_days,
             list(customer or []),
         )
-        journey_query = analytics_service.describe_query(since=_utc(since), until=_utc(until), where=filters)
-        frame = journey_reports.journey_frame(metric, engine, journey_query, _utc(until), options)
+        journey_query = analytics_service.describe_query(since=since, until=until, where=filters)
+        frame = journey_reports.journey_frame(metric, engine, journey_query, journey_query.until, options)
         journey_reports.print_report(metric, frame, output.value, chart)
         return
     if metric in risk.REPORTS:
@@ -207,12 +208,6 @@ def _drivers_table(frame: Any) -> Table:
         figures = [_cell(row["importance_pct"]), interval, _cell(row["performance"])]
         table.add_row(str(row["rank"]), str(row["driver"]), *figures, row["quadrant"])
     return table
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    from datetime import UTC
-
-    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC)
 
 
 SHOWN = {"value", "n", "ci_low", "ci_high", "change", "p_value", "small_sample"}
