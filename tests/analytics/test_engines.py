@@ -85,6 +85,24 @@ def test_ces_by_stage_and_quarter_with_filters(engines: dict[str, Engine], loade
     _check(found, ["journey_stage", "period"], expected)
 
 
+def test_periods_cut_by_since_or_until_are_marked_partial(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    # 2026-01-15 is a Thursday and 2026-03-18 a Wednesday: the first and the last week are counted in part.
+    since, until = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 3, 18, tzinfo=UTC)
+    weekly = Query(period="week", since=since, until=until)
+    for metric in ("nps", "response_rate", "first_response_time"):
+        found = _same_everywhere(_all(engines, metric, weekly))
+        assert list(found.columns[:2]) == ["period", "partial"]
+        assert found["period"].min() == pd.Timestamp("2026-01-12") and found["period"].max() == pd.Timestamp(
+            "2026-03-16"
+        )
+        cut = found.set_index("period")["partial"]
+        assert cut[pd.Timestamp("2026-01-12")] and cut[pd.Timestamp("2026-03-16")], metric
+        assert not cut.drop([pd.Timestamp("2026-01-12"), pd.Timestamp("2026-03-16")]).any(), metric
+    whole = _same_everywhere(_all(engines, "nps", Query(by=["channel"], period="month", until=datetime(2026, 3, 1))))
+    assert len(whole) > 3 and not whole["partial"].any()  # months that end where `until` does are whole
+    assert "partial" not in _same_everywhere(_all(engines, "nps", Query(by=["channel"], since=since))).columns
+
+
 def test_response_rate_by_survey(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
     found = _same_everywhere(_all(engines, "response_rate", Query(by=["survey"])))
     groups = reference.grouped(loaded.invitations, ["survey"], "answered", lambda r: True)

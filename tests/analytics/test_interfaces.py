@@ -146,3 +146,25 @@ def test_every_interface_reads_times_filters_and_targets_alike(analytics_env: di
         everything = ask("first_response_time").json()["rows"][0]["n"]
         assert ask("first_response_time", type="question").json()["rows"][0]["n"] == everything
         assert not [row for row in ask("first_response_time", type="complaint").json()["rows"] if row["n"]]
+
+
+def test_every_interface_marks_periods_counted_in_part(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    env = {**os.environ, **analytics_env, "COLUMNS": "160"}
+    times = {"since": "2026-01-15", "until": "2026-03-18"}  # a Thursday and a Wednesday
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    library = hub.metrics.nps(period="week", **times)
+    hub.close()
+    marked = library.loc[library["partial"], "period"].tolist()
+    assert marked == [pd.Timestamp("2026-01-12"), pd.Timestamp("2026-03-16")]
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        answer = client.get("/api/v1/metrics/nps", params={"period": "week", **times}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert [row["partial"] for row in answer.json()["rows"]] == library["partial"].tolist()
+    asked = [CXM, "report", "nps", "--period", "week", "--since", times["since"], "--until", times["until"]]
+    table = subprocess.run(asked, capture_output=True, text=True, env=env, check=True).stdout
+    assert "2026-01-12 (partial)" in table and "2026-03-16 (partial)" in table and "only part of the period" in table
+    assert "2026-02-02 (partial)" not in table and "2026-02-02" in table
+    whole = subprocess.run([*asked[:5], "--format", "json"], capture_output=True, text=True, env=env, check=True)
+    assert not any(row["partial"] for row in json.loads(whole.stdout))  # the dataset's weeks are long over

@@ -32,6 +32,10 @@ def test_overview_shows_metrics_with_intervals_and_trend(company: TestClient, pe
     filtered = company.get("/overview?channel=web&since=2026-10-01")
     assert "n = 15" in filtered.text and 'value="2026-10-01"' in filtered.text
     assert '<option value="web" selected>' in filtered.text
+    assert "Last month (partial)" not in page.text  # September and October 2026 are over
+    cut = company.get("/overview?until=2026-10-20")  # October counted until the 20th
+    card = re.search(r'data-metric="nps">(.*?)</article>', cut.text, re.S)
+    assert card and "Last month (partial)" in card.group(1)
 
 
 def test_customer_search_paginates_and_escapes(company: TestClient, people: dict[str, str]) -> None:
@@ -88,6 +92,8 @@ def test_overview_exports(company: TestClient, people: dict[str, str]) -> None:
     assert csv.text.startswith("metric,value,ci_low") and "\nnps," in csv.text
     svg = company.get("/overview/chart/nps.svg")
     assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
+    assert b"partial period" not in svg.content
+    assert b"partial period" in company.get("/overview/chart/nps.svg?until=2026-10-20").content  # drawn hollow
     png = company.get("/overview/chart/csat.png?channel=store")
     assert png.content.startswith(b"\x89PNG")
     report = company.get("/report/overview?channel=web")

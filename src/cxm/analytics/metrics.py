@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -160,7 +161,30 @@ def score_table(histogram: pd.DataFrame, metric: ScoreMetric, query: Query) -> p
     changes = list(_changes(groups, estimates, metric, query))
     change_columns = ["change", "change_ci_low", "change_ci_high", "p_value", "compared_with"]
     frame[change_columns] = pd.DataFrame(changes, columns=change_columns, index=frame.index) if changes else None
-    return frame.sort_values(keys, ignore_index=True) if keys else frame
+    return with_partial(frame.sort_values(keys, ignore_index=True), query) if keys else frame
+
+
+def with_partial(frame: pd.DataFrame, query: Query, now: datetime | None = None) -> pd.DataFrame:
+    """Each period marked `partial` (after the period) where only part of it is counted: `since` or `until` cut it,
+    or it is not over yet."""
+    # A rate of part of a period is still a fair estimate (its n and CI say how sure), but a reader comparing it with
+    # whole periods should know: a month so far is not the month.
+    if query.period is None:
+        return frame
+    starts = pd.to_datetime(frame["period"])
+    ends = starts + STEP[query.period]
+    found = ends > _naive(now or datetime.now(UTC))
+    if query.since is not None:
+        found |= starts < _naive(query.since)
+    if query.until is not None:
+        found |= ends > _naive(query.until)
+    frame.insert(list(frame.columns).index("period") + 1, "partial", found.astype(bool))
+    return frame
+
+
+def _naive(moment: datetime) -> pd.Timestamp:
+    """A moment as a plain UTC timestamp, as periods are written."""
+    return pd.Timestamp(moment.astimezone(UTC).replace(tzinfo=None))
 
 
 def _histograms(histogram: pd.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], dict[int, int]]:

@@ -42,6 +42,7 @@ from cxm.analytics.metrics import (
     score_counts,
     score_histogram,
     score_table,
+    with_partial,
 )
 from cxm.analytics.profiles import customer_insight, insight_ready, prepare_insights
 from cxm.analytics.retention import RetentionInputs
@@ -258,7 +259,7 @@ def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds
     frame["within_ci_low"] = [s.ci_low for s in shares]
     frame["within_ci_high"] = [s.ci_high for s in shares]
     frame["target_seconds"] = target_seconds
-    return frame.sort_values(keys, ignore_index=True) if keys else frame
+    return with_partial(frame.sort_values(keys, ignore_index=True), query) if keys else frame
 
 
 def describe_query(**given: Any) -> Query:

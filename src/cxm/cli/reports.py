@@ -210,8 +210,12 @@ def _drivers_table(frame: Any) -> Table:
     return table
 
 
-SHOWN = {"value", "n", "ci_low", "ci_high", "change", "p_value", "small_sample"}
-TIMES = ("n", "median_seconds", "p90_seconds", "within_target_pct", "within_ci_low", "within_ci_high", "target_seconds")
+SHOWN = {"value", "n", "ci_low", "ci_high", "change", "p_value", "small_sample", "partial"}
+TIMES = (
+    "n", "median_seconds", "p90_seconds", "within_target_pct", "within_ci_low", "within_ci_high", "target_seconds",
+    "partial",
+)  # fmt: skip
+PARTIAL = " (partial)"
 
 
 def _table(frame: object, metric: str, unit: str) -> Table:
@@ -222,14 +226,26 @@ def _table(frame: object, metric: str, unit: str) -> Table:
         return _times_table(frame, metric)
     caption = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
-    table = Table(title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys))
+    table = Table(title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame))
     for name in keys:
         table.add_column(str(name))
     for name in ("value", "n", "95% CI", "change", "p"):
         table.add_column(name, justify="right")
     for row in frame.to_dict("records"):
-        table.add_row(*(_cell(row[k]) for k in keys), *_figures(row))
+        table.add_row(*_keys(row, keys), *_figures(row))
     return table
+
+
+def _keys(row: dict[Any, Any], keys: list[str]) -> list[str]:
+    """A row's group and period, a period only partly counted marked so."""
+    return [_cell(row[k]) + (PARTIAL if k == "period" and row.get("partial") else "") for k in keys]
+
+
+def _partial_note(frame: Any) -> str:
+    """What a partial period is, where the table shows one."""
+    if "partial" not in frame.columns or not frame["partial"].any():
+        return ""
+    return "\n(partial): only part of the period is counted (cut by --since/--until, or not over yet)"
 
 
 # Score dimensions that come from the interaction a response is about: a relationship survey's answers have none.
@@ -246,14 +262,15 @@ def _untied_note(frame: Any, keys: list[str]) -> str:
 
 def _times_table(frame: Any, metric: str) -> Table:
     target = f"{frame['target_seconds'].iloc[0]:,.0f} s" if len(frame) else ""
-    table = Table(title=f"{metric} (seconds)", caption=f"within target = answered within {target}; 95% CI")
+    caption = f"within target = answered within {target}; 95% CI" + _partial_note(frame)
+    table = Table(title=f"{metric} (seconds)", caption=caption)
     keys = [c for c in frame.columns if c not in TIMES]
     for name in [*keys, "n", "median", "p90", "within target %", "95% CI"]:
         table.add_column(name, justify="left" if name in keys else "right")
     for row in frame.to_dict("records"):
         interval = _interval(row["within_ci_low"], row["within_ci_high"])
         figures = [_cell(row[name]) for name in ("n", "median_seconds", "p90_seconds", "within_target_pct")]
-        table.add_row(*(_cell(row[k]) for k in keys), *figures, interval)
+        table.add_row(*_keys(row, keys), *figures, interval)
     return table
 
 

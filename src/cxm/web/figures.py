@@ -70,6 +70,7 @@ class Card:
     significant: bool | None = None
     p_value: float | None = None
     median_seconds: float | None = None
+    partial: bool = False  # only part of the last month is counted (not over yet, or cut by the filters)
     ignored: list[str] = field(default_factory=list)
 
 
@@ -117,6 +118,7 @@ def _trend(card: Card, frame: pd.DataFrame) -> None:
     card.spark = spark_points(values)
     if len(frame) < 2:
         return
+    card.partial = bool(frame["partial"].iloc[-1]) if "partial" in frame else False
     last, before = frame.iloc[-1], frame.iloc[-2]
     if "p_value" in frame and _number(last.get("p_value")) is not None:
         card.change, card.p_value = _number(last["change"]), _number(last["p_value"])
