@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 Z = 1.959963984540054
 
@@ -88,3 +88,24 @@ def share_p_value(mine: list[bool], everyone: int, answered: int) -> float:
     pooled = answered / everyone
     z = (hits / n - other_hits / other_n) / math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / other_n))
     return float(2 * stats.norm.sf(abs(z)))
+
+
+def poisson_count(events: int) -> dict[str, float]:
+    """A count with its exact 95% interval: the rates under which a count this high (low) has 2.5% chance."""
+    low = (
+        0.0
+        if events == 0
+        else optimize.brentq(lambda m: stats.poisson.sf(events - 1, m) - 0.025, 1e-9, 10 * events + 10)
+    )
+    high = optimize.brentq(lambda m: stats.poisson.cdf(events, m) - 0.025, 1e-9, 10 * events + 10)
+    return {"value": float(events), "n": events, "ci_low": low, "ci_high": high}
+
+
+def rate_change(events: int, seconds: float, before: int, before_seconds: float) -> dict[str, float]:
+    """The % change of a rate per second and the two-sided exact conditional p-value: the probability of every split
+    of both counts' total no likelier than the one seen, under the split the times alone would give."""
+    total, share = events + before, seconds / (seconds + before_seconds)
+    chances = stats.binom.pmf(np.arange(total + 1), total, share)
+    seen = stats.binom.pmf(events, total, share)
+    p_value = float(min(1.0, chances[chances <= seen * (1 + 1e-7)].sum()))
+    return {"change": 100 * ((events / seconds) / (before / before_seconds) - 1), "p_value": p_value}

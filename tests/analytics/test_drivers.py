@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine as SqlEngine
 
-from cxm.analytics import importance
+from cxm.analytics import importance, service
 from cxm.analytics.charts import quadrant_chart
 from cxm.analytics.dimensions import Query
 from cxm.analytics.drivers import DriverQuery, key_drivers
@@ -190,3 +190,15 @@ def test_quadrant_chart_is_an_svg_naming_every_driver(
         assert name in svg
     assert quadrant_chart(found) == quadrant_chart(found)
     assert quadrant_chart(found, image="png").startswith(b"\x89PNG")
+
+
+def test_a_response_answering_several_questions_counts_once(
+    engines: dict[str, Engine], loaded: driver_data.DriverData
+) -> None:
+    answered = [row for row in loaded.rows if any(score is not None for score in row.values())]
+    purchases = sum(len(scores) for scores in loaded.customers.values())
+    for kind, engine in engines.items():
+        found = service.metric(engine, "responses", Query(by=["survey"])).set_index("survey")["n"]
+        assert found.to_dict() == {"store-visit": len(answered), "purchase": purchases}, kind
+        by_question = service.metric(engine, "responses", Query(by=["question"], where={"survey": ["store-visit"]}))
+        assert by_question["n"].sum() > len(answered) and by_question["n"].max() <= len(answered), kind

@@ -103,6 +103,33 @@ def test_periods_cut_by_since_or_until_are_marked_partial(engines: dict[str, Eng
     assert "partial" not in _same_everywhere(_all(engines, "nps", Query(by=["channel"], since=since))).columns
 
 
+def test_responses_by_channel_and_month_with_their_rate_changes(
+    engines: dict[str, Engine], loaded: dataset.Dataset
+) -> None:
+    since = datetime(2026, 1, 16, tzinfo=UTC)  # January counted from its 16th: 16 of its 31 days
+    found = _same_everywhere(_all(engines, "responses", Query(by=["channel"], period="month", since=since)))
+    kept = [record for record in loaded.scores if record["completed_at"] >= since]
+    groups = reference.grouped(kept, ["channel", "month"], "score", lambda r: True)
+    counts = {(ch, pd.Timestamp(f"{month}-01")): len(s) for (ch, month), s in groups.items()}
+    _check(found, ["channel", "period"], {key: reference.poisson_count(n) for key, n in counts.items()})
+    days = {1: 16, 2: 28, 3: 31, 4: 30}
+    for row in found.to_dict("records"):
+        month = row["period"].month
+        assert row["partial"] == (month == 1)
+        before = counts.get((row["channel"], row["period"] - pd.DateOffset(months=1)))
+        if before is None:
+            assert pd.isna(row["compared_with"]) and np.isnan(row["change"])
+            continue
+        want = reference.rate_change(row["n"], days[month] * 86_400.0, before, days[month - 1] * 86_400.0)
+        assert row["compared_with"] == "previous period"
+        assert row["change"] == pytest.approx(want["change"]) and row["p_value"] == pytest.approx(want["p_value"])
+        assert row["change_ci_low"] < row["change"] < row["change_ci_high"]
+    by_language = _same_everywhere(_all(engines, "responses", Query(by=["language"])))
+    languages = reference.grouped(loaded.scores, ["language"], "score", lambda r: True)
+    _check(by_language, ["language"], {key: reference.poisson_count(len(s)) for key, s in languages.items()})
+    assert by_language["compared_with"].isna().all()  # groups of different sizes are not compared
+
+
 def test_response_rate_by_survey(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
     found = _same_everywhere(_all(engines, "response_rate", Query(by=["survey"])))
     groups = reference.grouped(loaded.invitations, ["survey"], "answered", lambda r: True)

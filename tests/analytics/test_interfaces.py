@@ -168,3 +168,24 @@ def test_every_interface_marks_periods_counted_in_part(analytics_env: dict[str, 
     assert "2026-02-02 (partial)" not in table and "2026-02-02" in table
     whole = subprocess.run([*asked[:5], "--format", "json"], capture_output=True, text=True, env=env, check=True)
     assert not any(row["partial"] for row in json.loads(whole.stdout))  # the dataset's weeks are long over
+
+
+def test_every_interface_counts_responses_alike(analytics_env: dict[str, str], db: SqlEngine) -> None:
+    env = {**os.environ, **analytics_env, "COLUMNS": "200"}
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    library = hub.metrics.responses(by="channel", period="month")
+    hub.close()
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        answer = client.get("/api/v1/metrics/responses", params={"by": "channel", "period": "month"}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["unit"].startswith("completed responses")
+    asked = [CXM, "report", "responses", "--by", "channel", "--period", "month"]
+    cli = subprocess.run([*asked, "--format", "json"], capture_output=True, text=True, env=env, check=True)
+    assert library["n"].sum() == 810 and library["compared_with"].eq("previous period").any()  # 90 of 900 unfinished
+    for other in (pd.DataFrame(answer.json()["rows"]), pd.DataFrame(json.loads(cli.stdout))):
+        for column in ("channel", "value", "n", "ci_low", "ci_high", "change", "p_value"):
+            pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
+    table = subprocess.run(asked, capture_output=True, text=True, env=env, check=True).stdout
+    assert "responses per day counted" in table and f"{int(library['n'].iloc[0])}" in table

@@ -226,3 +226,23 @@ def test_large_shares_use_the_pooled_z_test_and_newcombes_interval() -> None:
     low = 15 - np.hypot(a.value - a.ci_low, b.ci_high - b.value)
     high = 15 + np.hypot(a.ci_high - a.value, b.value - b.ci_low)
     assert (found.ci_low, found.ci_high) == pytest.approx((low, high)) and found.ci_low < 15 < found.ci_high
+
+
+def test_count_intervals_hold_the_rate_they_were_drawn_from() -> None:
+    assert stats.count(0).ci_low == 0 and stats.count(0).ci_high == pytest.approx(3.6889, abs=1e-4)
+    assert (stats.count(10).ci_low, stats.count(10).ci_high) == pytest.approx((4.7954, 18.3904), abs=1e-4)
+    rng = np.random.default_rng(5)
+    for rate in (2.0, 15.0, 120.0):
+        drawn = rng.poisson(rate, 2000)
+        held = np.mean([stats.count(int(k)).ci_low <= rate <= stats.count(int(k)).ci_high for k in drawn])
+        assert held >= 0.95  # exact intervals never hold less than promised
+
+
+def test_rate_changes_weigh_the_time_each_count_covers() -> None:
+    # 40 responses in 10 days against 100 in 30: the rate rose by a third, whatever the raw counts say.
+    found = stats.rate_compare(stats.count(40), 10.0, stats.count(100), 30.0)
+    assert found.difference == pytest.approx(100 * (4 / (10 / 3) - 1))
+    assert found.ci_low < found.difference < found.ci_high
+    same = stats.rate_compare(stats.count(30), 10.0, stats.count(90), 30.0)
+    assert same.difference == pytest.approx(0) and same.p_value == pytest.approx(1.0)
+    assert stats.rate_compare(stats.count(60), 10.0, stats.count(60), 30.0).p_value < 1e-6

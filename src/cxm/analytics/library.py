@@ -50,6 +50,10 @@ class Metrics:
         """Mean Customer Effort Score (1-7)."""
         return self.metric("ces", **options)  # type: ignore[arg-type]
 
+    def responses(self, **options: object) -> pd.DataFrame:
+        """Completed responses counted, with their exact Poisson CI and, per period, the change of their rate."""
+        return self.metric("responses", **options)  # type: ignore[arg-type]
+
     def response_rate(self, **options: object) -> pd.DataFrame:
         """Share of invitations answered."""
         return self.metric("response_rate", **options)  # type: ignore[arg-type]

@@ -138,10 +138,10 @@ def kind_histograms(tables: Tables, kinds: Sequence[str], query: Query) -> pd.Da
     table = shaped(facts, tables, query, "completed_at")
     keys = ["kind", *group_columns(query), "score"]
     counted = table.group_by(keys).aggregate(count=table.count())
-    return _labelled(counted.execute(), group_columns(query))
+    return labelled(counted.execute(), group_columns(query))
 
 
-def _labelled(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def labelled(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Missing group values shown as "(none)"; periods as plain timestamps."""
     for key in keys:
         if key == "period":
@@ -172,14 +172,21 @@ def with_partial(frame: pd.DataFrame, query: Query, now: datetime | None = None)
     if query.period is None:
         return frame
     starts = pd.to_datetime(frame["period"])
-    ends = starts + STEP[query.period]
-    found = ends > _naive(now or datetime.now(UTC))
-    if query.since is not None:
-        found |= starts < _naive(query.since)
-    if query.until is not None:
-        found |= ends > _naive(query.until)
+    first, last = counted_spans(starts, query, now)
+    found = (first > starts) | (last < starts + STEP[query.period])
     frame.insert(list(frame.columns).index("period") + 1, "partial", found.astype(bool))
     return frame
+
+
+def counted_spans(starts: pd.Series, query: Query, now: datetime | None = None) -> tuple[pd.Series, pd.Series]:
+    """Where counting began and ended in each period starting at `starts`: cut by `since`, `until` and now."""
+    assert query.period is not None
+    ends = starts + STEP[query.period]
+    since = _naive(query.since) if query.since is not None else None
+    first = starts.where(starts >= since, since) if since is not None else starts
+    latest = _naive(now or datetime.now(UTC))
+    end = min(latest, _naive(query.until)) if query.until is not None else latest
+    return first, ends.where(ends <= end, end)
 
 
 def _naive(moment: datetime) -> pd.Timestamp:
@@ -281,7 +288,7 @@ def response_rate_counts(tables: Tables, query: Query) -> pd.DataFrame:
     keys = group_columns(query)
     measures = {"invited": table.count(), "answered": table.answered.sum()}
     counted = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
-    return _labelled(counted.execute(), keys) if keys else counted.execute()
+    return labelled(counted.execute(), keys) if keys else counted.execute()
 
 
 def response_time_values(tables: Tables, query: Query) -> Table:
@@ -306,9 +313,9 @@ def response_time_stats(
             "p90": table.response_seconds.quantile(0.9),
         }
         aggregated = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
-        return _labelled(aggregated.execute(), keys)
+        return labelled(aggregated.execute(), keys)
     # SQLite has no percentile function: the values are read and the quantiles taken here, interpolated alike.
-    values = _labelled(table.select(*keys, "response_seconds").execute(), keys)
+    values = labelled(table.select(*keys, "response_seconds").execute(), keys)
     grouped = values.groupby(keys, dropna=False)["response_seconds"] if keys else [((), values["response_seconds"])]
     rows = [
         [

@@ -59,10 +59,11 @@ from cxm.analytics.risk import (
 from cxm.analytics.sync import SyncReport
 from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
+from cxm.analytics.volume import response_counts, volume_table
 from cxm.config import Settings
 from cxm.core.errors import InvalidInput, NotFound
 
-METRICS = (*SCORE_METRICS, "response_rate", "first_response_time")
+METRICS = (*SCORE_METRICS, "responses", "response_rate", "first_response_time")
 DEFAULT_TARGET_SECONDS = 3600.0
 ALLOWED = {"response_rate": INVITATION_DIMENSIONS, "first_response_time": TIME_DIMENSIONS}
 
@@ -205,6 +206,8 @@ def _computed(
     if name in SCORE_METRICS:
         found = histogram if histogram is not None else score_histogram(tables, SCORE_METRICS[name], query)
         return score_table(found, scaled(tables, SCORE_METRICS[name], query), query)
+    if name == "responses":
+        return volume_table(response_counts(tables, query), query)
     if name == "response_rate":
         return _rates(response_rate_counts(tables, query), query)
     return _response_times(tables, engine, query, target_seconds)
@@ -292,6 +295,7 @@ UNITS = {
     "csat": "% satisfied (4-5 of 5)",
     "ces": "mean (1-7)",
     "rating": "mean score",
+    "responses": "completed responses (change: % per day counted)",
     "response_rate": "% of invitations answered",
     "first_response_time": "seconds",
 }

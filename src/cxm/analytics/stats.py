@@ -253,3 +253,28 @@ def _t975(dof: float) -> float:
     """The t distribution's 97.5% quantile: the very function scipy's `t.ppf` calls, without its ~50 us of argument
     checks per call (a CES table by channel and day has thousands of groups, each with a CI and a comparison)."""
     return float(special.stdtrit(dof, 0.975))
+
+
+def count(events: int) -> Estimate:
+    """A count of events (responses in a period or group) with its exact (Garwood) Poisson 95% interval."""
+    # The chi-square form of the exact Poisson interval: what the count could have been for the same underlying rate.
+    low = 0.0 if events == 0 else float(scipy_stats.chi2.ppf(0.025, 2 * events)) / 2
+    high = float(scipy_stats.chi2.ppf(0.975, 2 * events + 2)) / 2
+    return Estimate(float(events), events, low, high, math.sqrt(events), "exact-poisson")
+
+
+def rate_compare(a: Estimate, a_time: float, b: Estimate, b_time: float) -> Comparison:
+    """The change of a count's rate per unit of time between two spans (in %), by the exact conditional test: given
+    both counts' total, a's share of it is binomial with the share of the time a covers when the rates are equal."""
+    # Rates, not counts: a period counted in part (a month so far) is compared fairly with a whole one.
+    events = int(a.n + b.n)
+    found = scipy_stats.binomtest(int(a.n), events, a_time / (a_time + b_time))
+    share = found.proportion_ci(confidence_level=0.95, method="exact")
+    change = 100 * (_ratio(a.n / events, a_time, b_time) - 1)
+    low, high = (100 * (_ratio(s, a_time, b_time) - 1) for s in (share.low, share.high))
+    return Comparison(change, low, high, float(found.pvalue), "exact-conditional")
+
+
+def _ratio(share: float, a_time: float, b_time: float) -> float:
+    """The rate ratio a/b where a holds `share` of both counts' events."""
+    return math.inf if share >= 1 else share / (1 - share) * b_time / a_time

@@ -53,8 +53,8 @@ def report(
     metric: Annotated[
         str,
         typer.Argument(
-            help="nps | csat | ces | rating | response_rate | first_response_time | drivers | funnel | stage-times"
-            " | paths | experience | moments | loyalty | transitions | ladder | churn | churn-evaluation"
+            help="nps | csat | ces | rating | responses | response_rate | first_response_time | drivers | funnel"
+            " | stage-times | paths | experience | moments | loyalty | transitions | ladder | churn | churn-evaluation"
             " | value-at-risk | retention | overview"
         ),
     ],
@@ -216,6 +216,10 @@ TIMES = (
     "partial",
 )  # fmt: skip
 PARTIAL = " (partial)"
+CAPTIONS = {
+    "responses": "exact 95% CI; change: % more or fewer responses per day counted than in the previous period, with "
+    "its exact p-value",
+}
 
 
 def _table(frame: object, metric: str, unit: str) -> Table:
@@ -224,7 +228,7 @@ def _table(frame: object, metric: str, unit: str) -> Table:
     assert isinstance(frame, pd.DataFrame)
     if "median_seconds" in frame.columns:
         return _times_table(frame, metric)
-    caption = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
+    caption = CAPTIONS.get(metric, "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30")
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
     table = Table(title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame))
     for name in keys:
