@@ -33,7 +33,8 @@ def volume_table(counts: pd.DataFrame, query: Query, now: datetime | None = None
     keys = group_columns(query)
     counts = counts[counts["count"].fillna(0) > 0]
     estimates = {tuple(row[k] for k in keys): stats.count(int(row["count"])) for row in counts.to_dict("records")}
-    rows = [[*key, e.value, e.n, e.ci_low, e.ci_high, e.method, e.small] for key, e in estimates.items()]
+    # A count is a whole number, and its exact interval needs no large-sample warning.
+    rows = [[*key, e.n, e.n, e.ci_low, e.ci_high, e.method, False] for key, e in estimates.items()]
     frame = pd.DataFrame(rows, columns=[*keys, *COLUMNS])
     changes = list(_changes(estimates, query, now)) if query.period is not None else []
     frame[CHANGES] = pd.DataFrame(changes, columns=CHANGES, index=frame.index) if changes else None
