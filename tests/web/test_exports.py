@@ -32,10 +32,10 @@ def _rows(client: TestClient, url: str) -> list[dict[str, str]]:
 
 def test_metrics_table_as_csv_follows_the_filters(company: TestClient) -> None:
     everything = {row["metric"]: row for row in _rows(company, "/overview?format=csv")}
-    assert set(everything) == {"nps", "csat", "ces", "response_rate", "first_response_time"}
+    assert set(everything) == {"nps", "csat", "ces", "response_rate", "first_response_time", "responses"}
     assert everything["nps"]["n"] == "60" and float(everything["nps"]["ci_low"]) < float(everything["nps"]["value"])
     recent = {row["metric"]: row for row in _rows(company, "/overview?format=csv&table=metrics&since=2026-10-01")}
-    assert recent["nps"]["n"] == "30"
+    assert recent["nps"]["n"] == "30" and float(recent["responses"]["value"]) == 30
 
 
 def test_volume_table_as_csv_with_its_link(company: TestClient) -> None:
@@ -47,7 +47,7 @@ def test_volume_table_as_csv_with_its_link(company: TestClient) -> None:
 
 
 def test_every_trend_chart_as_svg_and_png(company: TestClient) -> None:
-    for metric in ("nps", "csat", "ces", "response_rate", "first_response_time"):
+    for metric in ("nps", "csat", "ces", "response_rate", "first_response_time", "responses"):
         svg = company.get(f"/overview/chart/{metric}.svg?since=2026-09-01")
         assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content
         png = company.get(f"/overview/chart/{metric}.png")

@@ -28,6 +28,9 @@ def test_overview_shows_metrics_with_intervals_and_trend(company: TestClient, pe
     nps = re.search(r'data-metric="nps">(.*?)</article>', page.text, re.S)
     assert nps and "CI" in nps.group(1) and "n = 60" in nps.group(1)
     assert 'class="spark"' in nps.group(1) and "Last month" in nps.group(1)
+    volume = re.search(r'data-metric="responses">(.*?)</article>', page.text, re.S)
+    assert volume and '<p class="value">60</p>' in volume.group(1)  # 30 customers answered in two months
+    assert "in responses per day" in volume.group(1)  # October against September, per day (30 vs 31 days)
     assert "Interactions by channel" in page.text and "<rect" in page.text
     filtered = company.get("/overview?channel=web&since=2026-10-01")
     assert "n = 15" in filtered.text and 'value="2026-10-01"' in filtered.text

@@ -19,6 +19,7 @@ SMALL_SAMPLE = 30
 NORMAL_COUNT = 5  # answers needed on each side of a share before its normal approximation is trusted
 CES_SCALE = (1.0, 7.0)
 SCALE_END_WEIGHT = 0.25  # answers added at each end of a scale by the adjusted t interval of a mean
+EXACT_EVENTS = 10_000  # responses in two periods together up to which their rates are compared exactly
 Histogram = Mapping[int, int]
 
 
@@ -267,12 +268,23 @@ def rate_compare(a: Estimate, a_time: float, b: Estimate, b_time: float) -> Comp
     """The change of a count's rate per unit of time between two spans (in %), by the exact conditional test: given
     both counts' total, a's share of it is binomial with the share of the time a covers when the rates are equal."""
     # Rates, not counts: a period counted in part (a month so far) is compared fairly with a whole one.
-    events = int(a.n + b.n)
-    found = scipy_stats.binomtest(int(a.n), events, a_time / (a_time + b_time))
-    share = found.proportion_ci(confidence_level=0.95, method="exact")
+    events, expected = int(a.n + b.n), a_time / (a_time + b_time)
+    # The Clopper-Pearson interval of a's share, as scipy's binomtest gives it (its ~3 ms a call made a table by
+    # channel and month 0.5 s slower; these are the beta quantiles it solves for).
+    low = float(special.betaincinv(a.n, events - a.n + 1, 0.025)) if a.n else 0.0
+    high = float(special.betaincinv(a.n + 1, events - a.n, 0.975)) if a.n < events else 1.0
     change = 100 * (_ratio(a.n / events, a_time, b_time) - 1)
-    low, high = (100 * (_ratio(s, a_time, b_time) - 1) for s in (share.low, share.high))
-    return Comparison(change, low, high, float(found.pvalue), "exact-conditional")
+    lowest, highest = (100 * (_ratio(share, a_time, b_time) - 1) for share in (low, high))
+    return Comparison(change, lowest, highest, _binomial_p(int(a.n), events, expected), "exact-conditional")
+
+
+def _binomial_p(seen: int, total: int, share: float) -> float:
+    """The two-sided exact binomial p-value (every count no likelier than the one seen, as scipy's binomtest); past
+    EXACT_EVENTS the normal approximation, whose error there is far below any p-value that matters."""
+    if total > EXACT_EVENTS:
+        return _two_sided(seen - total * share, math.sqrt(total * share * (1 - share)))
+    chances = scipy_stats.binom.pmf(np.arange(total + 1), total, share)
+    return float(min(1.0, chances[chances <= chances[seen] * (1 + 1e-7)].sum()))
 
 
 def _ratio(share: float, a_time: float, b_time: float) -> float:

@@ -15,13 +15,14 @@ from cxm.web.cache import remember, store_version
 from cxm.web.filters import FilterBar
 from cxm.web.i18n import N_
 
-CARDS = ("nps", "csat", "ces", "response_rate", "first_response_time")
+CARDS = ("nps", "csat", "ces", "response_rate", "first_response_time", "responses")
 TITLES = {
     "nps": N_("NPS"),
     "csat": N_("CSAT"),
     "ces": N_("CES"),
     "response_rate": N_("Response rate"),
     "first_response_time": N_("First response within 1 h"),
+    "responses": N_("Responses"),
 }
 # How a card's value is written: points, percent, a mean, or a share of answered questions.
 STYLES = {
@@ -30,6 +31,7 @@ STYLES = {
     "ces": "mean",
     "response_rate": "percent",
     "first_response_time": "percent",
+    "responses": "count",
 }
 SIGNIFICANCE = 0.05
 

@@ -40,6 +40,7 @@ COLUMNS = {
     "csat": SCORE_COLUMNS,
     "ces": SCORE_COLUMNS,
     "rating": SCORE_COLUMNS,
+    "responses": SCORE_COLUMNS,
     "response_rate": {"segment": "segment", "language": "customer_language", "survey": "survey"},
     "first_response_time": {
         "channel": "channel",

@@ -116,7 +116,7 @@ def overview_chart(
     user: Viewer,
     engine: AnalyticsEngine,
     filters: Filters,
-    metric: Annotated[str, Path(pattern="^(nps|csat|ces|response_rate|first_response_time)$")],
+    metric: Annotated[str, Path(pattern="^(nps|csat|ces|response_rate|first_response_time|responses)$")],
     image: Annotated[str, Path(pattern="^(svg|png)$")],
 ) -> Response:
     """A metric's monthly trend with its 95% CI band, as SVG or PNG."""
