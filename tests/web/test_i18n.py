@@ -53,6 +53,11 @@ def test_numbers_and_dates_follow_the_locale() -> None:
         and date_filter("en")(date(2026, 11, 25)) == "Nov 25, 2026"
     )
     assert number_filter("pl")(None) == "\u2013"
+    # Changes carry their sign, in the reader's decimals (a card's "+5.9" was Python's, whatever the language).
+    assert (
+        number_filter("hr")(5.94, 1, signed=True) == "+5,9"
+        and number_filter("en")(-1234.5, 1, signed=True) == "-1,234.5"
+    )
 
 
 def test_sign_in_page_form_token_is_in_the_page(client: TestClient) -> None:

@@ -55,12 +55,15 @@ def _missing(value: Any) -> bool:
 
 
 def number_filter(language: str) -> Any:
-    """A Jinja filter: a number in the locale, with `digits` decimals (a dash when missing)."""
+    """A Jinja filter: a number in the locale, with `digits` decimals (a dash when missing); `signed` writes a plus
+    before a positive one (a change)."""
 
-    def number(value: Any, digits: int = 0) -> str:
+    def number(value: Any, digits: int = 0, signed: bool = False) -> str:
         if _missing(value):
             return MISSING
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        if signed:
+            pattern = f"+{pattern};-{pattern}"
         return str(format_decimal(value, format=pattern, locale=language))
 
     return number
