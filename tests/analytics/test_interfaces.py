@@ -189,3 +189,28 @@ def test_every_interface_counts_responses_alike(analytics_env: dict[str, str], d
             pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
     table = subprocess.run(asked, capture_output=True, text=True, env=env, check=True).stdout
     assert "responses per day counted" in table and f"{int(library['n'].iloc[0])}" in table
+
+
+def test_every_interface_reads_a_compact_date_alike_and_refuses_times_out_of_range(
+    analytics_env: dict[str, str], db: SqlEngine
+) -> None:
+    env = {**os.environ, **analytics_env}
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    library = int(hub.metrics.responses(since="20260215")["n"].iloc[0])  # ISO 8601's basic form: 15 February 2026
+    assert library == int(hub.metrics.responses(since="2026-02-15")["n"].iloc[0]) < 810
+    hub.close()
+    cli = subprocess.run(
+        [CXM, "report", "responses", "--since", "20260215", "--format", "json"], capture_output=True, text=True, env=env
+    )
+    assert json.loads(cli.stdout)[0]["n"] == library  # not read as 20,260,215 seconds after 1970
+    far = subprocess.run(
+        [CXM, "report", "nps", "--since", "0001-01-01T00:00:00+01:00"], capture_output=True, text=True, env=env
+    )
+    assert far.returncode == 1 and far.stderr.startswith("error: 'since' is out of range"), far.stderr
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        api = client.get("/api/v1/metrics/responses", params={"since": "20260215"}, headers=headers)
+        out = client.get("/api/v1/metrics/nps", params={"until": "9999-12-31T23:59:59-01:00"}, headers=headers)
+    assert api.status_code == 200 and api.json()["rows"][0]["n"] == library
+    assert out.status_code == 422 and "out of range" in out.json()["error"]["details"][0]["message"]

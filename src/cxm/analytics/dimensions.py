@@ -63,7 +63,12 @@ def utc_moment(value: object, name: str) -> datetime | None:
             raise InvalidInput(f"'{name}' is not a date or time (ISO 8601): '{value[:40]}'") from None
     else:
         raise InvalidInput(f"'{name}' must be a date or time, not {type(value).__name__}")
-    return None if moment is None else moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 an hour east of UTC is before the first moment Python knows
+        raise InvalidInput(f"'{name}' is out of range: '{str(value)[:40]}'") from None
 
 
 def check_query(query: Query, allowed: Sequence[str]) -> None:

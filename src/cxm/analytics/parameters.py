@@ -6,13 +6,26 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import BeforeValidator
 
 from cxm.analytics.attributes import is_attribute
+from cxm.analytics.dimensions import utc_moment
 from cxm.core.api import reads_prefixed
+from cxm.core.errors import InvalidInput
 
 Values = Annotated[list[str] | None, Query()]
+
+
+def _moment(value: object) -> datetime | None:
+    """A query's time read as the library reads it (pydantic alone took `20260915` for seconds since 1970)."""
+    try:
+        return utc_moment(value, "time")
+    except InvalidInput as error:
+        raise ValueError(str(error)) from None
+
+
 # A moment in any zone, or a date or time without one (UTC): `2026-03-01`, `2026-03-01T08:00:00+01:00`.
-Moment = Annotated[datetime | None, Query(description="ISO 8601; without a zone, UTC")]
+Moment = Annotated[datetime | None, BeforeValidator(_moment), Query(description="ISO 8601; without a zone, UTC")]
 
 
 @reads_prefixed("attr.")

@@ -60,8 +60,8 @@ def report(
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment or theme")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
-    since: Annotated[datetime | None, typer.Option(help="From this date (UTC)")] = None,
-    until: Annotated[datetime | None, typer.Option(help="Before this date (UTC)")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date or ISO 8601 time (without a zone, UTC)")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this date or ISO 8601 time (without a zone, UTC)")] = None,
     where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
     target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
     output: Annotated[
@@ -107,7 +107,7 @@ def report(
         if not equals or not name.strip():
             raise InvalidInput(f"--where takes dimension=value, e.g. channel=web: got '{item[:40]}'")
         filters.setdefault(name.strip(), []).append(value.strip())
-    # The query turns the times into UTC (a time without a zone is taken as UTC).
+    # The query reads the times as the library and the API do, and turns them into UTC (a time without a zone is UTC).
     query = analytics_service.describe_query(by=by, period=period, since=since, until=until, where=filters)
     engine = analytics_service.engine_for(settings())
     if metric in journey_reports.REPORTS:
@@ -135,7 +135,7 @@ def report(
         risk.risk_report(metric, engine, chosen, output.value)
         return
     if metric == "overview":
-        _overview(engine, output, file, language, since, until, filters)
+        _overview(engine, output, file, language, query.since, query.until, filters)
         return
     if metric == "drivers":
         if not survey or not outcome:
@@ -230,7 +230,9 @@ def _table(frame: object, metric: str, unit: str) -> Table:
         return _times_table(frame, metric)
     caption = CAPTIONS.get(metric, "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30")
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
-    table = Table(title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame))
+    table = Table(
+        title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame, metric)
+    )
     for name in keys:
         table.add_column(str(name))
     for name in ("value", "n", "95% CI", "change", "p"):
@@ -245,11 +247,12 @@ def _keys(row: dict[Any, Any], keys: list[str]) -> list[str]:
     return [_cell(row[k]) + (PARTIAL if k == "period" and row.get("partial") else "") for k in keys]
 
 
-def _partial_note(frame: Any) -> str:
+def _partial_note(frame: Any, metric: str) -> str:
     """What a partial period is, where the table shows one."""
     if "partial" not in frame.columns or not frame["partial"].any():
         return ""
-    return "\n(partial): only part of the period is counted (cut by --since/--until, or not over yet)"
+    begun = "; for responses, also before the group's first response" if metric == "responses" else ""
+    return f"\n(partial): only part of the period is counted (cut by --since/--until, or not over yet{begun})"
 
 
 # Score dimensions that come from the interaction a response is about: a relationship survey's answers have none.
@@ -266,7 +269,7 @@ def _untied_note(frame: Any, keys: list[str]) -> str:
 
 def _times_table(frame: Any, metric: str) -> Table:
     target = f"{frame['target_seconds'].iloc[0]:,.0f} s" if len(frame) else ""
-    caption = f"within target = answered within {target}; 95% CI" + _partial_note(frame)
+    caption = f"within target = answered within {target}; 95% CI" + _partial_note(frame, metric)
     table = Table(title=f"{metric} (seconds)", caption=caption)
     keys = [c for c in frame.columns if c not in TIMES]
     for name in [*keys, "n", "median", "p90", "within target %", "95% CI"]:
