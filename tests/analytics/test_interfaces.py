@@ -189,6 +189,8 @@ def test_every_interface_counts_responses_alike(analytics_env: dict[str, str], d
             pd.testing.assert_series_equal(other[column], library[column], check_dtype=False, check_names=False)
     table = subprocess.run(asked, capture_output=True, text=True, env=env, check=True).stdout
     assert "responses per day counted" in table and f"{int(library['n'].iloc[0])}" in table
+    alone = subprocess.run(asked[:5], capture_output=True, text=True, env=env, check=True).stdout
+    assert "not compared by volume" in alone and "previous period" not in alone
 
 
 def test_every_interface_reads_a_compact_date_alike_and_refuses_times_out_of_range(

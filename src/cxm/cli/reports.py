@@ -216,10 +216,12 @@ TIMES = (
     "partial",
 )  # fmt: skip
 PARTIAL = " (partial)"
-CAPTIONS = {
-    "responses": "exact 95% CI; change: % more or fewer responses per day counted than in the previous period, with "
-    "its exact p-value",
-}
+CAPTION = "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30"
+VOLUME_CAPTIONS = (  # with periods, without
+    "exact 95% CI; change: % more or fewer responses per day counted than in the previous period, with its exact "
+    "p-value",
+    "exact 95% CI; groups are not compared by volume: --period gives each period's change",
+)
 
 
 def _table(frame: object, metric: str, unit: str) -> Table:
@@ -228,7 +230,7 @@ def _table(frame: object, metric: str, unit: str) -> Table:
     assert isinstance(frame, pd.DataFrame)
     if "median_seconds" in frame.columns:
         return _times_table(frame, metric)
-    caption = CAPTIONS.get(metric, "95% CI; change vs the previous period (or the rest) with its p-value; * n < 30")
+    caption = VOLUME_CAPTIONS["period" not in frame.columns] if metric == "responses" else CAPTION
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
     table = Table(
         title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame, metric)
