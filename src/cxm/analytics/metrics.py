@@ -164,26 +164,33 @@ def score_table(histogram: pd.DataFrame, metric: ScoreMetric, query: Query) -> p
     return with_partial(frame.sort_values(keys, ignore_index=True), query) if keys else frame
 
 
-def with_partial(frame: pd.DataFrame, query: Query, now: datetime | None = None) -> pd.DataFrame:
+def with_partial(
+    frame: pd.DataFrame, query: Query, now: datetime | None = None, begun: pd.Series | None = None
+) -> pd.DataFrame:
     """Each period marked `partial` (after the period) where only part of it is counted: `since` or `until` cut it,
-    or it is not over yet."""
+    it is not over yet, or (`begun`, per row) its group began within it."""
     # A rate of part of a period is still a fair estimate (its n and CI say how sure), but a reader comparing it with
     # whole periods should know: a month so far is not the month.
     if query.period is None:
         return frame
     starts = pd.to_datetime(frame["period"])
-    first, last = counted_spans(starts, query, now)
+    first, last = counted_spans(starts, query, now, begun)
     found = (first > starts) | (last < starts + STEP[query.period])
     frame.insert(list(frame.columns).index("period") + 1, "partial", found.astype(bool))
     return frame
 
 
-def counted_spans(starts: pd.Series, query: Query, now: datetime | None = None) -> tuple[pd.Series, pd.Series]:
-    """Where counting began and ended in each period starting at `starts`: cut by `since`, `until` and now."""
+def counted_spans(
+    starts: pd.Series, query: Query, now: datetime | None = None, begun: pd.Series | None = None
+) -> tuple[pd.Series, pd.Series]:
+    """Where counting began and ended in each period starting at `starts`: cut by `since`, `until`, now, and where
+    given, when each row's group began."""
     assert query.period is not None
     ends = starts + STEP[query.period]
     since = _naive(query.since) if query.since is not None else None
     first = starts.where(starts >= since, since) if since is not None else starts
+    if begun is not None:
+        first = first.where(first >= begun, begun)
     latest = _naive(now or datetime.now(UTC))
     end = min(latest, _naive(query.until)) if query.until is not None else latest
     return first, ends.where(ends <= end, end)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from cxm.analytics import stats
 from cxm.analytics.dimensions import SCORE_DIMENSIONS, Query, check_query, group_columns, shaped
-from cxm.analytics.metrics import STEP, Tables, counted_spans, labelled
+from cxm.analytics.metrics import STEP, Tables, counted_spans, labelled, with_partial
 
 COLUMNS = ["value", "n", "ci_low", "ci_high", "ci_method", "small_sample"]
 CHANGES = ["change", "change_ci_low", "change_ci_high", "p_value", "compared_with"]
@@ -55,12 +55,9 @@ def volume_table(counts: pd.DataFrame, query: Query, now: datetime | None = None
         frame[CHANGES] = None  # groups are not compared by volume: a bigger channel simply gets more
         return frame.sort_values(keys, ignore_index=True) if keys else frame
     rows = _every_period(counts[counts["count"].fillna(0) > 0], keys, query.period)
-    starts = pd.to_datetime(rows["period"])
-    first, last = counted_spans(starts, query, now)
-    first = first.where(first >= rows["first_seen"], rows["first_seen"])
-    frame = _counted(rows, keys)
-    frame.insert(keys.index("period") + 1, "partial", ((first > starts) | (last < starts + STEP[query.period])))
+    first, last = counted_spans(pd.to_datetime(rows["period"]), query, now, rows["first_seen"])
     seconds = (last - first).dt.total_seconds().tolist()
+    frame = with_partial(_counted(rows, keys), query, now, rows["first_seen"])
     frame[CHANGES] = pd.DataFrame(list(_changes(frame, seconds, keys[:-1])), columns=CHANGES, index=frame.index)
     return frame
 
