@@ -77,13 +77,15 @@ def _every_period(counts: pd.DataFrame, keys: list[str], period: str) -> pd.Data
         return counts.assign(first_seen=pd.Series(dtype="datetime64[ns]"))
     # Live PostgreSQL hands times over with their zone, the store without: both as plain UTC, as periods are.
     seen_at = pd.to_datetime(counts["first_seen"], utc=True).dt.tz_localize(None)
-    counts = counts.assign(period=pd.to_datetime(counts["period"]), first_seen=seen_at)
+    periods = pd.to_datetime(counts["period"])
+    # A group the all-time query did not name (it should always) starts with its first period rather than vanish.
+    counts = counts.assign(period=periods, first_seen=seen_at.fillna(periods))
     seen = counts.groupby(groups, dropna=False)["first_seen"].min() if groups else counts["first_seen"].min()
-    periods = _periods(counts["period"].min(), counts["period"].max(), period)
+    starts = _periods(periods.min(), periods.max(), period)
     rows = []
     for key, begun in seen.items() if groups else [((), seen)]:
         named = key if isinstance(key, tuple) else (key,)
-        rows += [(*named, start, begun) for start in periods if start + STEP[period] > begun]
+        rows += [(*named, start, begun) for start in starts if start + STEP[period] > begun]
     grid = pd.DataFrame(rows, columns=[*keys, "first_seen"])
     found = grid.merge(counts.drop(columns="first_seen"), on=keys, how="left")
     return found.fillna({"count": 0}).sort_values(keys, ignore_index=True)
