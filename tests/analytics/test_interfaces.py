@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
@@ -216,3 +217,15 @@ def test_every_interface_reads_a_compact_date_alike_and_refuses_times_out_of_ran
         out = client.get("/api/v1/metrics/nps", params={"until": "9999-12-31T23:59:59-01:00"}, headers=headers)
     assert api.status_code == 200 and api.json()["rows"][0]["n"] == library
     assert out.status_code == 422 and "out of range" in out.json()["error"]["details"][0]["message"]
+
+
+def test_report_tables_write_counts_with_separators_and_keys_as_they_are() -> None:
+    from cxm.cli.reports import _figure, _keys
+
+    assert _figure(2703) == "2,703" and _figure(np.int64(12345)) == "12,345" and _figure(1005.8702) == "1,005.87"
+    assert _keys(
+        {"attr.born": 1990, "period": pd.Timestamp("2026-01-01"), "partial": True}, ["attr.born", "period"]
+    ) == [
+        "1990",
+        "2026-01-01 (partial)",
+    ]

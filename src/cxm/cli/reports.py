@@ -278,7 +278,7 @@ def _times_table(frame: Any, metric: str) -> Table:
         table.add_column(name, justify="left" if name in keys else "right")
     for row in frame.to_dict("records"):
         interval = _interval(row["within_ci_low"], row["within_ci_high"])
-        figures = [_cell(row[name]) for name in ("n", "median_seconds", "p90_seconds", "within_target_pct")]
+        figures = [_figure(row[name]) for name in ("n", "median_seconds", "p90_seconds", "within_target_pct")]
         table.add_row(*_keys(row, keys), *figures, interval)
     return table
 
@@ -287,8 +287,8 @@ def _figures(row: dict[Any, Any]) -> list[str]:
     small = "*" if row.get("small_sample") else ""
     interval = _interval(row.get("ci_low"), row.get("ci_high"))
     return [
-        _cell(row.get("value")) + small,
-        _cell(row.get("n")),
+        _figure(row.get("value")) + small,
+        _figure(row.get("n")),
         interval,
         _cell(row.get("change")),
         _cell(row.get("p_value")),
@@ -299,6 +299,14 @@ def _interval(low: object, high: object) -> str:
     """'low to high', or nothing where there is no interval (one answer)."""
     low_text, high_text = _cell(low), _cell(high)
     return f"{low_text} to {high_text}" if low_text and high_text else ""
+
+
+def _figure(value: object) -> str:
+    """A figure as shown: counts with thousands separators, like the intervals beside them (group keys stay as
+    they are: an attribute value 1990 is not 1,990)."""
+    import numpy as np
+
+    return f"{value:,}" if isinstance(value, int | np.integer) else _cell(value)
 
 
 def _cell(value: object) -> str:
