@@ -111,7 +111,8 @@ def test_metrics_with_trend_match_separate_queries(company: TestClient) -> None:
 
     engine = analytics_service.engine_for(company.app.state.settings)  # type: ignore[attr-defined]
     for filters in (FilterBar(), FilterBar(channel="web"), FilterBar(survey="none-such")):
-        asked = [(m, filters.query(m)) for m in ("nps", "csat", "ces", "response_rate", "first_response_time")]
+        metrics = ("nps", "csat", "ces", "response_rate", "first_response_time", "responses")
+        asked = [(m, filters.query(m)) for m in metrics]
         pairs = analytics_service.metrics_with_trend(engine, asked, "month")
         for (name, query), (whole, trend) in zip(asked, pairs, strict=True):
             by_month = filters.query(name, period="month")

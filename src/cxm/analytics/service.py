@@ -185,19 +185,22 @@ def _with_trend(
         return score_table(summed, metric, query), score_table(histogram, metric, by_period)
     if name == "response_rate":
         counts = response_rate_counts(tables, by_period)
-        return _rates(_summed_counts(counts, keys), query), _rates(counts, by_period)
+        return _rates(_summed_counts(counts, keys, ["invited", "answered"]), query), _rates(counts, by_period)
+    if name == "responses":  # each response lies in one period: the whole is the periods' sum, not another DISTINCT
+        counts = response_counts(tables, by_period)
+        return volume_table(_summed_counts(counts, keys, ["count"]), query), volume_table(counts, by_period)
     target = DEFAULT_TARGET_SECONDS
     whole = _computed(tables, engine, name, query, target, None)
     return whole, _computed(tables, engine, name, by_period, target, None)
 
 
-def _summed_counts(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Invitation counts per period added up over the periods."""
+def _summed_counts(counts: pd.DataFrame, keys: list[str], columns: list[str]) -> pd.DataFrame:
+    """Counts per period added up over the periods."""
     if keys:
-        grouped: pd.DataFrame = counts.groupby(keys, as_index=False)[["invited", "answered"]].sum()
+        grouped: pd.DataFrame = counts.groupby(keys, as_index=False)[columns].sum()
         return grouped
-    sums = counts[["invited", "answered"]].fillna(0)
-    return pd.DataFrame([{"invited": int(sums["invited"].sum()), "answered": int(sums["answered"].sum())}])
+    sums = counts[columns].fillna(0)
+    return pd.DataFrame([{column: int(sums[column].sum()) for column in columns}])
 
 
 def _computed(
