@@ -26,6 +26,8 @@ class Dataset:
     """What was written, as plain records: the reference computes from these, not from a database."""
 
     scores: list[dict[str, Any]] = field(default_factory=list)
+    # Completed responses without a scored answer (a comment only, a skipped score): counted as responses only.
+    unscored: list[dict[str, Any]] = field(default_factory=list)
     waits: list[dict[str, Any]] = field(default_factory=list)
     invitations: list[dict[str, Any]] = field(default_factory=list)
     segments: dict[int, str | None] = field(default_factory=dict)
@@ -143,6 +145,33 @@ def _responses(session: Session, rng: random.Random, touchpoints: list[Interacti
             )
 
 
+def _unscored_responses(session: Session, rng: random.Random, touchpoints: list[Interaction], data: Dataset) -> None:
+    """Completed responses that gave no score: a comment alone, or a skipped score with a comment; and a partial one
+    with a comment (counted nowhere)."""
+    surveys = {survey.key: survey.id for survey in feedback_service.install_templates(session)}
+    for index in range(31):
+        survey, touch, at = rng.choice(list(KINDS)), rng.choice(touchpoints), _when(rng)
+        asked = feedback_service.questions_of(session, surveys[survey])
+        main, comment = asked[0], next(question for question in asked if question.kind == "text")
+        complete = index % 10 != 9
+        response = Response(
+            survey_id=surveys[survey], customer_id=touch.customer_id, interaction_id=touch.id,
+            language=rng.choice(LANGUAGES), channel="email", status="complete" if complete else "partial",
+            started_at=at, completed_at=at if complete else None, updated_at=at, attributes={},
+        )  # fmt: skip
+        session.add(response)
+        session.flush()
+        person = touch.customer_id
+        skipped = [Answer(response_id=response.id, question_id=main.id, customer_id=person)] if index % 2 else []
+        said = Answer(response_id=response.id, question_id=comment.id, customer_id=person, text="ok")
+        session.add_all([*skipped, said])
+        if complete:
+            data.unscored.append(
+                {"survey": survey, "channel": touch.channel, "language": response.language,
+                 "month": at.strftime("%Y-%m"), "completed_at": at, "customer_id": touch.customer_id}
+            )  # fmt: skip
+
+
 def _invitations(session: Session, rng: random.Random, people: list[Customer], data: Dataset) -> None:
     surveys = {s.key: s.id for s in feedback_service.install_templates(session)}
     for index in range(150):
@@ -169,5 +198,6 @@ def load(session: Session, seed: int = 3) -> Dataset:
     people = _customers(session, rng, data)
     touchpoints = _interactions(session, rng, people, data)
     _responses(session, rng, touchpoints, data)
+    _unscored_responses(session, random.Random(seed + 1), touchpoints, data)
     _invitations(session, rng, people, data)
     return data

@@ -108,8 +108,10 @@ def test_responses_by_channel_and_month_with_their_rate_changes(
 ) -> None:
     since = datetime(2026, 1, 16, tzinfo=UTC)  # January counted from its 16th: 16 of its 31 days
     found = _same_everywhere(_all(engines, "responses", Query(by=["channel"], period="month", since=since)))
-    kept = [record for record in loaded.scores if record["completed_at"] >= since]
-    groups = reference.grouped(kept, ["channel", "month"], "score", lambda r: True)
+    # Every completed response counts, those that gave no score (a comment alone, a skipped score) too.
+    responses = loaded.scores + loaded.unscored
+    kept = [record for record in responses if record["completed_at"] >= since]
+    groups = reference.grouped(kept, ["channel", "month"], "customer_id", lambda r: True)
     counts = {(ch, pd.Timestamp(f"{month}-01")): len(s) for (ch, month), s in groups.items()}
     _check(found, ["channel", "period"], {key: reference.poisson_count(n) for key, n in counts.items()})
     days = {1: 16, 2: 28, 3: 31, 4: 30}
@@ -125,9 +127,24 @@ def test_responses_by_channel_and_month_with_their_rate_changes(
         assert row["change"] == pytest.approx(want["change"]) and row["p_value"] == pytest.approx(want["p_value"])
         assert row["change_ci_low"] < row["change"] < row["change_ci_high"]
     by_language = _same_everywhere(_all(engines, "responses", Query(by=["language"])))
-    languages = reference.grouped(loaded.scores, ["language"], "score", lambda r: True)
+    languages = reference.grouped(responses, ["language"], "customer_id", lambda r: True)
     _check(by_language, ["language"], {key: reference.poisson_count(len(s)) for key, s in languages.items()})
     assert by_language["compared_with"].isna().all()  # groups of different sizes are not compared
+
+
+def test_responses_by_question_count_those_that_answered_it(
+    engines: dict[str, Engine], loaded: dataset.Dataset
+) -> None:
+    found = _same_everywhere(_all(engines, "responses", Query(by=["question"])))
+    # A response with no scored answer is under no question: the main questions' counts are the scored answers'.
+    assert dict(zip(found["question"], found["n"], strict=True)) == {
+        question: sum(record["kind"] == kind for record in loaded.scores)
+        for question, kind in {"nps": "nps", "csat": "csat", "ces": "ces"}.items()
+    }
+    whole = _same_everywhere(_all(engines, "responses", Query()))
+    assert whole["n"].tolist() == [len(loaded.scores) + len(loaded.unscored)] and len(loaded.unscored) == 28
+    nps = _same_everywhere(_all(engines, "nps", Query()))
+    assert nps["n"].tolist() == [sum(record["kind"] == "nps" for record in loaded.scores)]  # scores only
 
 
 def test_response_rate_by_survey(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:

@@ -738,3 +738,59 @@ def test_a_fact_is_written_to_the_lake_month_by_month_rows_without_a_time_includ
     found = sorted((row["score"], row["month"]) for row in rows)
     assert found == [(0, "2026-01"), (1, "2026-01"), (3, None)]
     assert not (lake / "scores" / "month=2026-03").exists()
+
+
+COMMENTS_SURVEY = """
+key: comments
+name: Comments
+status: active
+default_language: en
+languages: [en]
+title: {en: Tell us}
+intro: {en: One question}
+thank_you: {en: Thanks}
+questions:
+  - key: said
+    kind: text
+    label: {en: "Anything to tell us?"}
+"""
+
+
+def _comment(session: Session, email: str, when: datetime) -> int:
+    """A response to a survey that asks for a comment only (no score to give)."""
+    survey = feedback_service.get_survey(session, "comments")
+    [customer] = customers_service.resolve(session, [customers_service.Claim(keys=(("email", email),))], actor="t")
+    who = feedback_service.Respondent(customer_id=customer, channel="web", language="en")
+    feedback_service.record_response(session, survey, {"said": "Nice"}, who, started_at=when, completed_at=when)
+    return customer
+
+
+def _responses_n(store: Path, **query: Any) -> int:
+    found = service.metric(open_engine(f"duckdb:///{store}"), "responses", Query(**query))
+    return int(found["n"].sum())
+
+
+def test_responses_without_a_score_are_counted_and_an_older_store_is_rebuilt_with_them(
+    db: SqlEngine, tmp_path: Path
+) -> None:
+    factory, store, when = make_sessionmaker(db), tmp_path / "store.duckdb", datetime(2026, 3, 3, tzinfo=UTC)
+    with factory() as session, session.begin():
+        feedback_service.install_templates(session)
+        feedback_service.create_survey(session, feedback_service.definition_from_text(COMMENTS_SURVEY, "c.yaml"))
+        _answer(session, "ann@example.com", 10, when)
+        bob = _comment(session, "bob@example.com", when)
+    sync(db, str(store))
+    assert (_responses_n(store), _nps_n(store), _responses_n(store, by=["question"])) == (2, 1, 1)
+    with factory() as session, session.begin():
+        _comment(session, "cyd@example.com", when)
+    sync(db, str(store))  # an incremental sync adds such a response too
+    assert _responses_n(store, by=["survey"]) == 3 and _nps_n(store) == 1
+    with duckdb.connect(str(store)) as con:  # as a store written before such responses had rows of their own
+        con.execute("DELETE FROM scores WHERE kind IS NULL; DELETE FROM sync_state WHERE name = 'format.scores'")
+    assert _responses_n(store) == 1
+    sync(db, str(store))
+    assert _responses_n(store) == 3 and _nps_n(store) == 1
+    with factory() as session, session.begin():
+        customers_service.erase_person(session, bob, actor="test")
+    sync(db, str(store))
+    assert _responses_n(store) == 2  # erased: their response's row goes too

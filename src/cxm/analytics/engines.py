@@ -87,16 +87,16 @@ class Engine:
             slot = _HELD.get()[self.url]
             if "con" not in slot:
                 slot["con"], slot["facts"] = slot["stack"].enter_context(self._store_connection())
-            yield _stored(slot["con"], slot["facts"])
+            yield _viewed(_stored(slot["con"], slot["facts"]))
         elif self.kind == "duckdb":
             with self._store_connection() as (con, found):
-                yield _stored(con, found)
+                yield _viewed(_stored(con, found))
         elif self.kind == "spark":
-            yield _lake(self._spark_backend(), self.lake)
+            yield _viewed(_lake(self._spark_backend(), self.lake))
         else:
             con = _live_backend(self.url)
             try:
-                yield _live(con)
+                yield _viewed(_live(con))
             finally:
                 con.disconnect()
 
@@ -136,6 +136,22 @@ class Engine:
         if self._spark is None:
             self._spark = ibis.pyspark.connect(spark_session(self.url))
         return self._spark
+
+
+RESPONSE_ROWS = "response_rows"  # every completed response's rows of the scores fact, its own row included
+
+
+def _viewed(fact: Callable[[str], Table]) -> Callable[[str], Table]:
+    """Fact tables as metrics read them: `scores` holds scored answers only, `response_rows` every completed
+    response's rows (for counting responses, whatever they answered)."""
+
+    def table(name: str) -> Table:
+        if name == RESPONSE_ROWS:
+            return fact("scores")
+        found = fact(name)
+        return facts.scored(found) if name == "scores" else found
+
+    return table
 
 
 def _stored(con: BaseBackend, found: dict[str, Table]) -> Callable[[str], Table]:

@@ -18,9 +18,15 @@ CATEGORY_SPEND = "category_spend"  # the customer attribute holding their total 
 
 
 def scores(tables: Any) -> Table:
-    """One row per answer to a scored question of a completed response (erased people left out)."""
+    """One row per answer to a scored question of a completed response, and one row of its own for a completed
+    response with no such answer (text or choices only, or a skipped score: question, kind and score empty), so that
+    responses are counted whatever they answered; erased people left out. Engines show score metrics the first
+    rows only (`scored`)."""
+    q = tables("questions")
+    scored_questions = q.filter(q.kind.isin(SCORED_KINDS)).select(scored_id="id")
     a = tables("answers").select("response_id", "question_id", "score")
-    q = tables("questions").select(qid="id", question="key", kind="kind", qsurvey="survey_id")
+    a = a.filter(a.score.notnull(), a.question_id.isin(scored_questions.scored_id))
+    q = q.select(qid="id", question="key", kind="kind", qsurvey="survey_id")
     r = tables("responses")
     r = r.filter(r.status == "complete").select(
         rid=r.id,
@@ -42,15 +48,16 @@ def scores(tables: Any) -> Table:
         person=c.id, erased_at=c.erased_at, segment=c.segment, country=c.country, customer_language=c.language
     )
     # Responses first: DuckDB then hashes the answers (three numbers each) and streams the responses past them, where
-    # it hashed the responses with their texts (10M answers: ~250 MiB less at the sync's peak, no slower).
+    # it hashed the responses with their texts (10M answers: ~250 MiB less at the sync's peak, no slower). The scored
+    # questions pick the answers before the join (a semi-join on a few ids), so its hash table stays three numbers.
     joined = (
-        r.join(a, r.rid == a.response_id)
-        .join(q, a.question_id == q.qid)
+        r.left_join(a, r.rid == a.response_id)
+        .left_join(q, a.question_id == q.qid)
         .join(s, r.survey_id == s.sid)
         .left_join(i, r.interaction_id == i.iid)
         .left_join(people, r.customer_id == people.person)
     )
-    kept = joined.filter(joined.kind.isin(SCORED_KINDS), joined.score.notnull(), joined.erased_at.isnull())
+    kept = joined.filter(joined.erased_at.isnull())
     return kept.select(
         response_id=kept.rid.cast("int64"),
         survey=kept.survey,
@@ -69,6 +76,11 @@ def scores(tables: Any) -> Table:
         country=kept.country,
         customer_language=kept.customer_language,
     )
+
+
+def scored(rows: Table) -> Table:
+    """The rows of the scores fact that are answers to scored questions (not a response's row of its own)."""
+    return rows.filter(rows.kind.notnull())
 
 
 def _not_erased(tables: Any, rows: Table) -> Table:

@@ -30,6 +30,10 @@ JOINED = {
     "text_signals": ("text_signals", ("customers", "text_themes")),
 }
 
+# Facts whose rows a newer cxm defines differently under the same columns, by version: a store written before is
+# rebuilt once. Scores 2: a completed response with no scored answer has a row of its own.
+FORMATS = {"scores": "2"}
+
 
 @dataclass
 class Run:
@@ -132,7 +136,13 @@ class Run:
         """Whether the store holds this fact with every column its definition has now (a store written by an
         older cxm is then rebuilt once, fact by fact)."""
         found = "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
-        return fact_columns(name) <= {row[0] for row in self.sql(found, [name])}
+        formatted = name not in FORMATS or self.mark(f"format.{name}") == FORMATS[name]
+        return formatted and fact_columns(name) <= {row[0] for row in self.sql(found, [name])}
+
+    def written_whole(self, name: str) -> None:
+        """Note that a fact was just computed whole by this cxm's definition (its format is current)."""
+        if name in FORMATS:
+            self.set_mark(f"format.{name}", FORMATS[name])
 
     @property
     def dialect(self) -> str:
@@ -239,9 +249,11 @@ def materialise(run: Run, fact: str, replace: str | None) -> int:
         if not run.has(fact):
             run.sql(f"CREATE TABLE {fact} AS {query}")
             run.touch(fact)  # new: the lake gets it whole
+            run.written_whole(fact)
         elif replace is None:
             with run.replacing(fact, "TRUE"):  # refreshed whole: the lake rewrites the months that changed
                 run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}")
+            run.written_whole(fact)
         else:
             with run.replacing(fact, replace):
                 run.sql(f"DELETE FROM {fact} WHERE {replace}")
@@ -256,6 +268,8 @@ def materialise_part(run: Run, fact: str, *, first: bool) -> None:
     with _bulk_settings(run, fact):
         run.sql(f"CREATE OR REPLACE TABLE {fact} AS {query}" if first else f"INSERT INTO {fact} BY NAME {query}")
     run.touch(fact)
+    if first:
+        run.written_whole(fact)
 
 
 def synced_source(store_path: str) -> str | None:

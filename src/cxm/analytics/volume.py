@@ -9,20 +9,23 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+from ibis.expr.types import Table
 
 from cxm.analytics import stats
 from cxm.analytics.dimensions import SCORE_DIMENSIONS, Query, check_query, group_columns, shaped
+from cxm.analytics.engines import RESPONSE_ROWS
 from cxm.analytics.metrics import STEP, Tables, counted_spans, labelled, with_partial
 
+ANSWER_DIMENSIONS = {"question"}  # what a response's own row (no scored answer) has no value for
 COLUMNS = ["value", "n", "ci_low", "ci_high", "ci_method", "small_sample"]
 CHANGES = ["change", "change_ci_low", "change_ci_high", "p_value", "compared_with"]
 
 
 def response_counts(tables: Tables, query: Query) -> pd.DataFrame:
-    """Completed responses (with a scored answer) per group, each counted once however many questions it answered;
-    per period also the time of the group's first response ever (its days are counted from then)."""
+    """Completed responses per group, each counted once however many questions it answered (or none scored); per
+    period also the time of the group's first response ever (its days are counted from then)."""
     check_query(query, SCORE_DIMENSIONS)
-    table = shaped(tables("scores"), tables, query, "completed_at")
+    table = shaped(_rows(tables, query), tables, query, "completed_at")
     keys = group_columns(query)
     measures = {"count": table.response_id.nunique()}
     counted = table.group_by(keys).aggregate(**measures) if keys else table.aggregate(**measures)
@@ -37,11 +40,17 @@ def _first_responses(tables: Tables, query: Query) -> pd.DataFrame:
     """Each group's first response under the query's filters but at any time: when its counting began."""
     # Not the first inside `since`: the group was answering before, and its first period there is whole.
     whole = replace(query, period=None, since=None, until=None)
-    table = shaped(tables("scores"), tables, whole, "completed_at")
+    table = shaped(_rows(tables, whole), tables, whole, "completed_at")
     groups = list(query.by)
     measures = {"first_seen": table.completed_at.min()}
     counted = table.group_by(groups).aggregate(**measures) if groups else table.aggregate(**measures)
     return labelled(counted.execute(), groups) if groups else counted.execute()
+
+
+def _rows(tables: Tables, query: Query) -> Table:
+    """The rows responses are counted from: every completed response's, or, by question, the answers to it."""
+    # A response that answered no scored question has no question to be counted under (nor to be kept by a filter).
+    return tables("scores") if ANSWER_DIMENSIONS & set(query.columns()) else tables(RESPONSE_ROWS)
 
 
 def volume_table(counts: pd.DataFrame, query: Query, now: datetime | None = None) -> pd.DataFrame:
