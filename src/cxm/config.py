@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     analytics_keep_open: float = Field(default=2.0, ge=0)
     # Where the sync writes the Parquet lake for Spark (none: no lake is written).
     analytics_lake: str | None = None
+    # The time zone (IANA name) report periods are cut in (a day is the company's day) and times without a zone are
+    # read in; a query may name another.
+    timezone: str = "UTC"
     # Where people reach this installation: used in survey links sent by e-mail.
     public_url: str = "http://127.0.0.1:8000"
     # Signs personal survey links; when unset, a secret is generated once and kept in the database.

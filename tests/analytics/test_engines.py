@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,33 @@ def test_periods_cut_by_since_or_until_are_marked_partial(engines: dict[str, Eng
     whole = _same_everywhere(_all(engines, "nps", Query(by=["channel"], period="month", until=datetime(2026, 3, 1))))
     assert len(whole) > 3 and not whole["partial"].any()  # months that end where `until` does are whole
     assert "partial" not in _same_everywhere(_all(engines, "nps", Query(by=["channel"], since=since))).columns
+
+
+def test_periods_in_a_time_zone_are_its_days_and_months(engines: dict[str, Engine], loaded: dataset.Dataset) -> None:
+    place = ZoneInfo("America/New_York")  # UTC-5, and UTC-4 from 8 March 2026 on (summer time)
+    asked = Query(period="day", since="2026-03-01", until="2026-03-15", zone="America/New_York")  # its midnights
+    found = _same_everywhere(_all(engines, "nps", asked))
+    start, end = datetime(2026, 3, 1, tzinfo=place), datetime(2026, 3, 15, tzinfo=place)
+    days: dict[pd.Timestamp, list[int]] = {}
+    for record in loaded.scores:
+        if record["kind"] == "nps" and start <= record["completed_at"] < end:
+            local = record["completed_at"].astimezone(place).replace(hour=0, minute=0, second=0, tzinfo=None)
+            days.setdefault(pd.Timestamp(local), []).append(record["score"])
+    _check(found, ["period"], {(day,): reference.nps(scores) for day, scores in days.items()})
+    assert len(found) >= 12 and not found["partial"].any()  # since and until are the zone's midnights: whole days
+    # Half an hour off the hour: India. January counted from the 16th there (partial), the months after whole.
+    india = ZoneInfo("Asia/Kolkata")
+    monthly = Query(period="month", since="2026-01-16", zone="Asia/Kolkata")
+    counted = _same_everywhere(_all(engines, "responses", monthly)).set_index("period")
+    begun = datetime(2026, 1, 16, tzinfo=india)
+    months: dict[pd.Timestamp, int] = {}
+    for record in loaded.scores + loaded.unscored:
+        if record["completed_at"] >= begun:
+            local = record["completed_at"].astimezone(india)
+            month = pd.Timestamp(local.year, local.month, 1)
+            months[month] = months.get(month, 0) + 1
+    assert counted["n"].to_dict() == months
+    assert counted["partial"].to_dict() == {month: month.month == 1 for month in months}
 
 
 def test_responses_by_channel_and_month_with_their_rate_changes(

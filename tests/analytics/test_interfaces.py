@@ -222,6 +222,36 @@ def test_every_interface_reads_a_compact_date_alike_and_refuses_times_out_of_ran
     assert out.status_code == 422 and "out of range" in out.json()["error"]["details"][0]["message"]
 
 
+def test_every_interface_cuts_periods_in_the_installation_time_zone_or_the_one_asked(
+    analytics_env: dict[str, str], db: SqlEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CXM_TIMEZONE", "America/New_York")
+    env = {**os.environ, **analytics_env}
+    asked = {"period": "day", "since": "2026-03-01", "until": "2026-03-10"}
+    hub = Hub(analytics_env["CXM_DATABASE_URL"])
+    hub.sync_analytics()
+    local, utc = hub.metrics.nps(**asked), hub.metrics.nps(**asked, zone="UTC")
+    hub.close()
+    # New York's days begin 4-5 hours after UTC's: other answers fall in each day, from its midnight there.
+    assert local["period"].min() == pd.Timestamp("2026-03-01") and not local["partial"].any()
+    assert local["n"].tolist() != utc["n"].tolist()
+    with TestClient(create_app(Settings(serve_worker=False), engine=db)) as client:
+        headers = {"Authorization": f"Bearer {make_key(db, 'viewer')}"}
+        api = client.get("/api/v1/metrics/nps", params=asked, headers=headers)
+        api_utc = client.get("/api/v1/metrics/nps", params={**asked, "tz": "UTC"}, headers=headers)
+        unknown = client.get("/api/v1/metrics/nps", params={**asked, "tz": "Mars/Olympus"}, headers=headers)
+    assert api.json()["time_zone"] == "America/New_York" and api_utc.json()["time_zone"] == "UTC"
+    assert unknown.status_code == 422 and "unknown time zone 'Mars/Olympus'" in unknown.json()["error"]["message"]
+    command = [CXM, "report", "nps", "--period", "day", "--since", "2026-03-01", "--until", "2026-03-10"]
+    cli = subprocess.run([*command, "--format", "json"], capture_output=True, text=True, env=env, check=True)
+    cli_utc = subprocess.run([*command, "--tz", "UTC", "--format", "json"], capture_output=True, text=True, env=env)
+    for frame, rows in ((local, api.json()["rows"]), (utc, api_utc.json()["rows"]), (local, json.loads(cli.stdout))):
+        assert [row["n"] for row in rows] == frame["n"].tolist()
+    assert [row["n"] for row in json.loads(cli_utc.stdout)] == utc["n"].tolist()
+    bad = subprocess.run([*command, "--tz", "Mars/Olympus"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: unknown time zone 'Mars/Olympus'"), bad.stderr
+
+
 def test_report_tables_write_counts_with_separators_and_keys_as_they_are() -> None:
     from cxm.cli.reports import _figure, _keys
 

@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import ibis
 from ibis.expr.types import Table
 
 from cxm.analytics.attributes import attribute_key, is_attribute, with_attributes
 from cxm.analytics.texts import TEXT_DIMENSIONS, THEME_DIMENSIONS, response_themes, with_text_dimensions
+from cxm.analytics.zones import checked_zone, local_time
 from cxm.core.errors import InvalidInput
 
 # Where a dimension has no value (no segment, no analysed comment): shown so in breakdowns, and matched so by filters.
@@ -34,12 +37,14 @@ class Query:
     since: datetime | None = None
     until: datetime | None = None
     where: dict[str, Sequence[str]] = field(default_factory=dict)
+    zone: str = "UTC"  # the time zone periods are cut in, and times without a zone are read in
 
     def __post_init__(self) -> None:
         # Times in any zone (or ISO 8601 text, from the library) become UTC here: the engines compare them with UTC
         # times, and DuckDB knows no zone called '+02:00'.
-        object.__setattr__(self, "since", utc_moment(self.since, "since"))
-        object.__setattr__(self, "until", utc_moment(self.until, "until"))
+        object.__setattr__(self, "zone", checked_zone(self.zone))
+        object.__setattr__(self, "since", utc_moment(self.since, "since", self.zone))
+        object.__setattr__(self, "until", utc_moment(self.until, "until", self.zone))
         if self.since is not None and self.until is not None and self.since >= self.until:
             raise InvalidInput(
                 "'since' must be before 'until'", details={"since": str(self.since), "until": str(self.until)}
@@ -50,8 +55,20 @@ class Query:
         return [*self.by, *self.where]
 
 
-def utc_moment(value: object, name: str) -> datetime | None:
-    """A moment as an aware UTC datetime: a datetime (one without a zone is taken as UTC), a date, or ISO 8601 text."""
+def utc_moment(value: object, name: str, zone: str = "UTC") -> datetime | None:
+    """A moment as an aware UTC datetime: a datetime (one without a zone is taken as the zone's wall-clock time), a
+    date (its midnight there), or ISO 8601 text."""
+    moment = read_moment(value, name)
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=moment.tzinfo or ZoneInfo(zone)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01 an hour east of UTC is before the first moment Python knows
+        raise InvalidInput(f"'{name}' is out of range: '{str(value)[:40]}'") from None
+
+
+def read_moment(value: object, name: str) -> datetime | None:
+    """A datetime, a date (its midnight) or ISO 8601 text as a datetime, with the zone it was given in (or none)."""
     if value is None or isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):
@@ -63,12 +80,7 @@ def utc_moment(value: object, name: str) -> datetime | None:
             raise InvalidInput(f"'{name}' is not a date or time (ISO 8601): '{value[:40]}'") from None
     else:
         raise InvalidInput(f"'{name}' must be a date or time, not {type(value).__name__}")
-    if moment is None:
-        return None
-    try:
-        return moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(UTC)
-    except OverflowError:  # 0001-01-01 an hour east of UTC is before the first moment Python knows
-        raise InvalidInput(f"'{name}' is out of range: '{str(value)[:40]}'") from None
+    return moment
 
 
 def check_query(query: Query, allowed: Sequence[str]) -> None:
@@ -111,8 +123,17 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
         table = _about_themes(table, tables, name, query.where[name])
     table = _filtered(table, query, time_column, skip=about)
     if query.period is not None:
-        table = table.mutate(period=table[time_column].truncate(PERIODS[query.period]))
+        local = local_time(table[time_column], query.zone, sqlite=_on_sqlite(table))
+        table = table.mutate(period=local.truncate(PERIODS[query.period]))
     return table
+
+
+def _on_sqlite(table: Table) -> bool:
+    """Whether a table is read from SQLite (whose time arithmetic differs)."""
+    try:
+        return bool(table._find_backend(use_default=False).name == "sqlite")
+    except ibis.common.exceptions.IbisError:  # not bound to a connection (compiled only)
+        return False
 
 
 def _matching(column: Any, values: Sequence[str]) -> Any:

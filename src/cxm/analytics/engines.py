@@ -57,6 +57,7 @@ class Engine:
     url: str
     lake: Path | None = None
     keep_open: float = 0.0  # seconds a DuckDB query connection stays open after use (0: closed at once)
+    zone: str = "UTC"  # the time zone of periods when a question names none (CXM_TIMEZONE)
     _spark: Any = field(default=None, repr=False)
 
     @property

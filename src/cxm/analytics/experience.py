@@ -50,7 +50,7 @@ def stage_experience(tables: Tables, request: ExperienceQuery) -> pd.DataFrame:
     _check(request)
     keys = ["journey_stage", *(["channel"] if request.by_channel else [])]
     given = request.filters
-    query = Query(by=keys, since=given.since, until=given.until, where=given.where)
+    query = Query(by=keys, since=given.since, until=given.until, where=given.where, zone=given.zone)
     frames = []
     for name in EXPERIENCE_METRICS:
         metric = SCORE_METRICS[name]

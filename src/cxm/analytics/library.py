@@ -30,13 +30,17 @@ class Metrics:
         until: datetime | None = None,
         target_seconds: float = service.DEFAULT_TARGET_SECONDS,
         attributes: Mapping[str, Sequence[str] | str] | None = None,
+        zone: str | None = None,
         **where: Sequence[str] | str,
     ) -> pd.DataFrame:
         """One metric by dimensions and period, with n, 95% CI, change and p-value; keyword filters, and
-        `attributes={"tier": "gold"}` filters on customer attributes (broken down by as `by="attr.tier"`)."""
+        `attributes={"tier": "gold"}` filters on customer attributes (broken down by as `by="attr.tier"`); `zone`:
+        the time zone of periods and of times without one (default: the settings' `timezone`)."""
         chosen = {**where, **{f"attr.{key}": values for key, values in (attributes or {}).items()}}
-        query = service.describe_query(by=by, period=period, since=since, until=until, where=chosen)
-        return service.metric(self._engine(), name, query, target_seconds=target_seconds)
+        engine = self._engine()
+        asked = {"by": by, "period": period, "since": since, "until": until, "zone": zone or engine.zone}
+        query = service.describe_query(**asked, where=chosen)
+        return service.metric(engine, name, query, target_seconds=target_seconds)
 
     def nps(self, **options: object) -> pd.DataFrame:
         """Net Promoter Score in points."""
@@ -127,7 +131,7 @@ class Analyses:
         **where: Sequence[str] | str,
     ) -> pd.DataFrame:
         """Key drivers of a question: share of R^2 with 95% CI, rank, performance and quadrant per driver."""
-        filters = service.describe_query(since=since, until=until, where=where)
+        filters = service.describe_query(since=since, until=until, where=where, zone=self._engine().zone)
         request = service.DriverQuery(survey, outcome, tuple(drivers), level, method, resamples, filters)
         return service.key_drivers(self._engine(), request)
 
@@ -141,7 +145,8 @@ class Analyses:
 
     def _journeys(self, by: str | None, since: datetime | None, until: datetime | None, where: Filters,
                   **options: Any) -> service.JourneyQuery:  # fmt: skip
-        return service.JourneyQuery(by, service.describe_query(since=since, until=until, where=where), **options)
+        filters = service.describe_query(since=since, until=until, where=where, zone=self._engine().zone)
+        return service.JourneyQuery(by, filters, **options)
 
     def funnel(
         self, *, by: str | None = None, since: datetime | None = None, until: datetime | None = None, **where: Values
@@ -179,7 +184,8 @@ class Analyses:
 
     def _experience(self, since: datetime | None, until: datetime | None, where: Filters,
                     **options: Any) -> service.ExperienceQuery:  # fmt: skip
-        return service.ExperienceQuery(service.describe_query(since=since, until=until, where=where), **options)
+        filters = service.describe_query(since=since, until=until, where=where, zone=self._engine().zone)
+        return service.ExperienceQuery(filters, **options)
 
     def stage_experience(
         self, *, by_channel: bool = False, since: datetime | None = None, until: datetime | None = None, **where: Values

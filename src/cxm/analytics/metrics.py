@@ -21,6 +21,7 @@ from cxm.analytics.dimensions import (
     group_columns,
     shaped,
 )
+from cxm.analytics.zones import utc_starts
 from cxm.core.errors import InvalidInput
 
 Tables = Callable[[str], Table]
@@ -173,9 +174,9 @@ def with_partial(
     # whole periods should know: a month so far is not the month.
     if query.period is None:
         return frame
-    starts = pd.to_datetime(frame["period"])
-    first, last = counted_spans(starts, query, now, begun)
-    found = (first > starts) | (last < starts + STEP[query.period])
+    begins, ends = period_bounds(pd.to_datetime(frame["period"]), query)
+    first, last = counted_spans(pd.to_datetime(frame["period"]), query, now, begun)
+    found = (first > begins) | (last < ends)
     frame.insert(list(frame.columns).index("period") + 1, "partial", found.astype(bool))
     return frame
 
@@ -183,10 +184,9 @@ def with_partial(
 def counted_spans(
     starts: pd.Series, query: Query, now: datetime | None = None, begun: pd.Series | None = None
 ) -> tuple[pd.Series, pd.Series]:
-    """Where counting began and ended in each period starting at `starts`: cut by `since`, `until`, now, and where
-    given, when each row's group began."""
-    assert query.period is not None
-    ends = starts + STEP[query.period]
+    """Where counting began and ended (plain UTC times) in each period starting at `starts` (in the query's zone):
+    cut by `since`, `until`, now, and where given, when each row's group began (plain UTC)."""
+    starts, ends = period_bounds(starts, query)
     since = _naive(query.since) if query.since is not None else None
     first = starts.where(starts >= since, since) if since is not None else starts
     if begun is not None:
@@ -194,6 +194,12 @@ def counted_spans(
     latest = _naive(now or datetime.now(UTC))
     end = min(latest, _naive(query.until)) if query.until is not None else latest
     return first, ends.where(ends <= end, end)
+
+
+def period_bounds(starts: pd.Series, query: Query) -> tuple[pd.Series, pd.Series]:
+    """When periods starting at `starts` (wall-clock times of the query's zone) began and ended, as plain UTC times."""
+    assert query.period is not None
+    return utc_starts(starts, query.zone), utc_starts(starts + STEP[query.period], query.zone)
 
 
 def _naive(moment: datetime) -> pd.Timestamp:

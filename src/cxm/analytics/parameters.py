@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 from pydantic import BeforeValidator
 
 from cxm.analytics.attributes import is_attribute
-from cxm.analytics.dimensions import utc_moment
+from cxm.analytics.dimensions import read_moment, utc_moment
 from cxm.core.api import reads_prefixed
 from cxm.core.errors import InvalidInput
 
@@ -17,15 +17,19 @@ Values = Annotated[list[str] | None, Query()]
 
 
 def _moment(value: object) -> datetime | None:
-    """A query's time read as the library reads it (pydantic alone took `20260915` for seconds since 1970)."""
+    """A query's time read as the library reads it (pydantic alone took `20260915` for seconds since 1970); one
+    without a zone stays so, for the query to read in its time zone."""
     try:
-        return utc_moment(value, "time")
+        utc_moment(value, "time")  # out of range even in UTC: refused here
+        return read_moment(value, "time")
     except InvalidInput as error:
         raise ValueError(str(error)) from None
 
 
-# A moment in any zone, or a date or time without one (UTC): `2026-03-01`, `2026-03-01T08:00:00+01:00`.
-Moment = Annotated[datetime | None, BeforeValidator(_moment), Query(description="ISO 8601; without a zone, UTC")]
+# A moment in any zone, or a date or time without one (the query's `tz`): `2026-03-01`, `2026-03-01T08:00:00+01:00`.
+Moment = Annotated[
+    datetime | None, BeforeValidator(_moment), Query(description="ISO 8601; without a zone, in the query's `tz`")
+]
 
 
 @reads_prefixed("attr.")

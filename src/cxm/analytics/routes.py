@@ -52,18 +52,24 @@ def get_metric(
     until: Moment = None,
     survey: Values = None,
     target_seconds: Annotated[float, Query(gt=0)] = service.DEFAULT_TARGET_SECONDS,
+    tz: Annotated[
+        str | None, Query(description="Time zone (IANA) of periods and of times without one; default CXM_TIMEZONE")
+    ] = None,
 ) -> MetricResult:
     """A metric by any dimensions and period: value, n, 95% CI, change vs previous period (or the rest), p-value."""
-    query = service.describe_query(by=by, period=period, since=since, until=until, where={**where, "survey": survey})
     engine = _engine(request)
+    asked = {"by": by, "period": period, "since": since, "until": until, "zone": tz or engine.zone}
+    query = service.describe_query(**asked, where={**where, "survey": survey})
     frame = service.metric(engine, metric, query, target_seconds=target_seconds)
     rows = service.records(frame)
     return MetricResult(
-        metric=metric, unit=service.UNITS[metric], engine=engine.kind, by=list(query.by), period=period, rows=rows
-    )
+        metric=metric, unit=service.UNITS[metric], engine=engine.kind, by=list(query.by), period=period,
+        time_zone=query.zone, rows=rows,
+    )  # fmt: skip
 
 
 def driver_query(
+    request: Request,
     survey: Annotated[str, Query(description="Key of the survey holding the outcome question")],
     outcome: Annotated[str, Query(description="Key of the outcome question, e.g. nps or overall")],
     where: Filters,
@@ -85,7 +91,7 @@ def driver_query(
     until: Moment = None,
 ) -> service.DriverQuery:
     """The driver analysis a request asks for."""
-    filters = service.describe_query(since=since, until=until, where=where)
+    filters = service.describe_query(since=since, until=until, where=where, zone=_engine(request).zone)
     return service.DriverQuery(survey, outcome, tuple(driver or ()), level, method, resamples, filters)
 
 
@@ -225,6 +231,7 @@ def sync_analytics(request: Request, _: Operator) -> SyncResult:
 
 
 def journey_query(
+    request: Request,
     where: Filters,
     by: Annotated[str | None, Query(description="channel (the entry channel) | segment | country")] = None,
     top: Annotated[int, Query(ge=1, le=1000, description="paths: how many")] = 10,
@@ -234,7 +241,8 @@ def journey_query(
     until: Moment = None,
 ) -> service.JourneyQuery:
     """The journeys a request asks for (touchpoint filters: channel, segment)."""
-    return service.JourneyQuery(by, service.describe_query(since=since, until=until, where=where), top, steps, detail)
+    filters = service.describe_query(since=since, until=until, where=where, zone=_engine(request).zone)
+    return service.JourneyQuery(by, filters, top, steps, detail)
 
 
 Journeys = Annotated[service.JourneyQuery, Depends(journey_query)]
@@ -286,6 +294,7 @@ def get_paths(request: Request, _: Reader, asked: Journeys) -> AnalysisTable:
 
 
 def experience_query(
+    request: Request,
     where: Filters,
     by_channel: Annotated[bool, Query(description="stage x channel instead of stage")] = False,
     min_customers: Annotated[int, Query(ge=1, description="moments: cells with fewer customers are left out")] = 5,
@@ -293,7 +302,7 @@ def experience_query(
     until: Moment = None,
 ) -> service.ExperienceQuery:
     """The answers a stage-experience request counts."""
-    filters = service.describe_query(since=since, until=until, where=where)
+    filters = service.describe_query(since=since, until=until, where=where, zone=_engine(request).zone)
     return service.ExperienceQuery(filters, by_channel, min_customers)
 
 

@@ -15,6 +15,7 @@ class MetricResult(BaseModel):
     engine: str
     by: list[str]
     period: str | None
+    time_zone: str  # the zone periods are cut in (their starts are its wall-clock times)
     rows: list[dict[str, Any]]
 
 

@@ -60,6 +60,7 @@ from cxm.analytics.sync import SyncReport
 from cxm.analytics.themes import theme_impact as _theme_impact
 from cxm.analytics.value import Economics
 from cxm.analytics.volume import response_counts, volume_table
+from cxm.analytics.zones import checked_zone
 from cxm.config import Settings
 from cxm.core.errors import InvalidInput, NotFound
 
@@ -114,7 +115,9 @@ __all__ = [
 
 def engine_for(settings: Settings) -> Engine:
     """The analytics engine the settings name (DuckDB beside SQLite by default)."""
-    return open_engine(analytics_url(settings), keep_open=settings.analytics_keep_open)
+    found = open_engine(analytics_url(settings), keep_open=settings.analytics_keep_open)
+    found.zone = checked_zone(settings.timezone)
+    return found
 
 
 def metric(engine: Engine, name: str, query: Query, *, target_seconds: float = DEFAULT_TARGET_SECONDS) -> pd.DataFrame:
@@ -269,11 +272,12 @@ def _response_times(tables: Tables, engine: Engine, query: Query, target_seconds
 
 
 def describe_query(**given: Any) -> Query:
-    """A Query from loosely typed arguments (lists or comma-separated strings)."""
+    """A Query from loosely typed arguments (lists or comma-separated strings; `zone`: the time zone, UTC if none)."""
     by = given.get("by") or []
     by = [part for item in ([by] if isinstance(by, str) else by) for part in str(item).split(",") if part]
     where: dict[str, Sequence[str]] = {str(k): _values(v) for k, v in (given.get("where") or {}).items() if v}
-    return Query(by=by, period=given.get("period"), since=given.get("since"), until=given.get("until"), where=where)
+    period, since, until = given.get("period"), given.get("since"), given.get("until")
+    return Query(by=by, period=period, since=since, until=until, where=where, zone=given.get("zone") or "UTC")
 
 
 def _values(value: Any) -> list[str]:

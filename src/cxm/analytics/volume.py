@@ -14,7 +14,7 @@ from ibis.expr.types import Table
 from cxm.analytics import stats
 from cxm.analytics.dimensions import SCORE_DIMENSIONS, Query, check_query, group_columns, shaped
 from cxm.analytics.engines import RESPONSE_ROWS
-from cxm.analytics.metrics import STEP, Tables, counted_spans, labelled, with_partial
+from cxm.analytics.metrics import STEP, Tables, counted_spans, labelled, period_bounds, with_partial
 
 ANSWER_DIMENSIONS = {"question"}  # what a response's own row (no scored answer) has no value for
 COLUMNS = ["value", "n", "ci_low", "ci_high", "ci_method", "small_sample"]
@@ -63,7 +63,7 @@ def volume_table(counts: pd.DataFrame, query: Query, now: datetime | None = None
         frame = _counted(counted, keys)
         frame[CHANGES] = None  # groups are not compared by volume: a bigger channel simply gets more
         return frame.sort_values(keys, ignore_index=True) if keys else frame
-    rows = _every_period(counts[counts["count"].fillna(0) > 0], keys, query.period)
+    rows = _every_period(counts[counts["count"].fillna(0) > 0], keys, query)
     first, last = counted_spans(pd.to_datetime(rows["period"]), query, now, rows["first_seen"])
     seconds = (last - first).dt.total_seconds().tolist()
     frame = with_partial(_counted(rows, keys), query, now, rows["first_seen"])
@@ -78,10 +78,10 @@ def _counted(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return pd.concat([rows[keys].reset_index(drop=True), pd.DataFrame(figures, columns=COLUMNS)], axis=1)
 
 
-def _every_period(counts: pd.DataFrame, keys: list[str], period: str) -> pd.DataFrame:
+def _every_period(counts: pd.DataFrame, keys: list[str], query: Query) -> pd.DataFrame:
     """Every group's periods from its first response to the table's last period, those without responses at 0 (a
-    drop to nothing is news), in order; with each group's first response's time."""
-    groups = keys[:-1]
+    drop to nothing is news), in order; with each group's first response's time (plain UTC)."""
+    groups, period = keys[:-1], str(query.period)
     if counts.empty:
         return counts.assign(first_seen=pd.Series(dtype="datetime64[ns]"))
     # Live PostgreSQL hands times over with their zone, the store without: both as plain UTC, as periods are.
@@ -92,12 +92,18 @@ def _every_period(counts: pd.DataFrame, keys: list[str], period: str) -> pd.Data
     seen = counts.groupby(groups, dropna=False)["first_seen"].min() if groups else counts["first_seen"].min()
     starts = _periods(periods.min(), periods.max(), period)
     rows = []
+    ends = dict(zip(starts, _utc_ends(starts, query), strict=True))
     for key, begun in seen.items() if groups else [((), seen)]:
         named = key if isinstance(key, tuple) else (key,)
-        rows += [(*named, start, begun) for start in starts if start + STEP[period] > begun]
+        rows += [(*named, start, begun) for start in starts if ends[start] > begun]
     grid = pd.DataFrame(rows, columns=[*keys, "first_seen"])
     found = grid.merge(counts.drop(columns="first_seen"), on=keys, how="left")
     return found.fillna({"count": 0}).sort_values(keys, ignore_index=True)
+
+
+def _utc_ends(starts: list[pd.Timestamp], query: Query) -> list[pd.Timestamp]:
+    """When each period ended, as a plain UTC time (its start is a wall-clock time of the query's zone)."""
+    return period_bounds(pd.Series(starts, dtype="datetime64[ns]"), query)[1].tolist()
 
 
 def _periods(earliest: pd.Timestamp, latest: pd.Timestamp, period: str) -> list[pd.Timestamp]:

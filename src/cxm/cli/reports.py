@@ -60,8 +60,11 @@ def report(
     ],
     by: Annotated[str | None, typer.Option(help="Comma-separated dimensions, e.g. channel,segment or theme")] = None,
     period: Annotated[str | None, typer.Option(help="day | week | month | quarter | year")] = None,
-    since: Annotated[str | None, typer.Option(help="From this date or ISO 8601 time (without a zone, UTC)")] = None,
-    until: Annotated[str | None, typer.Option(help="Before this date or ISO 8601 time (without a zone, UTC)")] = None,
+    since: Annotated[str | None, typer.Option(help="From this date or ISO 8601 time (no zone: --tz's)")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this date or ISO 8601 time (no zone: --tz's)")] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Time zone of periods and of times without one (default CXM_TIMEZONE)")
+    ] = None,
     where: Annotated[list[str] | None, typer.Option(help="dimension=value filter, repeatable")] = None,
     target: Annotated[float, typer.Option(help="First-response target in seconds")] = 3600.0,
     output: Annotated[
@@ -107,9 +110,11 @@ def report(
         if not equals or not name.strip():
             raise InvalidInput(f"--where takes dimension=value, e.g. channel=web: got '{item[:40]}'")
         filters.setdefault(name.strip(), []).append(value.strip())
-    # The query reads the times as the library and the API do, and turns them into UTC (a time without a zone is UTC).
-    query = analytics_service.describe_query(by=by, period=period, since=since, until=until, where=filters)
+    # The query reads the times as the library and the API do, and turns them into UTC (a time without a zone is the
+    # query's zone's).
     engine = analytics_service.engine_for(settings())
+    zone = tz or engine.zone
+    query = analytics_service.describe_query(by=by, period=period, since=since, until=until, where=filters, zone=zone)
     if metric in journey_reports.REPORTS:
         options = journey_reports.JourneyOptions(
             by,
@@ -124,7 +129,7 @@ def report(
             repurchase_days,
             list(customer or []),
         )
-        journey_query = analytics_service.describe_query(since=since, until=until, where=filters)
+        journey_query = analytics_service.describe_query(since=since, until=until, where=filters, zone=zone)
         frame = journey_reports.journey_frame(metric, engine, journey_query, journey_query.until, options)
         journey_reports.print_report(metric, frame, output.value, chart)
         return
@@ -163,6 +168,9 @@ def _overview(
     filters: dict[str, list[str]],
 ) -> None:
     """The printable Overview (the dashboard's view) written to a file as HTML or PDF."""
+    from dataclasses import replace
+    from zoneinfo import ZoneInfo
+
     from cxm.web import report as web_report
     from cxm.web.filters import filter_bar
 
@@ -173,9 +181,9 @@ def _overview(
         known = ", ".join(sorted(OVERVIEW_FILTERS))
         raise InvalidInput(f"the overview is filtered by {known}, not {', '.join(unknown)}")
     chosen = {name: values[0] for name, values in filters.items() if values}
-    wanted = filter_bar(
-        since.date().isoformat() if since else None, until.date().isoformat() if until else None, **chosen
-    )
+    zone = ZoneInfo(engine.zone)  # the query's times are UTC: its dates are the installation's days
+    days = [moment.astimezone(zone).date().isoformat() if moment else None for moment in (since, until)]
+    wanted = replace(filter_bar(*days, **chosen), zone=engine.zone)
     sync_analytics()
     with unit_of_work() as session:
         html = web_report.overview_html(session, engine, wanted, language)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from time import monotonic
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from cxm.analytics import service as analytics_service
@@ -62,8 +63,8 @@ SENTIMENTS = (
 )
 
 
-def _start(day: date | None) -> datetime | None:
-    return datetime.combine(day, time.min, tzinfo=UTC) if day else None
+def _start(day: date | None, zone: str) -> datetime | None:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)) if day else None
 
 
 @dataclass(frozen=True)
@@ -82,10 +83,11 @@ class FilterBar:
     survey: str | None = None
     sentiment: str | None = None
     theme: str | None = None
+    zone: str = "UTC"  # the installation's time zone (CXM_TIMEZONE): days and months are its own; not a filter
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filters (with changes) as query parameters, empty ones left out."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "zone"} | changes
         return {name: str(value) for name, value in values.items() if value not in (None, "")}
 
     def url(self, path: str, **changes: Any) -> str:
@@ -100,8 +102,12 @@ class FilterBar:
         where: dict[str, Sequence[str]] = {columns[name]: [str(value)] for name, value in chosen.items()}
         if pair := self.attribute_pair():
             where[PREFIX + pair[0]] = [pair[1]]
-        until = _start(self.until + timedelta(days=1)) if self.until else None
-        return analytics_service.Query(by=by, period=period, since=_start(self.since), until=until, where=where)
+        # Dates are the installation's days: from the first's midnight in its zone to the end of the last.
+        since, until = (
+            _start(self.since, self.zone),
+            _start(self.until + timedelta(days=1), self.zone) if self.until else None,
+        )
+        return analytics_service.Query(by=by, period=period, since=since, until=until, where=where, zone=self.zone)
 
     def respondents(self) -> feedback_service.Respondents:
         """Where the responses came from and who gave them, for the operational lists (comments, choices)."""
@@ -124,7 +130,7 @@ class FilterBar:
 
     def unapplied(self, applied: Collection[str]) -> list[str]:
         """The filters set (dates as `since` / `until`) that a figure taking only `applied` leaves out."""
-        return [f.name for f in fields(self) if getattr(self, f.name) and f.name not in applied]
+        return [f.name for f in fields(self) if getattr(self, f.name) and f.name not in (*applied, "zone")]
 
     def without_dates(self) -> FilterBar:
         """The same filters over all time (for trends)."""
@@ -208,11 +214,16 @@ def filter_bar(
     """The filter bar of a page request (unknown values simply match nothing)."""
     chosen = {"channel": channel, "journey_stage": journey_stage, "store": store, "segment": segment}
     chosen |= {"language": language, "survey": survey, "sentiment": sentiment, "theme": theme}
-    picked = {name: _text(value) for name, value in chosen.items()}
+    picked: dict[str, Any] = {name: _text(value) for name, value in chosen.items()}
     return FilterBar(since=_day(since), until=_day(until), attribute=_attribute(attribute), **picked)
 
 
-Filters = Annotated[FilterBar, Depends(filter_bar)]
+def page_filters(request: Request, bar: Annotated[FilterBar, Depends(filter_bar)]) -> FilterBar:
+    """The filter bar in the installation's time zone."""
+    return replace(bar, zone=request.app.state.settings.timezone)
+
+
+Filters = Annotated[FilterBar, Depends(page_filters)]
 
 
 def filter_options(session: Session, engine: analytics_service.Engine) -> dict[str, list[tuple[str, str]]]:

@@ -20,7 +20,7 @@ def prepare_default_views(app: FastAPI) -> None:
     engine = analytics_service.engine_for(app.state.settings)
     if engine.data_version() is None:  # a live engine: figures are not remembered, nothing to prepare
         return
-    unfiltered = FilterBar()
+    unfiltered = FilterBar(zone=engine.zone)
     with engine.holding():
         metric_cards(engine, CARDS, unfiltered)
         overview.channel_volume(engine)
