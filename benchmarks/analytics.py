@@ -147,6 +147,17 @@ RAW_SQL = {
         SELECT channel, count(*) AS n, quantile_cont(response_seconds, 0.5) AS median,
                quantile_cont(response_seconds, 0.9) AS p90, avg((response_seconds <= 3600)::int) AS within
         FROM response_times GROUP BY ALL ORDER BY ALL""",
+    # A date range, as the dashboard's filter bar asks (the facts hold plain UTC times).
+    "NPS by channel x month since 2025-06-01": """
+        SELECT channel, date_trunc('month', completed_at) AS period, count(*) AS n,
+               100.0 * (count(*) FILTER (score >= 9) - count(*) FILTER (score <= 6)) / count(*) AS nps
+        FROM scores WHERE kind = 'nps' AND completed_at >= TIMESTAMP '2025-06-01' GROUP BY ALL ORDER BY ALL""",
+    # Months of a time zone with summer time, by DuckDB's own zone support (ICU).
+    "NPS by channel x month in Europe/Prague": """
+        SELECT channel, date_trunc('month', timezone('Europe/Prague', completed_at::TIMESTAMPTZ)) AS period,
+               count(*) AS n,
+               100.0 * (count(*) FILTER (score >= 9) - count(*) FILTER (score <= 6)) / count(*) AS nps
+        FROM scores WHERE kind = 'nps' GROUP BY ALL ORDER BY ALL""",
     # Answers per response vary: a response is counted once, whatever it answered (a DISTINCT over every answer).
     "Responses by channel x month": """
         SELECT channel, date_trunc('month', completed_at) AS period, count(DISTINCT response_id) AS n
@@ -165,11 +176,15 @@ def cxm_queries() -> dict[str, Callable[[Any], Any]]:
     from cxm.analytics import service
     from cxm.analytics.dimensions import Query
 
+    since_june = Query(by=["channel"], period="month", since="2025-06-01")
+    prague = Query(by=["channel"], period="month", zone="Europe/Prague")
     return {
         "NPS by channel x month": lambda e: service.metric(e, "nps", Query(by=["channel"], period="month")),
         "NPS by segment x month": lambda e: service.metric(e, "nps", Query(by=["segment"], period="month")),
         "First-response time by channel": lambda e: service.metric(e, "first_response_time", Query(by=["channel"])),
         "Responses by channel x month": lambda e: service.metric(e, "responses", Query(by=["channel"], period="month")),
+        "NPS by channel x month since 2025-06-01": lambda e: service.metric(e, "nps", since_june),
+        "NPS by channel x month in Europe/Prague": lambda e: service.metric(e, "nps", prague),
     }
 
 
@@ -264,6 +279,8 @@ SERVER_PATHS = {
     "NPS by segment x month": "/api/v1/metrics/nps?by=segment&period=month",
     "First-response time by channel": "/api/v1/metrics/first_response_time?by=channel",
     "Responses by channel x month": "/api/v1/metrics/responses?by=channel&period=month",
+    "NPS by channel x month since 2025-06-01": "/api/v1/metrics/nps?by=channel&period=month&since=2025-06-01",
+    "NPS by channel x month in Europe/Prague": "/api/v1/metrics/nps?by=channel&period=month&tz=Europe/Prague",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -123,3 +124,16 @@ def test_metrics_with_trend_match_separate_queries(company: TestClient) -> None:
             pd.testing.assert_frame_equal(
                 trend.reset_index(drop=True), separate[1].reset_index(drop=True), check_dtype=False
             )
+
+
+def test_the_filter_bar_reads_its_dates_as_days_of_the_installation_time_zone() -> None:
+    from datetime import date
+
+    from cxm.web.filters import FilterBar
+
+    bar = FilterBar(since=date(2026, 3, 1), until=date(2026, 3, 31), channel="web", zone="Asia/Tokyo")
+    query = bar.query("nps", period="day")
+    # Tokyo's 1 March begins at 15:00 UTC the day before; the last day counted whole ends at its midnight after.
+    assert query.since == datetime(2026, 2, 28, 15, tzinfo=UTC) and query.until == datetime(2026, 3, 31, 15, tzinfo=UTC)
+    assert query.zone == "Asia/Tokyo" and "zone" not in bar.params()
+    assert bar.unapplied(["channel"]) == ["since", "until"]

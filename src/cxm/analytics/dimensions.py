@@ -123,17 +123,25 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
         table = _about_themes(table, tables, name, query.where[name])
     table = _filtered(table, query, time_column, skip=about)
     if query.period is not None:
-        local = local_time(table[time_column], query.zone, sqlite=_on_sqlite(table))
+        engine = _engine_name(table)
+        local = local_time(table[time_column], query.zone, sqlite=engine == "sqlite", plain=engine == "duckdb")
         table = table.mutate(period=local.truncate(PERIODS[query.period]))
     return table
 
 
-def _on_sqlite(table: Table) -> bool:
-    """Whether a table is read from SQLite (whose time arithmetic differs)."""
+def comparable(table: Table, moment: datetime) -> datetime:
+    """A UTC moment as the table's engine compares its times with it cheaply: a plain UTC time on DuckDB, whose facts
+    hold plain UTC times (with a zone, DuckDB cast every row to TIMESTAMPTZ first: +0.7 s per 10M answers), aware
+    elsewhere (PostgreSQL's times have a zone; Spark reads a plain literal in its session's zone)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if _engine_name(table) == "duckdb" else moment
+
+
+def _engine_name(table: Table) -> str:
+    """The name of the engine a table is read from ("" when it is not bound to one: compiled only)."""
     try:
-        return bool(table._find_backend(use_default=False).name == "sqlite")
-    except ibis.common.exceptions.IbisError:  # not bound to a connection (compiled only)
-        return False
+        return str(table._find_backend(use_default=False).name)
+    except ibis.common.exceptions.IbisError:
+        return ""
 
 
 def _matching(column: Any, values: Sequence[str]) -> Any:
@@ -156,9 +164,9 @@ def _about_themes(table: Table, tables: Callable[[str], Table], name: str, value
 def _filtered(table: Table, query: Query, time_column: str, skip: Sequence[str] = ()) -> Table:
     conditions: list[Any] = [_matching(table[name], values) for name, values in query.where.items() if name not in skip]
     if query.since is not None:
-        conditions.append(table[time_column] >= query.since)
+        conditions.append(table[time_column] >= comparable(table, query.since))
     if query.until is not None:
-        conditions.append(table[time_column] < query.until)
+        conditions.append(table[time_column] < comparable(table, query.until))
     return table.filter(*conditions) if conditions else table
 
 
