@@ -248,6 +248,8 @@ def test_every_interface_cuts_periods_in_the_installation_time_zone_or_the_one_a
     for frame, rows in ((local, api.json()["rows"]), (utc, api_utc.json()["rows"]), (local, json.loads(cli.stdout))):
         assert [row["n"] for row in rows] == frame["n"].tolist()
     assert [row["n"] for row in json.loads(cli_utc.stdout)] == utc["n"].tolist()
+    table = subprocess.run(command, capture_output=True, text=True, env={**env, "COLUMNS": "200"}, check=True).stdout
+    assert "periods in America/New_York" in table
     bad = subprocess.run([*command, "--tz", "Mars/Olympus"], capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and bad.stderr.startswith("error: unknown time zone 'Mars/Olympus'"), bad.stderr
 

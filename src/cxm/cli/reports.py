@@ -155,7 +155,9 @@ def report(
     elif output is ReportFormat.json:
         out.print_json(data=analytics_service.records(frame))
     else:
-        out.print(_table(frame, metric, analytics_service.UNITS[metric]))
+        # Periods are the zone's: said in the title unless they are UTC's.
+        zoned = f" — periods in {query.zone}" if period and query.zone != "UTC" else ""
+        out.print(_table(frame, metric, analytics_service.UNITS[metric], zoned))
 
 
 def _overview(
@@ -232,16 +234,16 @@ VOLUME_CAPTIONS = (  # with periods, without
 )
 
 
-def _table(frame: object, metric: str, unit: str) -> Table:
+def _table(frame: object, metric: str, unit: str, zoned: str = "") -> Table:
     import pandas as pd
 
     assert isinstance(frame, pd.DataFrame)
     if "median_seconds" in frame.columns:
-        return _times_table(frame, metric)
+        return _times_table(frame, metric, zoned)
     caption = VOLUME_CAPTIONS["period" not in frame.columns] if metric == "responses" else CAPTION
     keys = [c for c in frame.columns if c not in SHOWN and not str(c).startswith(("ci_", "change_", "compared"))]
     table = Table(
-        title=f"{metric} — {unit}", caption=caption + _untied_note(frame, keys) + _partial_note(frame, metric)
+        title=f"{metric} — {unit}{zoned}", caption=caption + _untied_note(frame, keys) + _partial_note(frame, metric)
     )
     for name in keys:
         table.add_column(str(name))
@@ -277,10 +279,10 @@ def _untied_note(frame: Any, keys: list[str]) -> str:
     return f"\n(none) in {untied[0]}: answers tied to no interaction; --by collected_via shows how they were answered"
 
 
-def _times_table(frame: Any, metric: str) -> Table:
+def _times_table(frame: Any, metric: str, zoned: str = "") -> Table:
     target = f"{frame['target_seconds'].iloc[0]:,.0f} s" if len(frame) else ""
     caption = f"within target = answered within {target}; 95% CI" + _partial_note(frame, metric)
-    table = Table(title=f"{metric} (seconds)", caption=caption)
+    table = Table(title=f"{metric} (seconds){zoned}", caption=caption)
     keys = [c for c in frame.columns if c not in TIMES]
     for name in [*keys, "n", "median", "p90", "within target %", "95% CI"]:
         table.add_column(name, justify="left" if name in keys else "right")
