@@ -121,19 +121,19 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
     about = [name for name in THEME_DIMENSIONS if name in query.where and name not in query.by]
     for name in about:
         table = _about_themes(table, tables, name, query.where[name])
-    table = _filtered(table, query, time_column, skip=about)
+    engine = _engine_name(table)
+    table = _filtered(table, query, time_column, skip=about, plain=engine == "duckdb")
     if query.period is not None:
-        engine = _engine_name(table)
         local = local_time(table[time_column], query.zone, sqlite=engine == "sqlite", plain=engine == "duckdb")
         table = table.mutate(period=local.truncate(PERIODS[query.period]))
     return table
 
 
-def comparable(table: Table, moment: datetime) -> datetime:
-    """A UTC moment as the table's engine compares its times with it cheaply: a plain UTC time on DuckDB, whose facts
-    hold plain UTC times (with a zone, DuckDB cast every row to TIMESTAMPTZ first: +0.7 s per 10M answers), aware
-    elsewhere (PostgreSQL's times have a zone; Spark reads a plain literal in its session's zone)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if _engine_name(table) == "duckdb" else moment
+def _comparable(moment: datetime, plain: bool) -> datetime:
+    """A UTC moment as an engine compares its times with it cheaply: `plain` on DuckDB, whose facts hold plain UTC
+    times (with a zone, DuckDB cast every row to TIMESTAMPTZ first: +0.7 s per 10M answers), aware elsewhere
+    (PostgreSQL's times have a zone; Spark reads a plain literal in its session's zone)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if plain else moment
 
 
 def _engine_name(table: Table) -> str:
@@ -161,12 +161,12 @@ def _about_themes(table: Table, tables: Callable[[str], Table], name: str, value
     return table.filter(about)
 
 
-def _filtered(table: Table, query: Query, time_column: str, skip: Sequence[str] = ()) -> Table:
+def _filtered(table: Table, query: Query, time_column: str, skip: Sequence[str], plain: bool) -> Table:
     conditions: list[Any] = [_matching(table[name], values) for name, values in query.where.items() if name not in skip]
     if query.since is not None:
-        conditions.append(table[time_column] >= comparable(table, query.since))
+        conditions.append(table[time_column] >= _comparable(query.since, plain))
     if query.until is not None:
-        conditions.append(table[time_column] < comparable(table, query.until))
+        conditions.append(table[time_column] < _comparable(query.until, plain))
     return table.filter(*conditions) if conditions else table
 
 

@@ -175,7 +175,7 @@ def with_partial(
     if query.period is None:
         return frame
     begins, ends = period_bounds(pd.to_datetime(frame["period"]), query)
-    first, last = counted_spans(pd.to_datetime(frame["period"]), query, now, begun)
+    first, last = _spans(begins, ends, query, now, begun)
     found = (first > begins) | (last < ends)
     frame.insert(list(frame.columns).index("period") + 1, "partial", found.astype(bool))
     return frame
@@ -186,7 +186,13 @@ def counted_spans(
 ) -> tuple[pd.Series, pd.Series]:
     """Where counting began and ended (plain UTC times) in each period starting at `starts` (in the query's zone):
     cut by `since`, `until`, now, and where given, when each row's group began (plain UTC)."""
-    starts, ends = period_bounds(starts, query)
+    return _spans(*period_bounds(starts, query), query, now, begun)
+
+
+def _spans(
+    starts: pd.Series, ends: pd.Series, query: Query, now: datetime | None, begun: pd.Series | None
+) -> tuple[pd.Series, pd.Series]:
+    """The parts of periods (plain UTC bounds) that are counted."""
     since = _naive(query.since) if query.since is not None else None
     first = starts.where(starts >= since, since) if since is not None else starts
     if begun is not None:
