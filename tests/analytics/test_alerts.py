@@ -123,3 +123,18 @@ def test_planted_changes_are_listed_with_the_response_rate(db: SqlEngine, tmp_pa
 def test_benjamini_hochberg_adjustment() -> None:
     assert adjusted([]) == []
     assert adjusted([0.01, 0.04, 0.03, 0.5]) == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+
+
+def test_months_are_those_of_the_installation_time_zone(db: SqlEngine, tmp_path: Path) -> None:
+    late = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)  # already 1 November in Prague
+    with make_sessionmaker(db)() as session, session.begin():
+        feedback_service.install_templates(session)
+        _answers(session, "purchase-csat", "web", SEPTEMBER, [5] * 40)
+        _answers(session, "purchase-csat", "web", OCTOBER, [5] * 40)
+        _answers(session, "purchase-csat", "web", late, [1] * 40)
+    engine = _store(db, tmp_path)
+    found = service.significant_changes(engine, now=NOW)  # UTC: the late answers fell in October
+    web = found[(found["metric"] == "csat") & (found["group"] == "web")].iloc[0]
+    assert web.n == 80 and web.change == pytest.approx(-50)
+    engine.zone = "Europe/Prague"  # CXM_TIMEZONE: October there ended before them, and November is not over
+    assert service.significant_changes(engine, now=NOW).empty

@@ -4,7 +4,7 @@ Benjamini-Hochberg adjustment of the p-values for the many groups tested at once
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -33,8 +33,9 @@ def significant_changes(
 ) -> pd.DataFrame:
     """Per metric and breakdown, the groups whose latest month with data (before `now`'s month) changed from the
     month before, with n >= min_n in both; every such test's p-value is adjusted (Benjamini-Hochberg, so about
-    `alpha` of the listed changes may be chance) and those under `alpha` kept, largest change first."""
-    current = pd.Timestamp(now.replace(tzinfo=None)).to_period("M").to_timestamp()
+    `alpha` of the listed changes may be chance) and those under `alpha` kept, largest change first. Months are
+    those of the engine's time zone."""
+    current = _month_start(now, engine.zone)
     with engine.connect() as tables:
         tested = [*_score_tests(tables, metrics, current, min_n), *_rate_tests(tables, metrics, current, min_n)]
     frame = pd.DataFrame(tested, columns=[c for c in COLUMNS if c not in ("p_adjusted", "direction")])
@@ -42,6 +43,12 @@ def significant_changes(
     kept = frame[frame["p_adjusted"] < alpha].copy()
     kept["direction"] = ["rise" if change > 0 else "drop" for change in kept["change"]]
     return kept.reindex(kept["change"].abs().sort_values(ascending=False).index).reset_index(drop=True)[COLUMNS]
+
+
+def _month_start(now: datetime, zone: str) -> pd.Timestamp:
+    """The start of `now`'s month in the zone (a moment without a zone is UTC), as an aware time."""
+    moment = pd.Timestamp(now if now.tzinfo else now.replace(tzinfo=UTC)).tz_convert(zone)
+    return moment.tz_localize(None).to_period("M").to_timestamp().tz_localize(zone)
 
 
 def adjusted(p_values: Sequence[float]) -> list[float]:
@@ -56,7 +63,7 @@ def _score_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, 
     wanted = [SCORE_METRICS[name] for name in metrics if name in SCORE_METRICS]
     if not wanted:
         return
-    query = Query(by=BREAKDOWNS["score"], period="month", until=current.to_pydatetime())
+    query = Query(by=BREAKDOWNS["score"], period="month", until=current.to_pydatetime(), zone=str(current.tz))
     counted = kind_histograms(tables, [metric.kind for metric in wanted], query)
     for metric in wanted:
         rows = _latest_two(counted[counted["kind"] == metric.kind])
@@ -73,7 +80,7 @@ def _rate_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, m
     """The response rate by survey and by the channel invitations went out through, in one engine query."""
     if "response_rate" not in metrics:
         return
-    query = Query(by=BREAKDOWNS["response_rate"], period="month", until=current.to_pydatetime())
+    query = Query(by=BREAKDOWNS["response_rate"], period="month", until=current.to_pydatetime(), zone=str(current.tz))
     rows = _latest_two(response_rate_counts(tables, query))
     for dimension in BREAKDOWNS["response_rate"]:
         summed = rows.groupby([dimension, "period"], as_index=False)[["answered", "invited"]].sum()

@@ -124,9 +124,15 @@ def shaped(facts: Table, tables: Callable[[str], Table], query: Query, time_colu
     engine = _engine_name(table)
     table = _filtered(table, query, time_column, skip=about, plain=engine == "duckdb")
     if query.period is not None:
-        local = local_time(table[time_column], query.zone, sqlite=engine == "sqlite", plain=engine == "duckdb")
-        table = table.mutate(period=local.truncate(PERIODS[query.period]))
+        table = table.mutate(period=in_periods(table, time_column, query.period, query.zone))
     return table
+
+
+def in_periods(table: Table, time_column: str, period: str, zone: str) -> Any:
+    """A time column's periods in the zone (their starts as its wall-clock times)."""
+    engine = _engine_name(table)
+    local = local_time(table[time_column], zone, sqlite=engine == "sqlite", plain=engine == "duckdb")
+    return local.truncate(PERIODS[period])
 
 
 def _comparable(moment: datetime, plain: bool) -> datetime:

@@ -370,6 +370,7 @@ def records_of_rules(rules: LadderRules) -> dict[str, Any]:
 
 
 def theme_impact(engine: Engine, *, period: str = "month") -> pd.DataFrame:
-    """Per theme and period: texts, mean sentiment, NPS with vs without the theme, the difference and its 95% CI."""
+    """Per theme and period (the engine's time zone's): texts, mean sentiment, NPS with vs without the theme, the
+    difference and its 95% CI."""
     with engine.connect() as tables:
-        return _theme_impact(tables, period=period)
+        return _theme_impact(tables, period=period, zone=engine.zone)

@@ -11,7 +11,7 @@ import pandas as pd
 from ibis.expr.types import Table
 
 from cxm.analytics import stats
-from cxm.analytics.dimensions import PERIODS
+from cxm.analytics.dimensions import PERIODS, in_periods
 from cxm.core.errors import InvalidInput
 
 Tables = Callable[[str], Table]
@@ -37,7 +37,7 @@ def _themes(tables: Tables) -> Table:
     return t.filter(t.kind == "theme").select("source", "source_id", "question_id", "response_id", "theme_id", "theme")
 
 
-def volume_counts(tables: Tables, period: str) -> pd.DataFrame:
+def volume_counts(tables: Tables, period: str, zone: str = "UTC") -> pd.DataFrame:
     """Texts about each theme per period, with the sum and count of their sentiment scores."""
     t = tables("text_signals")
     mood = t.filter(t.kind == "sentiment").select(
@@ -50,7 +50,7 @@ def volume_counts(tables: Tables, period: str) -> pd.DataFrame:
         & (themed.source_id == mood.msid)
         & (themed.question_id.fill_null(0) == mood.mq),
     )
-    joined = joined.mutate(period=joined.written.truncate(PERIODS[period]))
+    joined = joined.mutate(period=in_periods(joined, "written", period, zone))
     counted = joined.group_by(["theme_id", "theme", "period"]).aggregate(
         texts=joined.count(), mood_sum=joined.mood.sum()
     )
@@ -58,11 +58,11 @@ def volume_counts(tables: Tables, period: str) -> pd.DataFrame:
     return found
 
 
-def nps_counts(tables: Tables, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def nps_counts(tables: Tables, period: str, zone: str = "UTC") -> tuple[pd.DataFrame, pd.DataFrame]:
     """NPS score histograms per period: of responses whose comment has each theme, and of all responses."""
     s = tables("scores")
     s = s.filter(s.kind == "nps")
-    s = s.select(rid="response_id", score="score", period=s.completed_at.truncate(PERIODS[period]))
+    s = s.select(rid="response_id", score="score", period=in_periods(s, "completed_at", period, zone))
     themed = _themes(tables)
     themed = themed.filter(themed.response_id.notnull()).select("response_id", "theme_id", "theme").distinct()
     joined = s.join(themed, s.rid == themed.response_id)
@@ -71,12 +71,12 @@ def nps_counts(tables: Tables, period: str) -> tuple[pd.DataFrame, pd.DataFrame]
     return with_theme.to_pandas(), overall.to_pandas()
 
 
-def theme_impact(tables: Tables, *, period: str = "month") -> pd.DataFrame:
+def theme_impact(tables: Tables, *, period: str = "month", zone: str = "UTC") -> pd.DataFrame:
     """Per theme and period: texts, mean sentiment, NPS with and without the theme, their difference and 95% CI."""
     if period not in PERIODS:
         raise InvalidInput(f"unknown period '{period}'", details={"periods": list(PERIODS)})
-    volume = volume_counts(tables, period)
-    with_theme, overall = nps_counts(tables, period)
+    volume = volume_counts(tables, period, zone)
+    with_theme, overall = nps_counts(tables, period, zone)
     rows = [_row(key, group, overall) for key, group in with_theme.groupby(["theme_id", "theme", "period"])]
     impact = pd.DataFrame(rows, columns=[c for c in COLUMNS if c not in ("texts", "sentiment")])
     volume["sentiment"] = (volume["mood_sum"] / volume["texts"]).round(4)
