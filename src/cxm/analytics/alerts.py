@@ -4,6 +4,7 @@ Benjamini-Hochberg adjustment of the p-values for the many groups tested at once
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,9 +36,10 @@ def significant_changes(
     month before, with n >= min_n in both; every such test's p-value is adjusted (Benjamini-Hochberg, so about
     `alpha` of the listed changes may be chance) and those under `alpha` kept, largest change first. Months are
     those of the engine's time zone."""
-    current = _month_start(now, engine.zone)
+    # Months before `now`'s, in the engine's zone (grouped by what each metric is broken down by).
+    months = Query(period="month", until=_month_start(now, engine.zone).to_pydatetime(), zone=engine.zone)
     with engine.connect() as tables:
-        tested = [*_score_tests(tables, metrics, current, min_n), *_rate_tests(tables, metrics, current, min_n)]
+        tested = [*_score_tests(tables, metrics, months, min_n), *_rate_tests(tables, metrics, months, min_n)]
     frame = pd.DataFrame(tested, columns=[c for c in COLUMNS if c not in ("p_adjusted", "direction")])
     frame["p_adjusted"] = adjusted(frame["p_value"].tolist())
     kept = frame[frame["p_adjusted"] < alpha].copy()
@@ -58,12 +60,12 @@ def adjusted(p_values: Sequence[float]) -> list[float]:
     return [float(p) for p in scipy_stats.false_discovery_control(list(p_values), method="bh")]
 
 
-def _score_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, min_n: int) -> Iterator[list[Any]]:
+def _score_tests(tables: Tables, metrics: Sequence[str], months: Query, min_n: int) -> Iterator[list[Any]]:
     """Every score metric counted in one engine query by channel x stage x month, then summed per breakdown."""
     wanted = [SCORE_METRICS[name] for name in metrics if name in SCORE_METRICS]
     if not wanted:
         return
-    query = Query(by=BREAKDOWNS["score"], period="month", until=current.to_pydatetime(), zone=str(current.tz))
+    query = replace(months, by=BREAKDOWNS["score"])
     counted = kind_histograms(tables, [metric.kind for metric in wanted], query)
     for metric in wanted:
         rows = _latest_two(counted[counted["kind"] == metric.kind])
@@ -76,11 +78,11 @@ def _score_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, 
             yield from _compared(metric.name, dimension, histograms, metric.estimate, metric.compare, min_n)
 
 
-def _rate_tests(tables: Tables, metrics: Sequence[str], current: pd.Timestamp, min_n: int) -> Iterator[list[Any]]:
+def _rate_tests(tables: Tables, metrics: Sequence[str], months: Query, min_n: int) -> Iterator[list[Any]]:
     """The response rate by survey and by the channel invitations went out through, in one engine query."""
     if "response_rate" not in metrics:
         return
-    query = Query(by=BREAKDOWNS["response_rate"], period="month", until=current.to_pydatetime(), zone=str(current.tz))
+    query = replace(months, by=BREAKDOWNS["response_rate"])
     rows = _latest_two(response_rate_counts(tables, query))
     for dimension in BREAKDOWNS["response_rate"]:
         summed = rows.groupby([dimension, "period"], as_index=False)[["answered", "invited"]].sum()

@@ -20,8 +20,8 @@ CATEGORY_SPEND = "category_spend"  # the customer attribute holding their total 
 def scores(tables: Any) -> Table:
     """One row per answer to a scored question of a completed response, and one row of its own for a completed
     response with no such answer (text or choices only, or a skipped score: question, kind and score empty), so that
-    responses are counted whatever they answered; erased people left out. Engines show score metrics the first
-    rows only (`scored`)."""
+    responses are counted whatever they answered; erased people left out. Score metrics read only the answers
+    (`scored`)."""
     q = tables("questions")
     scored_questions = q.filter(q.kind.isin(SCORED_KINDS)).select(scored_id="id")
     a = tables("answers").select("response_id", "question_id", "score")
